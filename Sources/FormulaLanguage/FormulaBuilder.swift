@@ -1,0 +1,227 @@
+import Foundation
+import KSDiagnostics
+
+/// Turns formula syntax into a validated `FormulaNode`, applying KeOps' Python semantics:
+/// operators build operations (`f*g` is Mult, `1/f` is Inv, `f**2` is Square, `f**m` is Pow,
+/// `(f|g)` is Scalprod, `f > g` is LessThan(g, f)), numbers alone follow Python arithmetic, and a
+/// number meeting a formula becomes `IntCst(n)` (or a real constant, beyond KeOps).
+public struct FormulaBuilder {
+  /// The aliases visible in the formula, by name.
+  public var names: [String: Variable]
+  /// Variables written as `Var(pos, dim, cat)` (or `Vi(pos, dim)`...) inside the formula.
+  public private(set) var inlineVariables: [(Variable, SourceRange)] = []
+
+  public init(names: [String: Variable]) {
+    self.names = names
+  }
+
+  /// A Python value during evaluation of the formula text.
+  enum Value {
+    case int(Int, SourceRange)
+    case real(Double, SourceRange)
+    case node(FormulaNode)
+    case list([Int], SourceRange)
+
+    var range: SourceRange? {
+      switch self {
+      case .int(_, let r), .real(_, let r), .list(_, let r): return r
+      case .node(let n): return n.range
+      }
+    }
+  }
+
+  /// Builds the whole formula; the result must be a formula (a bare number is refused).
+  public mutating func build(_ syntax: FormulaSyntax) throws(Diagnostic) -> FormulaNode {
+    let v = try evaluate(syntax)
+    return try asNode(v)
+  }
+
+  /// A number where a formula is needed becomes a constant node.
+  func asNode(_ v: Value) throws(Diagnostic) -> FormulaNode {
+    switch v {
+    case .node(let n): return n
+    case .int(let k, let r):
+      return try FormulaNode.make(Operation.named("IntCst")!, [], params: [k], range: r)
+    case .real(let x, let r):
+      return FormulaNode(kind: .real(x), dim: 1, range: r)
+    case .list(_, let r):
+      throw Diagnostic("a list is not a formula", at: r)
+    }
+  }
+
+  func op(_ name: String) -> Operation {
+    guard let o = Operation.named(name) else { preconditionFailure("operation \(name) missing from the table") }
+    return o
+  }
+
+  mutating func evaluate(_ s: FormulaSyntax) throws(Diagnostic) -> Value {
+    switch s {
+    case .integer(let v, let r): return .int(v, r)
+    case .real(let v, let r): return .real(v, r)
+    case .list(let items, let r):
+      var ints: [Int] = []
+      for item in items {
+        guard case .int(let k, _) = try evaluate(item) else { throw Diagnostic("list items must be integers", at: item.range) }
+        ints.append(k)
+      }
+      return .list(ints, r)
+    case .name(let n, let r):
+      if let v = names[n] { return .node(FormulaNode(kind: .variable(v), dim: v.dim, range: r)) }
+      if let o = Operation.named(n) {
+        throw Diagnostic("'\(n)' is an operation; call it as \(o.signature)", at: r)
+      }
+      let hint = Suggestions.closest(to: n, among: Array(names.keys)).map { "; did you mean '\($0)'?" } ?? ""
+      let known = names.keys.sorted()
+      throw Diagnostic(
+        "unknown name '\(n)'\(hint)", at: r,
+        notes: known.isEmpty ? ["no aliases are declared"] : ["declared aliases: \(known.joined(separator: ", "))"])
+    case .unary(let o, let operand, let r):
+      let v = try evaluate(operand)
+      switch (o, v) {
+      case ("+", _): return v
+      case ("-", .int(let k, _)): return .int(-k, r)
+      case ("-", .real(let x, _)): return .real(-x, r)
+      default: return .node(try FormulaNode.make(op("Minus"), [try asNode(v)], range: r))
+      }
+    case .binary(let o, let lhs, let rhs, let opRange, let r):
+      return try binary(o, try evaluate(lhs), try evaluate(rhs), opRange: opRange, range: r)
+    case .call(let name, let nameRange, let args, let r):
+      return try call(name, nameRange: nameRange, args: args, range: r)
+    }
+  }
+
+  mutating func binary(_ o: String, _ a: Value, _ b: Value, opRange: SourceRange, range r: SourceRange) throws(Diagnostic) -> Value {
+    // Python arithmetic on two numbers.
+    if let x = number(a), let y = number(b) {
+      return try numeric(o, a, b, x, y, opRange: opRange, range: r)
+    }
+    switch o {
+    case "+": return .node(try FormulaNode.make(op("Add"), [try asNode(a), try asNode(b)], range: r))
+    case "-": return .node(try FormulaNode.make(op("Subtract"), [try asNode(a), try asNode(b)], range: r))
+    case "*": return .node(try FormulaNode.make(op("Mult"), [try asNode(a), try asNode(b)], range: r))
+    case "/":
+      if case .int(1, _) = a { return .node(try FormulaNode.make(op("Inv"), [try asNode(b)], range: r)) }
+      return .node(try FormulaNode.make(op("Divide"), [try asNode(a), try asNode(b)], range: r))
+    case "**":
+      let base = try asNode(a)
+      switch b {
+      case .int(2, _): return .node(try FormulaNode.make(op("Square"), [base], range: r))
+      case .int(let m, _): return .node(try FormulaNode.make(op("Pow"), [base], params: [m], range: r))
+      case .real(0.5, _): return .node(try FormulaNode.make(op("Sqrt"), [base], range: r))
+      default: return .node(try FormulaNode.make(op("Powf"), [base, try asNode(b)], range: r))
+      }
+    case "|": return .node(try FormulaNode.make(op("Scalprod"), [try asNode(a), try asNode(b)], range: r))
+    case "<": return .node(try FormulaNode.make(op("LessThan"), [try asNode(a), try asNode(b)], range: r))
+    case ">": return .node(try FormulaNode.make(op("LessThan"), [try asNode(b), try asNode(a)], range: r))
+    case "<=": return .node(try FormulaNode.make(op("LessOrEqual"), [try asNode(a), try asNode(b)], range: r))
+    case ">=": return .node(try FormulaNode.make(op("LessOrEqual"), [try asNode(b), try asNode(a)], range: r))
+    case "==": return .node(try FormulaNode.make(op("Equal"), [try asNode(a), try asNode(b)], range: r))
+    case "!=": return .node(try FormulaNode.make(op("NotEqual"), [try asNode(a), try asNode(b)], range: r))
+    default: throw Diagnostic("unsupported operator '\(o)'", at: opRange)
+    }
+  }
+
+  func number(_ v: Value) -> Double? {
+    switch v {
+    case .int(let k, _): return Double(k)
+    case .real(let x, _): return x
+    default: return nil
+    }
+  }
+
+  func numeric(_ o: String, _ a: Value, _ b: Value, _ x: Double, _ y: Double, opRange: SourceRange, range r: SourceRange) throws(Diagnostic) -> Value {
+    if case .int(let i, _) = a, case .int(let j, _) = b {
+      switch o {
+      case "+": let (v, ovf) = i.addingReportingOverflow(j); if !ovf { return .int(v, r) }
+      case "-": let (v, ovf) = i.subtractingReportingOverflow(j); if !ovf { return .int(v, r) }
+      case "*": let (v, ovf) = i.multipliedReportingOverflow(by: j); if !ovf { return .int(v, r) }
+      case "**" where j >= 0:
+        var v = 1
+        var ok = true
+        for _ in 0..<min(j, 64) {
+          let (w, ovf) = v.multipliedReportingOverflow(by: i)
+          if ovf { ok = false; break }
+          v = w
+        }
+        if ok && j <= 64 { return .int(v, r) }
+      default: break
+      }
+    }
+    switch o {
+    case "+": return .real(x + y, r)
+    case "-": return .real(x - y, r)
+    case "*": return .real(x * y, r)
+    case "/":
+      if y == 0 { throw Diagnostic("division by zero", at: r) }
+      return .real(x / y, r)
+    case "**": return .real(Foundation.pow(x, y), r)
+    default:
+      throw Diagnostic("'\(o)' between two numbers is not a formula; write a formula on at least one side", at: opRange)
+    }
+  }
+
+  mutating func call(_ name: String, nameRange: SourceRange, args: [FormulaSyntax], range r: SourceRange) throws(Diagnostic) -> Value {
+    // Variables written inside the formula.
+    if ["Var", "Vi", "Vj", "Pm"].contains(name) {
+      var ints: [Int] = []
+      for a in args {
+        guard case .int(let k, _) = try evaluate(a) else { throw Diagnostic("\(name) takes integer arguments", at: a.range) }
+        ints.append(k)
+      }
+      let v: Variable
+      if name == "Var" {
+        guard ints.count == 3, let c = VariableCategory(rawValue: ints[2]) else {
+          throw Diagnostic("Var takes (pos, dim, cat) with cat 0 (Vi), 1 (Vj) or 2 (Pm)", at: r)
+        }
+        v = Variable(index: ints[0], dim: ints[1], category: c)
+      } else {
+        guard ints.count == 2 else {
+          throw Diagnostic("inside a formula, \(name) needs an explicit position: \(name)(pos, dim)", at: r)
+        }
+        v = Variable(index: ints[0], dim: ints[1], category: name == "Vi" ? .i : (name == "Vj" ? .j : .parameter))
+      }
+      guard v.index >= 0, v.dim >= 1 else { throw Diagnostic("\(name) needs pos >= 0 and dim >= 1", at: r) }
+      inlineVariables.append((v, r))
+      return .node(FormulaNode(kind: .variable(v), dim: v.dim, range: r))
+    }
+    guard let o = Operation.named(name) else {
+      if Self.unsupported.contains(name) {
+        throw Diagnostic("operation '\(name)' is not supported by ks yet", at: nameRange)
+      }
+      if name.hasSuffix("_Reduction") {
+        throw Diagnostic("reductions are chosen with reduction_op=..., not written in the formula", at: nameRange)
+      }
+      let hint = Suggestions.closest(to: name, among: Operation.allNames).map { "; did you mean '\($0)'?" } ?? ""
+      throw Diagnostic("unknown operation '\(name)'\(hint)", at: nameRange)
+    }
+    let expected = o.arity + o.paramCount
+    guard args.count == expected else {
+      throw Diagnostic(
+        "\(name) takes \(expected) argument\(expected == 1 ? "" : "s"), got \(args.count)", at: r,
+        notes: ["usage: \(o.signature)"])
+    }
+    var children: [FormulaNode] = []
+    for a in args.prefix(o.arity) { children.append(try asNode(try evaluate(a))) }
+    var params: [Int] = []
+    for (k, a) in args.dropFirst(o.arity).enumerated() {
+      guard case .int(let v, _) = try evaluate(a) else {
+        throw Diagnostic("the parameter '\(o.paramNames[k])' of \(name) must be an integer literal", at: a.range,
+                         notes: ["usage: \(o.signature)"])
+      }
+      params.append(v)
+    }
+    if name == "IntCst" || name == "Zero" || name == "RatCst" || name == "IntInv" {
+      return .node(try FormulaNode.make(o, [], params: params, range: r))
+    }
+    return .node(try FormulaNode.make(o, children, params: params, range: r))
+  }
+
+  static let unsupported: Set<String> = [
+    "Grad", "Diff", "GradMatrix", "Divergence", "Laplacian", "TraceOperator", "AdjointOperator",
+    "TensorDot", "Kron", "Factorize", "AutoFactorize", "SoftDTW_SqDist", "BSpline",
+    "ComplexReal", "ComplexImag", "Real2Complex", "Imag2Complex", "Conj", "ComplexAbs", "ComplexSquareAbs",
+    "ComplexAngle", "ComplexSum", "ComplexSumT", "ComplexAdd", "ComplexSubtract", "ComplexMult",
+    "ComplexDivide", "ComplexRealScal", "ComplexExp", "ComplexExp1j",
+  ]
+}
+

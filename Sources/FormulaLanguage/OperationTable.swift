@@ -1,0 +1,368 @@
+import Foundation
+
+// The operation table: one entry per formula operation (KeOps 2.3, keops-semantics.md section 1).
+// Special values follow KeOps' C code: Step(0)=1, Rsqrt(0)=0, XLogX(0)=0, SinXDivX(0)=1, Sign(0)=0.
+
+private func unary(_ name: String, _ summary: String, c: String, _ f: @escaping @Sendable (Double) -> Double) -> Operation {
+  Operation(name: name, arity: 1, summary: summary, cTemplate: c, dimension: broadcastDimension, evaluation: .unary(f))
+}
+
+private func binary(_ name: String, _ summary: String, c: String, _ f: @escaping @Sendable (Double, Double) -> Double) -> Operation {
+  Operation(name: name, arity: 2, summary: summary, cTemplate: c, dimension: broadcastDimension, evaluation: .binary(f))
+}
+
+private func ternary(
+  _ name: String, _ summary: String, c: String, _ f: @escaping @Sendable (Double, Double, Double) -> Double
+) -> Operation {
+  Operation(name: name, arity: 3, summary: summary, cTemplate: c, dimension: broadcastDimension, evaluation: .ternary(f))
+}
+
+/// A block operation written per point: `body(inputs, point, params, out)` fills `out[0..<outDim]`.
+private func perPoint(
+  _ body: @escaping @Sendable (_ x: [Operand], _ p: Int, _ params: [Int], _ out: UnsafeMutablePointer<Double>, _ outDim: Int) -> Void
+) -> Evaluation {
+  .block { inputs, params, count, out, outDim in
+    for p in 0..<count { body(inputs, p, params, out + p * outDim, outDim) }
+  }
+}
+
+private func fixed(_ d: Int) -> @Sendable ([Int], [Int]) throws(DimensionError) -> Int {
+  { _, _ throws(DimensionError) in d }
+}
+
+/// Σ_k w(k) * f_k^2 with broadcasting of a dimension-1 argument.
+@inline(__always) private func sumSquares(_ f: Operand, _ p: Int, _ dim: Int) -> Double {
+  var s = 0.0
+  for k in 0..<dim { let v = f[p, k]; s += v * v }
+  return s
+}
+
+/// The squared norm of f - g (broadcasting 1 against d), KeOps' SqDist = SqNorm2(f - g).
+@inline(__always) private func sqDist(_ f: Operand, _ g: Operand, _ p: Int) -> Double {
+  let d = max(f.dim, g.dim)
+  var s = 0.0
+  for k in 0..<d { let v = f[p, k] - g[p, k]; s += v * v }
+  return s
+}
+
+/// WeightedSqNorm(s, v) where v = f - g (or f alone when g is nil), dispatching on dim(s).
+@inline(__always) private func weightedSqNorm(_ s: Operand, _ f: Operand, _ g: Operand?, _ p: Int, _ d: Int) -> Double {
+  @inline(__always) func v(_ k: Int) -> Double { g.map { f[p, k] - $0[p, k] } ?? f[p, k] }
+  if s.dim == 1 {
+    var acc = 0.0
+    for k in 0..<d { let x = v(k); acc += x * x }
+    return s[p, 0] * acc
+  } else if s.dim == d {
+    var acc = 0.0
+    for k in 0..<d { let x = v(k); acc += s[p, k] * x * x }
+    return acc
+  } else {
+    var acc = 0.0
+    for a in 0..<d { for b in 0..<d { acc += s[p, a * d + b] * v(a) * v(b) } }
+    return acc
+  }
+}
+
+@Sendable private func weightedDim(_ sDim: Int, _ d: Int) throws(DimensionError) {
+  if sDim != 1 && sDim != d && sDim != d * d {
+    throw DimensionError("the weight has dimension \(sDim); expected 1, \(d) or \(d * d) for vectors of dimension \(d)")
+  }
+}
+
+extension Operation {
+  /// Every operation ks knows, in the order `:help` lists them.
+  public static let table: [Operation] = [
+    // MARK: Elementwise unary (section 1.3)
+    unary("Minus", "-f, elementwise", c: "(-($0))") { -$0 },
+    unary("Inv", "1/f, elementwise", c: "(($T)1/($0))") { 1 / $0 },
+    unary("Exp", "exponential", c: "exp($0)") { Foundation.exp($0) },
+    unary("Log", "natural logarithm", c: "log($0)") { Foundation.log($0) },
+    unary("XLogX", "f*log(f), with XLogX(0) = 0", c: "(($0) == 0 ? ($T)0 : ($0) * log($0))") { $0 == 0 ? 0 : $0 * Foundation.log($0) },
+    unary("Sin", "sine", c: "sin($0)") { Foundation.sin($0) },
+    unary("Cos", "cosine", c: "cos($0)") { Foundation.cos($0) },
+    unary("SinXDivX", "sin(f)/f, with SinXDivX(0) = 1", c: "(($0) == 0 ? ($T)1 : sin($0) / ($0))") { $0 == 0 ? 1 : Foundation.sin($0) / $0 },
+    unary("Asin", "arcsine", c: "asin($0)") { Foundation.asin($0) },
+    unary("Acos", "arccosine", c: "acos($0)") { Foundation.acos($0) },
+    unary("Atan", "arctangent", c: "atan($0)") { Foundation.atan($0) },
+    unary("Sqrt", "square root", c: "sqrt($0)") { $0.squareRoot() },
+    unary("Rsqrt", "1/sqrt(f), with Rsqrt(0) = 0", c: "(($0) == 0 ? ($T)0 : ($T)1 / sqrt($0))") { $0 == 0 ? 0 : 1 / $0.squareRoot() },
+    unary("Abs", "absolute value", c: "fabs($0)") { Swift.abs($0) },
+    unary("Sign", "-1, 0 or 1", c: "(($0) > 0 ? ($T)1 : (($0) < 0 ? ($T)-1 : ($T)0))") { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) },
+    unary("Step", "0 if f < 0, else 1 (Step(0) = 1)", c: "(($0) < 0 ? ($T)0 : ($T)1)") { $0 < 0 ? 0 : 1 },
+    unary("ReLU", "max(f, 0)", c: "(($0) < 0 ? ($T)0 : ($0))") { $0 < 0 ? 0 : $0 },
+    unary("Floor", "largest integer <= f", c: "floor($0)") { Foundation.floor($0) },
+    unary("Square", "f*f", c: "(($0) * ($0))") { $0 * $0 },
+    Operation(
+      name: "Pow", arity: 1, params: ["m"], summary: "f to the integer power m", cTemplate: "pow($0, ($T)$p0)",
+      dimension: broadcastDimension, evaluation: .unaryWithParams { x, p in Foundation.pow(x, Double(p[0])) }),
+    Operation(
+      name: "Round", arity: 1, params: ["d"], summary: "round f to d decimals (halves away from zero)",
+      cTemplate: "(round(($0) * ($T)$pow10p0) / ($T)$pow10p0)",
+      dimension: broadcastDimension,
+      evaluation: .unaryWithParams { x, p in
+        let scale = Foundation.pow(10.0, Double(p[0]))
+        return (x * scale).rounded(.toNearestOrAwayFromZero) / scale
+      }),
+    Operation(
+      name: "ClampInt", arity: 1, params: ["a", "b"], summary: "clamp f to the integers [a, b]",
+      cTemplate: "(($0) < ($T)$p0 ? ($T)$p0 : (($0) > ($T)$p1 ? ($T)$p1 : ($0)))",
+      dimension: broadcastDimension,
+      evaluation: .unaryWithParams { x, p in x < Double(p[0]) ? Double(p[0]) : (x > Double(p[1]) ? Double(p[1]) : x) }),
+
+    // MARK: Elementwise binary and ternary (section 1.4)
+    binary("Add", "f + g", c: "(($0) + ($1))") { $0 + $1 },
+    binary("Subtract", "f - g", c: "(($0) - ($1))") { $0 - $1 },
+    binary("Mult", "f * g", c: "(($0) * ($1))") { $0 * $1 },
+    binary("Divide", "f / g", c: "(($0) / ($1))") { $0 / $1 },
+    binary("Atan2", "atan2(f, g)", c: "atan2($0, $1)") { Foundation.atan2($0, $1) },
+    binary("Powf", "f to the power g, computed in single precision as KeOps does", c: "(($T)powf((float)($0), (float)($1)))") {
+      Double(Foundation.powf(Float($0), Float($1)))
+    },
+    binary("LessThan", "1 if f < g, else 0", c: "(($0) < ($1) ? ($T)1 : ($T)0)") { $0 < $1 ? 1 : 0 },
+    binary("LessOrEqual", "1 if f <= g, else 0", c: "(($0) <= ($1) ? ($T)1 : ($T)0)") { $0 <= $1 ? 1 : 0 },
+    binary("Equal", "1 if f == g, else 0", c: "(($0) == ($1) ? ($T)1 : ($T)0)") { $0 == $1 ? 1 : 0 },
+    binary("NotEqual", "1 if f != g, else 0", c: "(($0) != ($1) ? ($T)1 : ($T)0)") { $0 != $1 ? 1 : 0 },
+    ternary("IfElse", "g where f >= 0, else h", c: "(($0) >= 0 ? ($1) : ($2))") { $0 >= 0 ? $1 : $2 },
+    ternary("Clamp", "f clamped to [g, h]", c: "(($0) < ($1) ? ($1) : (($0) > ($2) ? ($2) : ($0)))") { $0 < $1 ? $1 : ($0 > $2 ? $2 : $0) },
+    ternary("Mod", "f - g*floor((f - h)/g), in [h, h + g)", c: "(($0) - ($1) * floor((($0) - ($2)) / ($1)))") {
+      $0 - $1 * Foundation.floor(($0 - $2) / $1)
+    },
+
+    // MARK: Vector reductions and norms (section 1.5)
+    Operation(
+      name: "Sum", arity: 1, summary: "sum of the components", dimension: fixed(1),
+      evaluation: perPoint { x, p, _, out, _ in
+        var s = 0.0
+        for k in 0..<x[0].dim { s += x[0][p, k] }
+        out[0] = s
+      }),
+    Operation(
+      name: "SumT", arity: 1, params: ["d"], summary: "a scalar repeated d times (adjoint of Sum)",
+      dimension: { dims, p throws(DimensionError) in
+        guard dims[0] == 1 else { throw DimensionError("the argument must have dimension 1, not \(dims[0])") }
+        guard p[0] >= 1 else { throw DimensionError("d must be at least 1, not \(p[0])") }
+        return p[0]
+      },
+      evaluation: perPoint { x, p, _, out, d in for k in 0..<d { out[k] = x[0][p, 0] } }),
+    Operation(
+      name: "Max", arity: 1, summary: "largest component", dimension: fixed(1),
+      evaluation: perPoint { x, p, _, out, _ in
+        var m = x[0][p, 0]
+        for k in 1..<max(1, x[0].dim) where x[0][p, k] > m { m = x[0][p, k] }
+        out[0] = m
+      }),
+    Operation(
+      name: "Min", arity: 1, summary: "smallest component", dimension: fixed(1),
+      evaluation: perPoint { x, p, _, out, _ in
+        var m = x[0][p, 0]
+        for k in 1..<max(1, x[0].dim) where x[0][p, k] < m { m = x[0][p, k] }
+        out[0] = m
+      }),
+    Operation(
+      name: "ArgMax", arity: 1, summary: "index of the largest component (first on ties), as a float",
+      dimension: fixed(1),
+      evaluation: perPoint { x, p, _, out, _ in
+        var m = x[0][p, 0], at = 0
+        for k in 1..<max(1, x[0].dim) where x[0][p, k] > m { m = x[0][p, k]; at = k }
+        out[0] = Double(at)
+      }),
+    Operation(
+      name: "ArgMin", arity: 1, summary: "index of the smallest component (first on ties), as a float",
+      dimension: fixed(1),
+      evaluation: perPoint { x, p, _, out, _ in
+        var m = x[0][p, 0], at = 0
+        for k in 1..<max(1, x[0].dim) where x[0][p, k] < m { m = x[0][p, k]; at = k }
+        out[0] = Double(at)
+      }),
+    Operation(
+      name: "Scalprod", arity: 2, summary: "scalar product (f|g); a dimension-1 side multiplies the sum of the other",
+      dimension: { d, _ throws(DimensionError) in
+        if d[0] != d[1] && d[0] != 1 && d[1] != 1 {
+          throw DimensionError("the arguments have dimensions \(d[0]) and \(d[1]); they must be equal")
+        }
+        return 1
+      },
+      evaluation: perPoint { x, p, _, out, _ in
+        let d = max(x[0].dim, x[1].dim)
+        var s = 0.0
+        for k in 0..<d { s += x[0][p, k] * x[1][p, k] }
+        out[0] = s
+      }),
+    Operation(
+      name: "SqNorm2", arity: 1, summary: "squared Euclidean norm", dimension: fixed(1),
+      evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim) }),
+    Operation(
+      name: "Norm2", arity: 1, summary: "Euclidean norm", dimension: fixed(1),
+      evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim).squareRoot() }),
+    Operation(
+      name: "Normalize", arity: 1, summary: "f / |f|, with Normalize(0) = 0",
+      dimension: { d, _ throws(DimensionError) in d[0] },
+      evaluation: perPoint { x, p, _, out, d in
+        let n2 = sumSquares(x[0], p, d)
+        let r = n2 == 0 ? 0 : 1 / n2.squareRoot()
+        for k in 0..<d { out[k] = r * x[0][p, k] }
+      }),
+    Operation(
+      name: "SqDist", arity: 2, summary: "squared distance |f - g|^2",
+      dimension: { d, p throws(DimensionError) in _ = try broadcastDimension(d, p); return 1 },
+      evaluation: perPoint { x, p, _, out, _ in out[0] = sqDist(x[0], x[1], p) }),
+    Operation(
+      name: "SqNormIso", arity: 2, summary: "s * |f|^2 for a scalar s",
+      dimension: { d, _ throws(DimensionError) in
+        guard d[0] == 1 else { throw DimensionError("the weight s must have dimension 1, not \(d[0])") }
+        return 1
+      },
+      evaluation: perPoint { x, p, _, out, _ in out[0] = x[0][p, 0] * sumSquares(x[1], p, x[1].dim) }),
+    Operation(
+      name: "SqNormDiag", arity: 2, summary: "sum_k s_k f_k^2",
+      dimension: { d, _ throws(DimensionError) in
+        guard d[0] == d[1] else { throw DimensionError("the weight has dimension \(d[0]) and the vector \(d[1]); they must be equal") }
+        return 1
+      },
+      evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
+    Operation(
+      name: "SymSqNorm", arity: 2, summary: "sum_kl A_kl f_k f_l for a d*d matrix A (row-major)",
+      dimension: { d, _ throws(DimensionError) in
+        guard d[0] == d[1] * d[1] else { throw DimensionError("the matrix has dimension \(d[0]); expected \(d[1] * d[1]) = \(d[1])^2") }
+        return 1
+      },
+      evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
+    Operation(
+      name: "WeightedSqNorm", arity: 2, summary: "SqNormIso, SqNormDiag or SymSqNorm, chosen by dim(s)",
+      dimension: { d, _ throws(DimensionError) in try weightedDim(d[0], d[1]); return 1 },
+      evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
+    Operation(
+      name: "WeightedSqDist", arity: 3, summary: "WeightedSqNorm(s, f - g)",
+      dimension: { d, p throws(DimensionError) in
+        let v = try broadcastDimension([d[1], d[2]], p)
+        try weightedDim(d[0], v)
+        return 1
+      },
+      evaluation: perPoint { x, p, _, out, _ in
+        out[0] = weightedSqNorm(x[0], x[1], x[2], p, max(x[1].dim, x[2].dim))
+      }),
+
+    // MARK: Indexing, padding, concatenation (section 1.6)
+    Operation(
+      name: "Elem", arity: 1, params: ["m"], summary: "component m of f",
+      dimension: { d, p throws(DimensionError) in
+        guard p[0] >= 0 && p[0] < d[0] else { throw DimensionError("index \(p[0]) is out of range for dimension \(d[0]) (valid: 0...\(d[0] - 1))") }
+        return 1
+      },
+      evaluation: perPoint { x, p, params, out, _ in out[0] = x[0][p, params[0]] }),
+    Operation(
+      name: "ElemT", arity: 1, params: ["n", "m"], summary: "a vector of n zeros with f at position m",
+      dimension: { d, p throws(DimensionError) in
+        guard d[0] == 1 else { throw DimensionError("the argument must have dimension 1, not \(d[0])") }
+        guard p[1] >= 0 && p[1] < p[0] else { throw DimensionError("position \(p[1]) is out of range for dimension \(p[0])") }
+        return p[0]
+      },
+      evaluation: perPoint { x, p, params, out, d in
+        for k in 0..<d { out[k] = 0 }
+        out[params[1]] = x[0][p, 0]
+      }),
+    Operation(
+      name: "Extract", arity: 1, params: ["start", "len"], summary: "components start ..< start+len of f",
+      dimension: { d, p throws(DimensionError) in
+        guard p[0] >= 0 && p[1] >= 1 && p[0] + p[1] <= d[0] else {
+          throw DimensionError("components \(p[0])..<\(p[0] + p[1]) are out of range for dimension \(d[0])")
+        }
+        return p[1]
+      },
+      evaluation: perPoint { x, p, params, out, d in for k in 0..<d { out[k] = x[0][p, params[0] + k] } }),
+    Operation(
+      name: "ExtractT", arity: 1, params: ["start", "D"], summary: "a vector of D zeros with f placed at start",
+      dimension: { d, p throws(DimensionError) in
+        guard p[0] >= 0 && p[0] + d[0] <= p[1] else {
+          throw DimensionError("a vector of dimension \(d[0]) placed at \(p[0]) does not fit in dimension \(p[1])")
+        }
+        return p[1]
+      },
+      evaluation: perPoint { x, p, params, out, d in
+        for k in 0..<d { out[k] = 0 }
+        for k in 0..<x[0].dim { out[params[0] + k] = x[0][p, k] }
+      }),
+    Operation(
+      name: "Concat", arity: 2, summary: "the components of f followed by those of g",
+      dimension: { d, _ throws(DimensionError) in d[0] + d[1] },
+      evaluation: perPoint { x, p, _, out, _ in
+        for k in 0..<x[0].dim { out[k] = x[0][p, k] }
+        for k in 0..<x[1].dim { out[x[0].dim + k] = x[1][p, k] }
+      }),
+    Operation(
+      name: "OneHot", arity: 1, params: ["D"], summary: "a vector of D zeros with 1 at position round(f)",
+      dimension: { d, p throws(DimensionError) in
+        guard d[0] == 1 else { throw DimensionError("the argument must have dimension 1, not \(d[0])") }
+        guard p[0] >= 1 else { throw DimensionError("D must be at least 1, not \(p[0])") }
+        return p[0]
+      },
+      evaluation: perPoint { x, p, _, out, d in
+        let v = x[0][p, 0] + 0.5
+        let at = v.isFinite && Swift.abs(v) < 1e18 ? Int(v) : -1
+        for k in 0..<d { out[k] = k == at ? 1 : 0 }
+      }),
+
+    // MARK: Small linear algebra (section 1.7, row-major as KeOps' code)
+    Operation(
+      name: "MatVecMult", arity: 2, summary: "A v for A of dim n*p (row-major) and v of dim p",
+      dimension: { d, _ throws(DimensionError) in
+        guard d[1] >= 1 && d[0] % d[1] == 0 else { throw DimensionError("dim(A) = \(d[0]) is not a multiple of dim(v) = \(d[1])") }
+        return d[0] / d[1]
+      },
+      evaluation: perPoint { x, p, _, out, n in
+        let q = x[1].dim
+        for r in 0..<n {
+          var s = 0.0
+          for k in 0..<q { s += x[0][p, r * q + k] * x[1][p, k] }
+          out[r] = s
+        }
+      }),
+    Operation(
+      name: "VecMatMult", arity: 2, summary: "v^T A for v of dim p and A of dim p*n (row-major)",
+      dimension: { d, _ throws(DimensionError) in
+        guard d[0] >= 1 && d[1] % d[0] == 0 else { throw DimensionError("dim(A) = \(d[1]) is not a multiple of dim(v) = \(d[0])") }
+        return d[1] / d[0]
+      },
+      evaluation: perPoint { x, p, _, out, n in
+        let q = x[0].dim
+        for r in 0..<n {
+          var s = 0.0
+          for k in 0..<q { s += x[0][p, k] * x[1][p, k * n + r] }
+          out[r] = s
+        }
+      }),
+    Operation(
+      name: "TensorProd", arity: 2, summary: "outer product, out[k*dim(g)+l] = f_k g_l",
+      dimension: { d, _ throws(DimensionError) in d[0] * d[1] },
+      evaluation: perPoint { x, p, _, out, _ in
+        let q = x[1].dim
+        for k in 0..<x[0].dim { for l in 0..<q { out[k * q + l] = x[0][p, k] * x[1][p, l] } }
+      }),
+
+    // MARK: Constants (section 1.8)
+    Operation(
+      name: "IntCst", arity: 0, params: ["n"], summary: "the integer constant n", dimension: fixed(1),
+      evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) }),
+    Operation(
+      name: "RatCst", arity: 0, params: ["p", "q"], summary: "the rational constant p/q",
+      dimension: { _, p throws(DimensionError) in
+        guard p[1] != 0 else { throw DimensionError("the denominator is zero") }
+        return 1
+      },
+      evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) / Double(params[1]) }),
+    Operation(
+      name: "IntInv", arity: 0, params: ["n"], summary: "the constant 1/n",
+      dimension: { _, p throws(DimensionError) in
+        guard p[0] != 0 else { throw DimensionError("1/0 is not a constant") }
+        return 1
+      },
+      evaluation: perPoint { _, _, params, out, _ in out[0] = 1 / Double(params[0]) }),
+    Operation(
+      name: "Zero", arity: 0, params: ["d"], summary: "the zero vector of dimension d",
+      dimension: { _, p throws(DimensionError) in
+        guard p[0] >= 1 else { throw DimensionError("d must be at least 1, not \(p[0])") }
+        return p[0]
+      },
+      evaluation: perPoint { _, _, _, out, d in for k in 0..<d { out[k] = 0 } }),
+  ]
+}

@@ -1,0 +1,34 @@
+/// "Did you mean" support: the closest candidate by edit distance, if it is close enough.
+public enum Suggestions {
+  /// The candidate nearest to `word` (case-insensitive Damerau-Levenshtein), or `nil` when none is
+  /// within a third of the word's length (at least 1, at most 3 edits).
+  public static func closest(to word: String, among candidates: [String]) -> String? {
+    let limit = max(1, min(3, word.count / 3 + 1))
+    var best: (String, Int)?
+    for c in candidates {
+      let d = distance(word.lowercased(), c.lowercased())
+      if d <= limit && (best == nil || d < best!.1) { best = (c, d) }
+    }
+    return best?.0
+  }
+
+  /// Optimal string alignment distance (insertions, deletions, substitutions, transpositions).
+  public static func distance(_ a: String, _ b: String) -> Int {
+    let x = Array(a), y = Array(b)
+    if x.isEmpty { return y.count }
+    if y.isEmpty { return x.count }
+    var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+    for i in 0...x.count { d[i][0] = i }
+    for j in 0...y.count { d[0][j] = j }
+    for i in 1...x.count {
+      for j in 1...y.count {
+        let cost = x[i - 1] == y[j - 1] ? 0 : 1
+        d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+        if i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1] {
+          d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+        }
+      }
+    }
+    return d[x.count][y.count]
+  }
+}
