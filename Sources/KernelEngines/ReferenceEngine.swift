@@ -1,0 +1,100 @@
+import ArrayIO
+import Dispatch
+import FormulaLanguage
+
+/// The reference engine: a Swift interpreter of the validated formula tree, the oracle every other
+/// engine is tested against.
+///
+/// It runs in parallel over output rows; within a row it evaluates each tree node over a block of
+/// reduced indices at a time, so the interpretation cost is paid once per block, not per pair.
+/// Memory is O(M + N): the M x N matrix is never built. Arithmetic is done in Double and rounded to
+/// the plan's compute and accumulator precisions after every operation, which reproduces float32
+/// arithmetic (exactly for + - * / and sqrt).
+public struct ReferenceEngine: KernelEngine {
+  public let name = "reference"
+  /// Points per evaluation block.
+  public var blockSize: Int
+
+  public init(blockSize: Int = 256) {
+    self.blockSize = blockSize
+  }
+
+  public func reduce(
+    _ plan: KernelPlan, _ arguments: KernelArguments, cancel: CancellationToken?
+  ) throws(EngineError) -> [Double] {
+    let reduced = plan.formula.reducedCategory
+    let program = FormulaProgram(plan.mapFormula, reducedCategory: reduced)
+    let rootDim = program.steps[program.root].dim
+    let rawDim = plan.formula.rawDimension
+    let m = arguments.outputRows, n = arguments.reducedRows
+    // Inputs as contiguous doubles (O(M + N)).
+    let data: [[Double]] = arguments.arrays.map { $0.toDoubles() }
+    var output = [Double](repeating: 0, count: m * rawDim)
+    if m == 0 { return output }
+
+    let workers = max(1, min(m, ProcessInfoCores.count * 4))
+    let rowsPerChunk = (m + workers - 1) / workers
+    let chunks = (m + rowsPerChunk - 1) / rowsPerChunk
+    let blockSize = self.blockSize
+    let dataPrecision = Precision(plan.dataType)
+
+    output.withUnsafeMutableBufferPointer { outBuffer in
+      nonisolated(unsafe) let out = outBuffer.baseAddress!
+      // Stable copies of the inputs for the worker threads, freed after the loop.
+      let copies: [UnsafeMutableBufferPointer<Double>] = data.map { values in
+        let b = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, values.count))
+        _ = b.initialize(from: values)
+        return b
+      }
+      defer { copies.forEach { $0.deallocate() } }
+      do {
+        nonisolated(unsafe) let args: [UnsafePointer<Double>] = copies.map { UnsafePointer($0.baseAddress!) }
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+          let start = chunk * rowsPerChunk
+          let end = min(m, start + rowsPerChunk)
+          if start >= end { return }
+          var state = ProgramState(
+            program: program, blockSize: blockSize, round: plan.computePrecision,
+            parameters: { args[$0] })
+          defer { state.release() }
+          var accumulator = Accumulator(
+            kind: plan.formula.reduction, formulaDim: rootDim, scheme: plan.sumScheme,
+            compute: plan.computePrecision, accumulate: plan.accumulatorPrecision, reducedRows: n)
+          for i in start..<end {
+            if let c = cancel, c.isCancelled { return }
+            accumulator.reset()
+            for (s, step) in program.steps.enumerated() {
+              if case .variable(let arg, let cat) = step.kind, cat == plan.formula.outputCategory {
+                state.bind(step: s, base: args[arg] + i * step.dim, stride: 0)
+              }
+            }
+            state.run(count: 1, uniformOnly: true)
+            var j0 = 0
+            while j0 < n {
+              let count = min(blockSize, n - j0)
+              for (s, step) in program.steps.enumerated() {
+                if case .variable(let arg, let cat) = step.kind, cat == reduced {
+                  state.bind(step: s, base: args[arg] + j0 * step.dim, stride: step.dim)
+                }
+              }
+              state.run(count: count, uniformOnly: false)
+              let root = state.operands[program.root]
+              for p in 0..<count {
+                accumulator.add(root.base + p * root.stride, stride: 1, index: j0 + p)
+              }
+              j0 += count
+            }
+            accumulator.finish(into: out + i * rawDim, data: dataPrecision)
+          }
+        }
+      }
+    }
+    if let c = cancel, c.isCancelled { throw .cancelled }
+    return output
+  }
+}
+
+/// The number of CPU cores available to ks.
+public enum ProcessInfoCores {
+  public static var count: Int { max(1, sysconfNProcessors()) }
+}
