@@ -1,0 +1,314 @@
+import ArrayIO
+import FormulaLanguage
+import Foundation
+import KSDiagnostics
+
+/// Bridges to FormulaLanguage used by `alias` declarations.
+enum FormulaLanguageBridge {
+  static func parseAlias(_ text: String) throws(Diagnostic) -> AliasDeclaration {
+    try AliasDeclaration.parse(text, positionInList: 0)
+  }
+}
+
+/// Global functions and module members of the `.ks` language.
+enum Builtins {
+  static func fn(_ name: String, _ body: @escaping @Sendable (inout CallContext) throws(ShellError) -> Value) -> Value {
+    .builtin(BuiltinFunction(name, body))
+  }
+
+  /// Wraps a throwing-any body as a builtin.
+  static func anyFn(_ name: String, _ body: @escaping @Sendable (inout CallContext) throws -> Value) -> Value {
+    .builtin(
+      BuiltinFunction(name) { (ctx: inout CallContext) throws(ShellError) -> Value in
+        do {
+          return try body(&ctx)
+        } catch let e as ShellError {
+          throw e
+        } catch {
+          throw ShellError("\(error)", at: ctx.range)
+        }
+      })
+  }
+
+  static let globals: [String: Value] = makeGlobals()
+  static var globalNames: [String] { Array(globals.keys) }
+
+  static func global(_ name: String) -> Value? { globals[name] }
+
+  static func makeGlobals() -> [String: Value] {
+    var g: [String: Value] = [:]
+    g["print"] = anyFn("print") { ctx in
+      var sep = " ", end = "\n"
+      if let kw = ctx.keywords.first(where: { $0.name == "sep" }) { sep = kw.value.str }
+      if let kw = ctx.keywords.first(where: { $0.name == "end" }) { end = kw.value.str }
+      _ = try ctx.optional(nil, "sep")
+      _ = try ctx.optional(nil, "end")
+      if let f = try ctx.optional(nil, "flush") { _ = f }
+      try ctx.finish(maxPositional: Int.max)
+      let text = ctx.positional.map { v -> String in
+        if case .array(let a) = v { return ArrayFormatter.str(a) }
+        return v.str
+      }.joined(separator: sep)
+      ctx.interpreter.output(text + end)
+      return .none
+    }
+    g["len"] = anyFn("len") { ctx in
+      let v = try ctx.required(0, "obj")
+      try ctx.finish(maxPositional: 1)
+      switch v {
+      case .list(let a), .tuple(let a): return .int(a.count)
+      case .string(let s): return .int(s.text.count)
+      case .dict(let d): return .int(d.count)
+      case .array(let a):
+        guard a.rank > 0 else { throw ShellError("len() of unsized object", at: ctx.rangeOf(0)) }
+        return .int(a.shape[0])
+      default: throw ShellError("object of type '\(v.typeName)' has no len()", at: ctx.rangeOf(0))
+      }
+    }
+    g["str"] = anyFn("str") { ctx in
+      let v = try ctx.optional(0, "object") ?? .str("")
+      try ctx.finish(maxPositional: 1)
+      if case .array(let a) = v { return .str(ArrayFormatter.str(a)) }
+      return .str(v.str)
+    }
+    g["repr"] = anyFn("repr") { ctx in
+      let v = try ctx.required(0, "obj")
+      try ctx.finish(maxPositional: 1)
+      return .str(v.repr)
+    }
+    g["int"] = anyFn("int") { ctx in
+      let v = try ctx.optional(0, "x") ?? .int(0)
+      try ctx.finish(maxPositional: 1)
+      switch v {
+      case .int: return v
+      case .bool(let b): return .int(b ? 1 : 0)
+      case .float(let x):
+        guard x.isFinite else { throw ShellError("cannot convert float \(pythonFloatRepr(x)) to integer", at: ctx.rangeOf(0)) }
+        return .int(Int(x))
+      case .string(let s):
+        guard let i = Int(s.text.trimmingCharacters(in: .whitespaces)) else {
+          throw ShellError("invalid literal for int() with base 10: \(pythonStringRepr(s.text))", at: ctx.rangeOf(0))
+        }
+        return .int(i)
+      case .array(let a) where a.count == 1: return .int(Int(a.double(at: 0)))
+      default: throw ShellError("int() argument must be a string or a number, not '\(v.typeName)'", at: ctx.rangeOf(0))
+      }
+    }
+    g["float"] = anyFn("float") { ctx in
+      let v = try ctx.optional(0, "x") ?? .float(0)
+      try ctx.finish(maxPositional: 1)
+      switch v {
+      case .string(let s):
+        let t = s.text.trimmingCharacters(in: .whitespaces).lowercased()
+        if let x = Double(t) { return .float(x) }
+        if t == "inf" || t == "+inf" { return .float(.infinity) }
+        if t == "-inf" { return .float(-.infinity) }
+        if t == "nan" { return .float(.nan) }
+        throw ShellError("could not convert string to float: \(pythonStringRepr(s.text))", at: ctx.rangeOf(0))
+      default: return .float(try ctx.double(v, "float() argument", at: ctx.rangeOf(0)))
+      }
+    }
+    g["bool"] = anyFn("bool") { ctx in
+      let v = try ctx.optional(0, "x") ?? .bool(false)
+      try ctx.finish(maxPositional: 1)
+      return .bool(try ctx.interpreter.truth(v, at: ctx.rangeOf(0)))
+    }
+    g["abs"] = anyFn("abs") { ctx in
+      let v = try ctx.required(0, "x")
+      try ctx.finish(maxPositional: 1)
+      switch v {
+      case .int(let i): return .int(Swift.abs(i))
+      case .float(let x): return .float(Swift.abs(x))
+      default: return try NumpyFunctions.call("abs", &ctx)
+      }
+    }
+    g["round"] = anyFn("round") { ctx in
+      let v = try ctx.required(0, "number")
+      let nd = try ctx.optional(1, "ndigits")
+      try ctx.finish(maxPositional: 2)
+      let x = try ctx.double(v, "round() argument", at: ctx.rangeOf(0))
+      guard let nd, !KeOpsBuiltins.isNone(nd) else {
+        // Python rounds half to even and returns an int.
+        return .int(Int(x.rounded(.toNearestOrEven)))
+      }
+      let k = try ctx.int(nd, "ndigits", at: ctx.rangeOf(1))
+      let scale = Foundation.pow(10.0, Double(k))
+      let r = (x * scale).rounded(.toNearestOrEven) / scale
+      // Python's round is exact on the decimal representation; use the shortest repr as a check.
+      if let exact = Double(String(format: "%.\(max(0, k))f", x)), k >= 0 { return .float(exact) }
+      return .float(r)
+    }
+    g["range"] = anyFn("range") { ctx in
+      var a = 0, b = 0, s = 1
+      let args = ctx.positional
+      try ctx.finish(maxPositional: 3)
+      let ints = try args.enumerated().map { (k, v) throws(ShellError) in try ctx.int(v, "range() argument", at: ctx.rangeOf(k)) }
+      switch ints.count {
+      case 1: b = ints[0]
+      case 2: a = ints[0]; b = ints[1]
+      case 3: a = ints[0]; b = ints[1]; s = ints[2]
+      default: throw ShellError("range expected 1 to 3 arguments, got \(ints.count)", at: ctx.range)
+      }
+      if s == 0 { throw ShellError("range() arg 3 must not be zero", at: ctx.range) }
+      return .list(Swift.stride(from: a, to: b, by: s).map { .int($0) })
+    }
+    g["list"] = anyFn("list") { ctx in
+      let v = try ctx.optional(0, "iterable")
+      try ctx.finish(maxPositional: 1)
+      guard let v else { return .list([]) }
+      return .list(try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)))
+    }
+    g["tuple"] = anyFn("tuple") { ctx in
+      let v = try ctx.optional(0, "iterable")
+      try ctx.finish(maxPositional: 1)
+      guard let v else { return .tuple([]) }
+      return .tuple(try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)))
+    }
+    g["enumerate"] = anyFn("enumerate") { ctx in
+      let v = try ctx.required(0, "iterable")
+      var start = 0
+      if let s = try ctx.optional(1, "start") { start = try ctx.int(s, "start", at: ctx.rangeOf(1, "start")) }
+      try ctx.finish(maxPositional: 2)
+      return .list(try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)).enumerated().map { .tuple([.int($0.offset + start), $0.element]) })
+    }
+    g["zip"] = anyFn("zip") { ctx in
+      let lists = try ctx.positional.enumerated().map { try ctx.interpreter.iterate($0.element, at: ctx.rangeOf($0.offset)) }
+      try ctx.finish(maxPositional: Int.max)
+      let n = lists.map(\.count).min() ?? 0
+      return .list((0..<n).map { i in .tuple(lists.map { $0[i] }) })
+    }
+    g["sorted"] = anyFn("sorted") { ctx in
+      let v = try ctx.required(0, "iterable")
+      var reverse = false
+      if let r = try ctx.optional(nil, "reverse") { reverse = try ctx.bool(r, "reverse", at: ctx.rangeOf(keyword: "reverse")) }
+      try ctx.finish(maxPositional: 1)
+      let items = try ctx.interpreter.iterate(v, at: ctx.rangeOf(0))
+      let interp = ctx.interpreter
+      var failure: Error?
+      var sortedItems = items.sorted { a, b in
+        do { return try interp.truth(try interp.compare(.less, a, b, at: ctx.range), at: ctx.range) } catch {
+          failure = error
+          return false
+        }
+      }
+      if let failure { throw failure }
+      if reverse { sortedItems.reverse() }
+      return .list(sortedItems)
+    }
+    for name in ["min", "max", "sum"] {
+      g[name] = anyFn(name) { ctx in
+        if ctx.positional.count == 1, case .array = ctx.positional[0] { return try NumpyFunctions.call(name, &ctx) }
+        var items = ctx.positional.count == 1 ? try ctx.interpreter.iterate(ctx.positional[0], at: ctx.rangeOf(0)) : ctx.positional
+        var start: Value = .int(0)
+        if name == "sum", let s = try ctx.optional(1, "start") { start = s; if ctx.positional.count == 2 { items = try ctx.interpreter.iterate(ctx.positional[0], at: ctx.rangeOf(0)) } }
+        try ctx.finish(maxPositional: name == "sum" ? 2 : Int.max)
+        if name == "sum" {
+          var acc = start
+          for x in items { acc = try ctx.interpreter.binary(.add, acc, x, at: ctx.range) }
+          return acc
+        }
+        guard var best = items.first else { throw ShellError("\(name)() arg is an empty sequence", at: ctx.range) }
+        for x in items.dropFirst() {
+          let better = try ctx.interpreter.truth(try ctx.interpreter.compare(name == "min" ? .less : .greater, x, best, at: ctx.range), at: ctx.range)
+          if better { best = x }
+        }
+        return best
+      }
+    }
+    g["isinstance"] = anyFn("isinstance") { ctx in
+      throw ShellError("isinstance() is not supported in ks", at: ctx.range)
+    }
+    g["load"] = anyFn("load") { ctx in try IOBuiltins.load(&ctx) }
+    g["save"] = anyFn("save") { ctx in try IOBuiltins.save(&ctx, valueFirst: true) }
+    g["Genred"] = fn("Genred") { (ctx: inout CallContext) throws(ShellError) -> Value in try KeOpsBuiltins.makeGenred(&ctx) }
+    g["KernelSolve"] = fn("KernelSolve") { (ctx: inout CallContext) throws(ShellError) -> Value in try KeOpsBuiltins.makeKernelSolve(&ctx) }
+    for name in NumpyFunctions.bareNames { g[name] = g[name] ?? NumpyFunctions.function(name) }
+    return g
+  }
+
+  /// `np.X`, `np.random.X`, `np.linalg.X`, `pykeops.numpy.X`.
+  static func member(of module: String, _ name: String) -> Value? {
+    switch module {
+    case "numpy":
+      if name == "random" { return .module("numpy.random") }
+      if name == "linalg" { return .module("numpy.linalg") }
+      if name == "newaxis" { return .none }
+      if name == "pi" { return .float(Double.pi) }
+      if name == "e" { return .float(M_E) }
+      if name == "inf" { return .float(.infinity) }
+      if name == "nan" { return .float(.nan) }
+      if let d = DType(name: name), ["float16", "float32", "float64", "int64", "bool_"].contains(name) { return .dtype(d) }
+      if name == "load" { return anyFn("load") { ctx in try IOBuiltins.load(&ctx) } }
+      if name == "save" { return anyFn("save") { ctx in try IOBuiltins.save(&ctx, valueFirst: false) } }
+      return NumpyFunctions.function(name)
+    case "numpy.random":
+      return NumpyFunctions.function("random." + name)
+    case "numpy.linalg":
+      return NumpyFunctions.function("linalg." + name)
+    case "pykeops", "pykeops.numpy":
+      if name == "numpy" { return .module("pykeops.numpy") }
+      if name == "Genred" || name == "KernelSolve" { return globals[name] }
+      return nil
+    case "math":
+      switch name {
+      case "pi": return .float(Double.pi)
+      case "e": return .float(M_E)
+      default: return NumpyFunctions.function(name)
+      }
+    default:
+      return nil
+    }
+  }
+
+  static func memberNames(of module: String) -> [String] {
+    switch module {
+    case "numpy": return NumpyFunctions.names.filter { !$0.contains(".") } + ["random", "linalg", "newaxis", "pi", "float32", "float64", "int64", "load", "save"]
+    case "numpy.random": return NumpyFunctions.names.filter { $0.hasPrefix("random.") }.map { String($0.dropFirst(7)) }
+    case "numpy.linalg": return NumpyFunctions.names.filter { $0.hasPrefix("linalg.") }.map { String($0.dropFirst(7)) }
+    default: return ["Genred", "KernelSolve"]
+    }
+  }
+}
+
+/// `load(path)` / `save(value, path)` (ks) and `np.load(path)` / `np.save(path, value)` (numpy order).
+enum IOBuiltins {
+  static func load(_ ctx: inout CallContext) throws -> Value {
+    let p = try ctx.required(0, "path")
+    let path = try ctx.string(p, "the path", at: ctx.rangeOf(0)).text
+    try ctx.finish(maxPositional: 1)
+    do {
+      if path.lowercased().hasSuffix(".csv") || path.lowercased().hasSuffix(".txt") {
+        return .array(try CSV.load(path))
+      }
+      return .array(try Npy.load(path))
+    } catch let e as ArrayIOError {
+      throw ShellError(e.message, at: ctx.rangeOf(0))
+    }
+  }
+
+  static func save(_ ctx: inout CallContext, valueFirst: Bool) throws -> Value {
+    let (vi, pi) = valueFirst ? (0, 1) : (1, 0)
+    let v = try ctx.required(vi, valueFirst ? "value" : "arr")
+    let p = try ctx.required(pi, valueFirst ? "path" : "file")
+    let path = try ctx.string(p, "the path", at: ctx.rangeOf(pi)).text
+    try ctx.finish(maxPositional: 2)
+    let array: NDArray
+    switch v {
+    case .array(let a): array = a
+    case .int(let i): array = NDArray(shape: [], int64: [Int64(i)])
+    case .float(let x): array = NDArray(shape: [], float64: [x])
+    case .list, .tuple: array = try NumpyOps.array(from: v, dtype: nil, at: ctx.rangeOf(vi))
+    default: throw ShellError("can only save arrays, not \(v.typeName)", at: ctx.rangeOf(vi))
+    }
+    do {
+      if path.lowercased().hasSuffix(".csv") || path.lowercased().hasSuffix(".txt") {
+        try CSV.save(array, to: path)
+      } else {
+        try Npy.save(array, to: path.hasSuffix(".npy") || valueFirst ? path : path + ".npy")
+      }
+    } catch let e as ArrayIOError {
+      throw ShellError(e.message, at: ctx.rangeOf(pi))
+    }
+    return .none
+  }
+}

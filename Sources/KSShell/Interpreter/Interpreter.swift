@@ -1,0 +1,210 @@
+import ArrayIO
+import KSDiagnostics
+import KernelEngines
+import KernelOperations
+
+/// The session's state: what a failed statement must leave untouched.
+public struct SessionState: Sendable {
+  /// Variables by name.
+  public var variables: [String: Value] = [:]
+  /// Aliases declared with `alias x = Vi(3)`, in declaration order: (name, definition text).
+  public var aliases: [(name: String, definition: String)] = []
+  /// The random generator (seeded with `np.random.seed(n)`).
+  public var random = RandomState(seed: 0)
+  /// The seed last set (saved at the top of `:save` files).
+  public var seed: UInt64 = 0
+  /// The engine used when a call does not name one (`:engine`).
+  public var engine = "auto"
+
+  public init() {}
+}
+
+/// Runs statements of the `.ks` language against a session.
+///
+/// Each statement runs on a copy of the state that is committed only when it succeeds, so a
+/// failed statement leaves every variable as it was.
+public final class Interpreter {
+  public var state = SessionState()
+  /// Where printed output goes.
+  public var output: (String) -> Void
+  /// Set by Ctrl-C; long computations poll it.
+  public let cancel = CancellationToken()
+  /// Called on every conjugate-gradient iteration (the live display); nil prints nothing live.
+  public var solveProgress: ((SolveProgress) -> Void)?
+  /// Called when a solve ends (the summary line).
+  public var solveSummary: ((SolveReport) -> Void)?
+  /// Whether expression statements echo their value.
+  public var echoValues = true
+  /// The source of the statement running now.
+  var source = SourceText(name: "<stdin>", text: "")
+
+  public init(output: @escaping (String) -> Void) {
+    self.output = output
+  }
+
+  // MARK: - Statements
+
+  /// Runs one top-level statement transactionally.
+  public func execute(_ statement: Statement, in source: SourceText) throws(ShellError) {
+    self.source = source
+    let saved = state
+    do {
+      try run(statement)
+    } catch {
+      state = saved
+      if let (name, value) = error.keep { state.variables[name] = value }
+      throw error
+    }
+  }
+
+  enum Flow: Error { case breakLoop, continueLoop }
+
+  func run(_ statement: Statement) throws(ShellError) {
+    do {
+      try runBody(statement)
+    } catch let flow as Flow {
+      _ = flow
+      throw ShellError("'break' or 'continue' outside a loop", at: statement.range)
+    } catch let e as ShellError {
+      throw e
+    } catch {
+      throw ShellError("\(error)", at: statement.range)
+    }
+  }
+
+  func runBody(_ statement: Statement) throws {
+    switch statement.kind {
+    case .expression(let e):
+      let v = try evaluate(e)
+      if case .none = v { return }
+      state.variables["_"] = v
+      if echoValues && !statement.isQuiet { output(display(v) + "\n") }
+    case .assignment(let targets, let value):
+      let v = try evaluate(value)
+      for t in targets { try assign(t, v) }
+    case .augmentedAssignment(let target, let op, let value):
+      let current = try evaluate(target)
+      let rhs = try evaluate(value)
+      try assign(target, try binary(op, current, rhs, at: statement.range))
+    case .importModules(let modules):
+      for m in modules {
+        guard Modules.known.contains(m.dottedName) else {
+          throw ShellError("no module named '\(m.dottedName)' (ks knows numpy and pykeops.numpy)", at: m.range)
+        }
+        state.variables[m.boundName] = .module(m.alias == nil ? m.module[0] : m.dottedName)
+      }
+    case .importFrom(let module, let moduleRange, let names):
+      let dotted = module.joined(separator: ".")
+      guard Modules.known.contains(dotted) else {
+        throw ShellError("no module named '\(dotted)' (ks knows numpy and pykeops.numpy)", at: moduleRange)
+      }
+      for n in names where n.name != "*" {
+        state.variables[n.boundName] = try attribute(of: .module(dotted), n.name, at: n.range)
+      }
+    case .pass:
+      break
+    case .breakLoop: throw Flow.breakLoop
+    case .continueLoop: throw Flow.continueLoop
+    case .ifStatement(let branches, let orElse):
+      for b in branches where try truth(try evaluate(b.condition), at: b.condition.range) {
+        for s in b.body { try runBody(s) }
+        return
+      }
+      for s in orElse ?? [] { try runBody(s) }
+    case .forLoop(let target, let iterable, let body, let orElse):
+      let items = try iterate(try evaluate(iterable), at: iterable.range)
+      var broke = false
+      loop: for item in items {
+        try checkCancelled(statement.range)
+        try assign(target, item)
+        for s in body {
+          do {
+            try runBody(s)
+          } catch Flow.breakLoop {
+            broke = true
+            break loop
+          } catch Flow.continueLoop {
+            continue loop
+          }
+        }
+      }
+      if !broke { for s in orElse ?? [] { try runBody(s) } }
+    case .whileLoop(let condition, let body, let orElse):
+      var broke = false
+      loop: while try truth(try evaluate(condition), at: condition.range) {
+        try checkCancelled(statement.range)
+        for s in body {
+          do {
+            try runBody(s)
+          } catch Flow.breakLoop {
+            broke = true
+            break loop
+          } catch Flow.continueLoop {
+            continue loop
+          }
+        }
+      }
+      if !broke { for s in orElse ?? [] { try runBody(s) } }
+    case .metaCommand(let name, _):
+      throw ShellError("meta-command ':\(name)' is only available in the interactive shell", at: statement.range)
+    case .alias(let bindings):
+      try declareAliases(bindings)
+    }
+  }
+
+  func checkCancelled(_ range: SourceRange) throws(ShellError) {
+    if cancel.isCancelled { throw ShellError.interrupted(at: range) }
+  }
+
+  func declareAliases(_ bindings: [AliasBinding]) throws(ShellError) {
+    for b in bindings {
+      let text = "\(b.name) = \(b.definition)"
+      do {
+        _ = try FormulaLanguageBridge.parseAlias(text)
+      } catch {
+        throw ShellError(error.message, at: b.definitionRange)
+      }
+      state.aliases.removeAll { $0.name == b.name }
+      state.aliases.append((b.name, b.definition))
+    }
+  }
+
+  // MARK: - Assignment
+
+  func assign(_ target: Expression, _ value: Value) throws {
+    switch target.kind {
+    case .name(let n):
+      state.variables[n] = value
+    case .tuple(let items), .list(let items):
+      let values = try iterate(value, at: target.range)
+      guard values.count == items.count else {
+        throw ShellError(
+          values.count > items.count
+            ? "too many values to unpack (expected \(items.count))"
+            : "not enough values to unpack (expected \(items.count), got \(values.count))", at: target.range)
+      }
+      for (t, v) in zip(items, values) { try assign(t, v) }
+    case .subscripted(let base, let items):
+      guard case .name(let n) = base.kind, let current = state.variables[n] else {
+        throw ShellError("can only assign into an item of a named variable", at: target.range)
+      }
+      state.variables[n] = try setItem(current, items, value, at: target.range)
+    default:
+      throw ShellError("cannot assign to this expression", at: target.range)
+    }
+  }
+
+  // MARK: - Display
+
+  /// The text an expression statement echoes.
+  public func display(_ v: Value) -> String {
+    v.repr
+  }
+}
+
+/// Module names ks accepts in `import`.
+enum Modules {
+  static let known: Set<String> = [
+    "numpy", "numpy.random", "numpy.linalg", "pykeops", "pykeops.numpy", "math", "time",
+  ]
+}
