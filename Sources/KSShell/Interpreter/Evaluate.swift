@@ -3,7 +3,7 @@ import KSDiagnostics
 
 extension Interpreter {
   /// Evaluates an expression.
-  func evaluate(_ e: Expression) throws -> Value {
+  func evaluate(_ e: Expr) throws -> Value {
     switch e.kind {
     case .name(let n):
       if let v = state.variables[n] { return v }
@@ -89,7 +89,7 @@ extension Interpreter {
     }
   }
 
-  func evaluateItems(_ items: [Expression]) throws -> [Value] {
+  func evaluateItems(_ items: [Expr]) throws -> [Value] {
     var out: [Value] = []
     for item in items {
       if case .starred(let inner) = item.kind {
@@ -101,7 +101,7 @@ extension Interpreter {
     return out
   }
 
-  func comprehend(_ element: Expression, _ clauses: ArraySlice<ComprehensionClause>, into out: inout [Value]) throws {
+  func comprehend(_ element: Expr, _ clauses: ArraySlice<ComprehensionClause>, into out: inout [Value]) throws {
     guard let clause = clauses.first else {
       out.append(try evaluate(element))
       return
@@ -116,7 +116,7 @@ extension Interpreter {
 
   // MARK: - Calls
 
-  func call(_ callee: Expression, _ arguments: [Argument], at range: SourceRange) throws -> Value {
+  func call(_ callee: Expr, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
     let f = try evaluate(callee)
     var positional: [Value] = []
     var positionalRanges: [SourceRange] = []
@@ -147,7 +147,7 @@ extension Interpreter {
     return try invoke(f, &ctx)
   }
 
-  func calleeName(_ callee: Expression, _ f: Value) -> String {
+  func calleeName(_ callee: Expr, _ f: Value) -> String {
     switch callee.kind {
     case .name(let n): return n
     case .attribute(_, let n, _): return n

@@ -171,7 +171,7 @@ public final class Interpreter {
 
   // MARK: - Assignment
 
-  func assign(_ target: Expression, _ value: Value) throws {
+  func assign(_ target: Expr, _ value: Value) throws {
     switch target.kind {
     case .name(let n):
       state.variables[n] = value

@@ -8,7 +8,7 @@ extension Interpreter {
       switch item {
       case .expression(let e): out.append(try evaluate(e))
       case .slice(let s):
-        func bound(_ e: Expression?) throws -> Int? {
+        func bound(_ e: Expr?) throws -> Int? {
           guard let e else { return nil }
           let v = try evaluate(e)
           switch v {
