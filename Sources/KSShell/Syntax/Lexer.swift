@@ -506,8 +506,7 @@ private struct LexerState {
   }
 
   mutating func scanPunctuation() throws(LexFailure) {
-    for symbol in Lexer.punctuationSymbols {
-      let utf8 = Array(symbol.utf8)
+    for (symbol, utf8) in Lexer.punctuationBytes {
       guard i + utf8.count <= end else { continue }
       if bytes[i..<i + utf8.count].elementsEqual(utf8) {
         emit(.punctuation, i, i + utf8.count)

@@ -21,7 +21,7 @@ public struct ScriptParser: Sendable {
 
   /// Parses the whole text as one expression (or a bare tuple `a, b`); line breaks are allowed
   /// anywhere, as inside brackets.
-  public func parseExpression() throws(Diagnostic) -> Expression {
+  public func parseExpression() throws(Diagnostic) -> Expr {
     let bytes = Array(source.text.utf8)
     let lexer = Lexer(source: source, bytes: bytes, range: 0..<bytes.count, insideBrackets: true)
     var engine = ScriptParserEngine(source: source, bytes: bytes, lex: lexer.scan())
@@ -341,7 +341,7 @@ struct ScriptParserEngine {
     return .expression(first)
   }
 
-  func rejectBareStarred(_ e: Expression) throws(Diagnostic) {
+  func rejectBareStarred(_ e: Expr) throws(Diagnostic) {
     if case .starred = e.kind { throw failure("cannot use starred expression here", at: e.range) }
   }
 
@@ -350,7 +350,7 @@ struct ScriptParserEngine {
   }
 
   /// Checks that `e` can be assigned to.
-  func checkTarget(_ e: Expression, context: TargetContext) throws(Diagnostic) {
+  func checkTarget(_ e: Expr, context: TargetContext) throws(Diagnostic) {
     switch e.kind {
     case .name, .attribute, .subscripted:
       return
@@ -384,7 +384,7 @@ struct ScriptParserEngine {
     }
   }
 
-  func targetDescription(_ e: Expression) -> String {
+  func targetDescription(_ e: Expr) -> String {
     switch e.kind {
     case .call: return "function call"
     case .integer, .float, .string: return "literal"
@@ -431,6 +431,11 @@ struct ScriptParserEngine {
     return body
   }
 
+  /// Where a block's text ends: the end of its last statement (a trailing `;` excluded).
+  func blockEnd(_ block: [Statement]) -> Int {
+    block.last?.range.end ?? previousEnd
+  }
+
   mutating func parseIf() throws(Diagnostic) -> Statement {
     let ifToken = advance()
     var branches: [ConditionalBranch] = []
@@ -446,9 +451,10 @@ struct ScriptParserEngine {
     if let elseToken = acceptKeyword("else") {
       orElse = try parseBlock(after: elseToken, what: "'else' statement")
     }
+    let last = orElse ?? branches[branches.count - 1].body
     return Statement(
       kind: .ifStatement(branches: branches, orElse: orElse),
-      range: SourceRange(ifToken.range.start, previousEnd))
+      range: SourceRange(ifToken.range.start, blockEnd(last)))
   }
 
   mutating func parseFor() throws(Diagnostic) -> Statement {
@@ -467,7 +473,7 @@ struct ScriptParserEngine {
     }
     return Statement(
       kind: .forLoop(target: target, iterable: iterable, body: body, orElse: orElse),
-      range: SourceRange(forToken.range.start, previousEnd))
+      range: SourceRange(forToken.range.start, blockEnd(orElse ?? body)))
   }
 
   mutating func parseWhile() throws(Diagnostic) -> Statement {
@@ -482,7 +488,7 @@ struct ScriptParserEngine {
     }
     return Statement(
       kind: .whileLoop(condition: condition, body: body, orElse: orElse),
-      range: SourceRange(whileToken.range.start, previousEnd))
+      range: SourceRange(whileToken.range.start, blockEnd(orElse ?? body)))
   }
 
   // MARK: Imports and aliases
@@ -531,7 +537,9 @@ struct ScriptParserEngine {
     repeat {
       if open != nil && at(")") { break }
       guard current.isName else {
-        if let open, isCloser(current) || current.kind == .endOfInput { throw closeError(open, found: current) }
+        if let open, isCloser(current) || current.kind == .endOfInput {
+          throw closeError(open, found: current)
+        }
         throw failure("expected a name to import", at: current)
       }
       let nameToken = advance()
@@ -577,7 +585,7 @@ struct ScriptParserEngine {
   }
 
   /// `star_expressions`: one expression, or a bare tuple `a, *b, c,`.
-  mutating func parseStarExpressions() throws(Diagnostic) -> Expression {
+  mutating func parseStarExpressions() throws(Diagnostic) -> Expr {
     let start = current.range.start
     let first = try parseStarOrTest()
     guard at(",") else { return first }
@@ -586,19 +594,19 @@ struct ScriptParserEngine {
       guard canStartExpression(current) else { break }
       items.append(try parseStarOrTest())
     }
-    return Expression(.tuple(items), SourceRange(start, previousEnd))
+    return Expr(.tuple(items), SourceRange(start, previousEnd))
   }
 
-  mutating func parseStarOrTest() throws(Diagnostic) -> Expression {
+  mutating func parseStarOrTest() throws(Diagnostic) -> Expr {
     if let star = accept("*") {
       let inner = try parseBitOr()
-      return Expression(.starred(inner), SourceRange(star.range.start, previousEnd))
+      return Expr(.starred(inner), SourceRange(star.range.start, previousEnd))
     }
     return try parseTest()
   }
 
   /// A target list of a `for` loop or comprehension: `a`, `a, b`, `(a, b), *c`.
-  mutating func parseTargetList() throws(Diagnostic) -> Expression {
+  mutating func parseTargetList() throws(Diagnostic) -> Expr {
     let start = current.range.start
     let first = try parseStarOrBitOr()
     guard at(",") else { return first }
@@ -607,19 +615,19 @@ struct ScriptParserEngine {
       if atKeyword("in") || at("=") { break }
       items.append(try parseStarOrBitOr())
     }
-    return Expression(.tuple(items), SourceRange(start, previousEnd))
+    return Expr(.tuple(items), SourceRange(start, previousEnd))
   }
 
-  mutating func parseStarOrBitOr() throws(Diagnostic) -> Expression {
+  mutating func parseStarOrBitOr() throws(Diagnostic) -> Expr {
     if let star = accept("*") {
       let inner = try parseBitOr()
-      return Expression(.starred(inner), SourceRange(star.range.start, previousEnd))
+      return Expr(.starred(inner), SourceRange(star.range.start, previousEnd))
     }
     return try parseBitOr()
   }
 
   /// `expression`: a conditional expression `a if c else b`, or an `or` test.
-  mutating func parseTest() throws(Diagnostic) -> Expression {
+  mutating func parseTest() throws(Diagnostic) -> Expr {
     let start = current.range.start
     let body = try parseOrTest()
     guard acceptKeyword("if") != nil else { return body }
@@ -629,34 +637,34 @@ struct ScriptParserEngine {
       throw failure("expected 'else' after 'if' expression", at: current)
     }
     let otherwise = try parseTest()
-    return Expression(
+    return Expr(
       .conditional(condition: condition, then: body, otherwise: otherwise), SourceRange(start, previousEnd))
   }
 
-  mutating func parseOrTest() throws(Diagnostic) -> Expression {
+  mutating func parseOrTest() throws(Diagnostic) -> Expr {
     let start = current.range.start
     var lhs = try parseAndTest()
     while acceptKeyword("or") != nil {
       let rhs = try parseAndTest()
-      lhs = Expression(.logical(.or, lhs, rhs), SourceRange(start, previousEnd))
+      lhs = Expr(.logical(.or, lhs, rhs), SourceRange(start, previousEnd))
     }
     return lhs
   }
 
-  mutating func parseAndTest() throws(Diagnostic) -> Expression {
+  mutating func parseAndTest() throws(Diagnostic) -> Expr {
     let start = current.range.start
     var lhs = try parseNotTest()
     while acceptKeyword("and") != nil {
       let rhs = try parseNotTest()
-      lhs = Expression(.logical(.and, lhs, rhs), SourceRange(start, previousEnd))
+      lhs = Expr(.logical(.and, lhs, rhs), SourceRange(start, previousEnd))
     }
     return lhs
   }
 
-  mutating func parseNotTest() throws(Diagnostic) -> Expression {
+  mutating func parseNotTest() throws(Diagnostic) -> Expr {
     if let notToken = acceptKeyword("not") {
       let operand = try parseNotTest()
-      return Expression(.unary(.not, operand), SourceRange(notToken.range.start, previousEnd))
+      return Expr(.unary(.not, operand), SourceRange(notToken.range.start, previousEnd))
     }
     return try parseComparison()
   }
@@ -683,7 +691,7 @@ struct ScriptParserEngine {
     return nil
   }
 
-  mutating func parseComparison() throws(Diagnostic) -> Expression {
+  mutating func parseComparison() throws(Diagnostic) -> Expr {
     let start = current.range.start
     let first = try parseBitOr()
     var links: [ComparisonLink] = []
@@ -691,7 +699,7 @@ struct ScriptParserEngine {
       links.append(ComparisonLink(op: op, operand: try parseBitOr()))
     }
     if links.isEmpty { return first }
-    return Expression(.comparison(first: first, rest: links), SourceRange(start, previousEnd))
+    return Expr(.comparison(first: first, rest: links), SourceRange(start, previousEnd))
   }
 
   /// Binary operator levels from loosest to tightest: `|`, `^`, `&`, shifts, `+ -`, `* / // % @`.
@@ -704,50 +712,50 @@ struct ScriptParserEngine {
     ["*": .multiply, "/": .divide, "//": .floorDivide, "%": .modulo, "@": .matrixMultiply],
   ]
 
-  mutating func parseBitOr() throws(Diagnostic) -> Expression {
+  mutating func parseBitOr() throws(Diagnostic) -> Expr {
     try parseBinary(level: 0)
   }
 
-  mutating func parseBinary(level: Int) throws(Diagnostic) -> Expression {
+  mutating func parseBinary(level: Int) throws(Diagnostic) -> Expr {
     if level == Self.binaryLevels.count { return try parseFactor() }
     let start = current.range.start
     var lhs = try parseBinary(level: level + 1)
     while current.kind == .punctuation, let op = Self.binaryLevels[level][current.text] {
       advance()
       let rhs = try parseBinary(level: level + 1)
-      lhs = Expression(.binary(op, lhs, rhs), SourceRange(start, previousEnd))
+      lhs = Expr(.binary(op, lhs, rhs), SourceRange(start, previousEnd))
     }
     return lhs
   }
 
   static let unarySymbols: [String: UnaryOperator] = ["-": .negate, "+": .plus, "~": .invert]
 
-  mutating func parseFactor() throws(Diagnostic) -> Expression {
+  mutating func parseFactor() throws(Diagnostic) -> Expr {
     if current.kind == .punctuation, let op = Self.unarySymbols[current.text] {
       let opToken = advance()
       let operand = try parseFactor()
-      return Expression(.unary(op, operand), SourceRange(opToken.range.start, previousEnd))
+      return Expr(.unary(op, operand), SourceRange(opToken.range.start, previousEnd))
     }
     return try parsePower()
   }
 
   /// `primary ['**' factor]`: right-associative, and tighter than a unary minus on its left.
-  mutating func parsePower() throws(Diagnostic) -> Expression {
+  mutating func parsePower() throws(Diagnostic) -> Expr {
     let start = current.range.start
     let base = try parsePrimary()
     guard accept("**") != nil else { return base }
     let exponent = try parseFactor()
-    return Expression(.binary(.power, base, exponent), SourceRange(start, previousEnd))
+    return Expr(.binary(.power, base, exponent), SourceRange(start, previousEnd))
   }
 
-  mutating func parsePrimary() throws(Diagnostic) -> Expression {
+  mutating func parsePrimary() throws(Diagnostic) -> Expr {
     let start = current.range.start
     var e = try parseAtom()
     while true {
       if accept(".") != nil {
         guard current.isName else { throw failure("expected an attribute name after '.'", at: current) }
         let nameToken = advance()
-        e = Expression(
+        e = Expr(
           .attribute(base: e, name: nameToken.text, nameRange: nameToken.range),
           SourceRange(start, previousEnd))
       } else if at("(") {
@@ -760,28 +768,28 @@ struct ScriptParserEngine {
     }
   }
 
-  mutating func parseAtom() throws(Diagnostic) -> Expression {
+  mutating func parseAtom() throws(Diagnostic) -> Expr {
     let token = current
     switch token.kind {
     case .name:
       advance()
-      return Expression(.name(token.text), token.range)
+      return Expr(.name(token.text), token.range)
     case .integer(let value):
       advance()
-      return Expression(.integer(value), token.range)
+      return Expr(.integer(value), token.range)
     case .float(let value):
       advance()
-      return Expression(.float(value), token.range)
+      return Expr(.float(value), token.range)
     case .string:
       return try parseStrings()
     case .keyword:
       switch token.text {
       case "True", "False":
         advance()
-        return Expression(.boolean(token.text == "True"), token.range)
+        return Expr(.boolean(token.text == "True"), token.range)
       case "None":
         advance()
-        return Expression(.noneLiteral, token.range)
+        return Expr(.noneLiteral, token.range)
       default:
         throw expectedExpression(token)
       }
@@ -792,7 +800,7 @@ struct ScriptParserEngine {
       case "{": return try parseDictionaryDisplay()
       case "...":
         advance()
-        return Expression(.ellipsis, token.range)
+        return Expr(.ellipsis, token.range)
       default:
         throw expectedExpression(token)
       }
@@ -801,18 +809,18 @@ struct ScriptParserEngine {
     }
   }
 
-  mutating func parseParenthesized() throws(Diagnostic) -> Expression {
+  mutating func parseParenthesized() throws(Diagnostic) -> Expr {
     let open = openBracket()
     if let close = accept(")") {
       openBrackets.removeLast()
-      return Expression(.tuple([]), open.range.union(close.range))
+      return Expr(.tuple([]), open.range.union(close.range))
     }
     let first = try parseStarOrTest()
     if atKeyword("for") {
       try rejectStarredInComprehension(first)
       let clauses = try parseComprehensionClauses()
       try expectClose(open)
-      return Expression(
+      return Expr(
         .generator(element: first, clauses: clauses), SourceRange(open.range.start, previousEnd))
     }
     if at(",") {
@@ -822,31 +830,31 @@ struct ScriptParserEngine {
         items.append(try parseStarOrTest())
       }
       try expectClose(open)
-      return Expression(.tuple(items), SourceRange(open.range.start, previousEnd))
+      return Expr(.tuple(items), SourceRange(open.range.start, previousEnd))
     }
     try expectClose(open)
     try rejectBareStarred(first)
     return first
   }
 
-  func rejectStarredInComprehension(_ e: Expression) throws(Diagnostic) {
+  func rejectStarredInComprehension(_ e: Expr) throws(Diagnostic) {
     if case .starred = e.kind {
       throw failure("iterable unpacking cannot be used in comprehension", at: e.range)
     }
   }
 
-  mutating func parseListDisplay() throws(Diagnostic) -> Expression {
+  mutating func parseListDisplay() throws(Diagnostic) -> Expr {
     let open = openBracket()
     if let close = accept("]") {
       openBrackets.removeLast()
-      return Expression(.list([]), open.range.union(close.range))
+      return Expr(.list([]), open.range.union(close.range))
     }
     let first = try parseStarOrTest()
     if atKeyword("for") {
       try rejectStarredInComprehension(first)
       let clauses = try parseComprehensionClauses()
       try expectClose(open)
-      return Expression(
+      return Expr(
         .listComprehension(element: first, clauses: clauses), SourceRange(open.range.start, previousEnd))
     }
     var items = [first]
@@ -855,14 +863,14 @@ struct ScriptParserEngine {
       items.append(try parseStarOrTest())
     }
     try expectClose(open)
-    return Expression(.list(items), SourceRange(open.range.start, previousEnd))
+    return Expr(.list(items), SourceRange(open.range.start, previousEnd))
   }
 
-  mutating func parseDictionaryDisplay() throws(Diagnostic) -> Expression {
+  mutating func parseDictionaryDisplay() throws(Diagnostic) -> Expr {
     let open = openBracket()
     if let close = accept("}") {
       openBrackets.removeLast()
-      return Expression(.dictionary([]), open.range.union(close.range))
+      return Expr(.dictionary([]), open.range.union(close.range))
     }
     var entries: [DictionaryEntry] = []
     repeat {
@@ -883,7 +891,7 @@ struct ScriptParserEngine {
       entries.append(DictionaryEntry(key: key, value: value))
     } while accept(",") != nil
     try expectClose(open)
-    return Expression(.dictionary(entries), SourceRange(open.range.start, previousEnd))
+    return Expr(.dictionary(entries), SourceRange(open.range.start, previousEnd))
   }
 
   /// `(for targets in iterable (if condition)*)+` after a comprehension's element.
@@ -894,7 +902,7 @@ struct ScriptParserEngine {
       try checkTarget(target, context: .loop)
       guard acceptKeyword("in") != nil else { throw failure("expected 'in'", at: current) }
       let iterable = try parseOrTest()
-      var conditions: [Expression] = []
+      var conditions: [Expr] = []
       while acceptKeyword("if") != nil {
         conditions.append(try parseOrTest())
       }
@@ -906,9 +914,9 @@ struct ScriptParserEngine {
     return clauses
   }
 
-  mutating func parseCall(_ callee: Expression, start: Int) throws(Diagnostic) -> Expression {
+  mutating func parseCall(_ callee: Expr, start: Int) throws(Diagnostic) -> Expr {
     let open = openBracket()
-    var arguments: [Argument] = []
+    var arguments: [CallArgument] = []
     var keywordNames: Set<String> = []
     var sawKeyword = false
     var sawKeywordUnpacking = false
@@ -919,11 +927,11 @@ struct ScriptParserEngine {
         if sawKeywordUnpacking {
           throw failure("iterable argument unpacking follows keyword argument unpacking", at: value.range)
         }
-        arguments.append(Argument(.unpacked(value), SourceRange(argumentStart, previousEnd)))
+        arguments.append(CallArgument(.unpacked(value), SourceRange(argumentStart, previousEnd)))
       } else if accept("**") != nil {
         let value = try parseTest()
         sawKeywordUnpacking = true
-        arguments.append(Argument(.unpackedKeywords(value), SourceRange(argumentStart, previousEnd)))
+        arguments.append(CallArgument(.unpackedKeywords(value), SourceRange(argumentStart, previousEnd)))
       } else if current.isName && peek(1).isPunctuation("=") {
         let nameToken = advance()
         advance()
@@ -934,14 +942,14 @@ struct ScriptParserEngine {
         let value = try parseTest()
         sawKeyword = true
         arguments.append(
-          Argument(
+          CallArgument(
             .keyword(name: nameToken.text, nameRange: nameToken.range, value: value),
             SourceRange(argumentStart, previousEnd)))
       } else {
         var value = try parseTest()
         if atKeyword("for") {
           let clauses = try parseComprehensionClauses()
-          value = Expression(
+          value = Expr(
             .generator(element: value, clauses: clauses), SourceRange(argumentStart, previousEnd))
           if !arguments.isEmpty || !at(")") {
             throw failure("generator expression must be parenthesized", at: value.range)
@@ -952,15 +960,15 @@ struct ScriptParserEngine {
           throw failure("positional argument follows keyword argument unpacking", at: value.range)
         }
         if sawKeyword { throw failure("positional argument follows keyword argument", at: value.range) }
-        arguments.append(Argument(.positional(value), SourceRange(argumentStart, previousEnd)))
+        arguments.append(CallArgument(.positional(value), SourceRange(argumentStart, previousEnd)))
       }
       if accept(",") == nil { break }
     }
     try expectClose(open)
-    return Expression(.call(callee: callee, arguments: arguments), SourceRange(start, previousEnd))
+    return Expr(.call(callee: callee, arguments: arguments), SourceRange(start, previousEnd))
   }
 
-  mutating func parseSubscript(_ base: Expression, start: Int) throws(Diagnostic) -> Expression {
+  mutating func parseSubscript(_ base: Expr, start: Int) throws(Diagnostic) -> Expr {
     let open = openBracket()
     var items: [IndexItem] = []
     repeat {
@@ -968,27 +976,27 @@ struct ScriptParserEngine {
       items.append(try parseIndexItem())
     } while accept(",") != nil
     try expectClose(open)
-    return Expression(.subscripted(base: base, items: items), SourceRange(start, previousEnd))
+    return Expr(.subscripted(base: base, items: items), SourceRange(start, previousEnd))
   }
 
   /// One subscript item: an expression, or a slice `[start]:[stop][:[step]]`.
   mutating func parseIndexItem() throws(Diagnostic) -> IndexItem {
     let start = current.range.start
-    var lower: Expression?
+    var lower: Expr?
     if !at(":") {
       let e = try parseTest()
       guard at(":") else { return .expression(e) }
       lower = e
     }
     advance()
-    var upper: Expression?
+    var upper: Expr?
     if !at(":") && !at(",") && !at("]") && canStartExpression(current) {
       upper = try parseTest()
     }
-    var step: Expression?
+    var step: Expr?
     if accept(":") != nil && !at(",") && !at("]") && canStartExpression(current) {
       step = try parseTest()
     }
-    return .slice(Slice(start: lower, stop: upper, step: step, range: SourceRange(start, previousEnd)))
+    return .slice(SliceItem(start: lower, stop: upper, step: step, range: SourceRange(start, previousEnd)))
   }
 }

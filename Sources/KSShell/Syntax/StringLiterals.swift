@@ -15,7 +15,7 @@ private func hexValue(_ b: UInt8) -> UInt32? {
 
 extension ScriptParserEngine {
   /// Parses one or more adjacent string literal tokens into a string or f-string expression.
-  mutating func parseStrings() throws(Diagnostic) -> Expression {
+  mutating func parseStrings() throws(Diagnostic) -> Expr {
     var pieces: [StringToken] = []
     let start = current.range.start
     while case .string(let piece) = current.kind {
@@ -35,7 +35,7 @@ extension ScriptParserEngine {
           contentOffset = content.start
         }
       }
-      return Expression(.string(StringLiteral(value: value, contentOffset: contentOffset)), range)
+      return Expr(.string(StringLiteral(value: value, contentOffset: contentOffset)), range)
     }
     var parts: [FormattedStringPart] = []
     for piece in pieces {
@@ -46,7 +46,7 @@ extension ScriptParserEngine {
         appendLiteral(text, piece.contentRange, to: &parts)
       }
     }
-    return Expression(.formattedString(parts), range)
+    return Expr(.formattedString(parts), range)
   }
 
   /// Appends literal text, merging it with a literal just before it.
@@ -256,7 +256,8 @@ extension ScriptParserEngine {
       k = j
     }
     guard k < end && bytes[k] == closeBrace else {
-      throw Diagnostic("f-string: expecting '}'", at: k < end ? SourceRange(k, k + 1) : SourceRange(open, end))
+      let range = k < end ? SourceRange(k, k + 1) : SourceRange(open, end)
+      throw Diagnostic("f-string: expecting '}'", at: range)
     }
     if debugText != nil && conversion == nil && formatSpec == nil { conversion = .repr }
     let field = ReplacementField(
@@ -266,7 +267,7 @@ extension ScriptParserEngine {
   }
 
   /// Parses the expression of an f-string field, lexed as if inside brackets.
-  func parseEmbeddedExpression(_ range: Range<Int>) throws(Diagnostic) -> Expression {
+  func parseEmbeddedExpression(_ range: Range<Int>) throws(Diagnostic) -> Expr {
     let lexer = Lexer(source: source, bytes: bytes, range: range, insideBrackets: true)
     var engine = ScriptParserEngine(source: source, bytes: bytes, lex: lexer.scan())
     let expression = try engine.parseStarExpressions()

@@ -35,12 +35,12 @@ public struct Statement: Sendable, Equatable {
 /// The kinds of statements.
 public indirect enum StatementKind: Sendable, Equatable {
   /// An expression evaluated for its value, echoed unless the statement is quiet, e.g. `f(x)`.
-  case expression(Expression)
+  case expression(Expr)
   /// `a = b = value`: the targets from left to right (names, attributes, subscripts, tuples or
   /// lists of targets, with at most one starred target per tuple/list), then the value.
-  case assignment(targets: [Expression], value: Expression)
+  case assignment(targets: [Expr], value: Expr)
   /// `target op= value`; the target is a name, attribute or subscript; `op` is the binary operator.
-  case augmentedAssignment(target: Expression, op: BinaryOperator, value: Expression)
+  case augmentedAssignment(target: Expr, op: BinaryOperator, value: Expr)
   /// `import numpy as np, os.path`: one entry per imported module.
   case importModules([ImportedModule])
   /// `from pykeops.numpy import Genred, KernelSolve as KS` (`*` is one name `"*"`).
@@ -54,9 +54,9 @@ public indirect enum StatementKind: Sendable, Equatable {
   /// `if c: ... elif d: ... else: ...`: the `if` and `elif` branches in order, then the `else` body.
   case ifStatement(branches: [ConditionalBranch], orElse: [Statement]?)
   /// `for target in iterable: body else: orElse`; the target is a name or a tuple/list of targets.
-  case forLoop(target: Expression, iterable: Expression, body: [Statement], orElse: [Statement]?)
+  case forLoop(target: Expr, iterable: Expr, body: [Statement], orElse: [Statement]?)
   /// `while condition: body else: orElse`.
-  case whileLoop(condition: Expression, body: [Statement], orElse: [Statement]?)
+  case whileLoop(condition: Expr, body: [Statement], orElse: [Statement]?)
   /// A meta-command line `:name argument`, e.g. `:help Genred` (argument is the trimmed rest of the line).
   case metaCommand(name: String, argument: String)
   /// `alias x = Vi(0, 3), y = Vj(3)`: one binding per declared alias.
@@ -66,14 +66,14 @@ public indirect enum StatementKind: Sendable, Equatable {
 /// One `if` or `elif` branch.
 public struct ConditionalBranch: Sendable, Equatable {
   /// The condition.
-  public var condition: Expression
+  public var condition: Expr
   /// The statements run when the condition is true.
   public var body: [Statement]
   /// The range of the `if` or `elif` keyword.
   public var keywordRange: SourceRange
 
   /// Creates a branch.
-  public init(condition: Expression, body: [Statement], keywordRange: SourceRange) {
+  public init(condition: Expr, body: [Statement], keywordRange: SourceRange) {
     self.condition = condition
     self.body = body
     self.keywordRange = keywordRange
@@ -133,12 +133,12 @@ public struct AliasBinding: Sendable, Equatable {
   /// The range of the right-hand side.
   public var definitionRange: SourceRange
   /// The right-hand side parsed as an expression.
-  public var expression: Expression
+  public var expression: Expr
 
   /// Creates a binding.
   public init(
     name: String, nameRange: SourceRange, definition: String, definitionRange: SourceRange,
-    expression: Expression
+    expression: Expr
   ) {
     self.name = name
     self.nameRange = nameRange
@@ -151,22 +151,22 @@ public struct AliasBinding: Sendable, Equatable {
 // MARK: - Expressions
 
 /// An expression with its place in the source.
-public struct Expression: Sendable, Equatable {
+public struct Expr: Sendable, Equatable {
   /// What the expression is.
-  public var kind: ExpressionKind
+  public var kind: ExprKind
   /// The expression's span (a parenthesized expression's span excludes its parentheses; a
   /// tuple's includes them when it has them).
   public var range: SourceRange
 
   /// Creates an expression.
-  public init(_ kind: ExpressionKind, _ range: SourceRange) {
+  public init(_ kind: ExprKind, _ range: SourceRange) {
     self.kind = kind
     self.range = range
   }
 }
 
 /// The kinds of expressions.
-public indirect enum ExpressionKind: Sendable, Equatable {
+public indirect enum ExprKind: Sendable, Equatable {
   /// A variable reference, e.g. `x`.
   case name(String)
   /// An integer literal (`1_000`, `0x1f`).
@@ -184,33 +184,33 @@ public indirect enum ExpressionKind: Sendable, Equatable {
   /// `...` (Ellipsis).
   case ellipsis
   /// A list display `[a, b]`; elements may be `starred`.
-  case list([Expression])
+  case list([Expr])
   /// A tuple `(a, b)`, `(a,)`, `()` or bare `a, b`; elements may be `starred`.
-  case tuple([Expression])
+  case tuple([Expr])
   /// A dict display `{k: v, ...}`.
   case dictionary([DictionaryEntry])
   /// A list comprehension `[element for t in xs if c ...]`.
-  case listComprehension(element: Expression, clauses: [ComprehensionClause])
+  case listComprehension(element: Expr, clauses: [ComprehensionClause])
   /// A generator expression `(element for t in xs if c)`, also as a sole call argument `sum(x for x in xs)`.
-  case generator(element: Expression, clauses: [ComprehensionClause])
+  case generator(element: Expr, clauses: [ComprehensionClause])
   /// `*x` inside a list or tuple display or an assignment target.
-  case starred(Expression)
+  case starred(Expr)
   /// Attribute access `base.name`.
-  case attribute(base: Expression, name: String, nameRange: SourceRange)
+  case attribute(base: Expr, name: String, nameRange: SourceRange)
   /// A call `callee(arguments...)`.
-  case call(callee: Expression, arguments: [Argument])
+  case call(callee: Expr, arguments: [CallArgument])
   /// Subscription `base[i]`, `base[1:2]`, `base[:, None, ...]`: one item per comma-separated index.
-  case subscripted(base: Expression, items: [IndexItem])
+  case subscripted(base: Expr, items: [IndexItem])
   /// A unary operation `-x`, `+x`, `~x`, `not x`.
-  case unary(UnaryOperator, Expression)
+  case unary(UnaryOperator, Expr)
   /// A binary arithmetic or bitwise operation `lhs op rhs` (including `**` and `@`).
-  case binary(BinaryOperator, Expression, Expression)
+  case binary(BinaryOperator, Expr, Expr)
   /// A short-circuit `lhs and rhs` / `lhs or rhs` (left-associative: `a or b or c` is `(a or b) or c`).
-  case logical(LogicalOperator, Expression, Expression)
+  case logical(LogicalOperator, Expr, Expr)
   /// A comparison chain `first op1 e1 op2 e2 ...` meaning `first op1 e1 and e1 op2 e2 ...`.
-  case comparison(first: Expression, rest: [ComparisonLink])
+  case comparison(first: Expr, rest: [ComparisonLink])
   /// A conditional expression `then if condition else otherwise`.
-  case conditional(condition: Expression, then: Expression, otherwise: Expression)
+  case conditional(condition: Expr, then: Expr, otherwise: Expr)
 }
 
 /// A string literal's value, and where its content lies in the source when that is exact.
@@ -240,10 +240,11 @@ public enum FormattedStringPart: Sendable, Equatable {
 /// A replacement field of an f-string: `{x:.3f}`, `{y!r}`, `{z=}`.
 public struct ReplacementField: Sendable, Equatable {
   /// The expression to format.
-  public var expression: Expression
+  public var expression: Expr
   /// For a self-documenting field `{x = }`, the text to print before the value (`"x = "`).
   public var debugText: String?
-  /// The conversion `!s`, `!r`, `!a` (a self-documenting field with neither conversion nor spec gets `.repr`).
+  /// The conversion `!s`, `!r`, `!a`; a self-documenting field with neither conversion nor spec
+  /// gets `.repr`, as in Python.
   public var conversion: FormatConversion?
   /// The format spec text after `:`, e.g. `.3f`, or `nil` when there is no `:`.
   public var formatSpec: String?
@@ -254,7 +255,7 @@ public struct ReplacementField: Sendable, Equatable {
 
   /// Creates a field.
   public init(
-    expression: Expression, debugText: String? = nil, conversion: FormatConversion? = nil,
+    expression: Expr, debugText: String? = nil, conversion: FormatConversion? = nil,
     formatSpec: String? = nil, formatSpecRange: SourceRange? = nil, range: SourceRange
   ) {
     self.expression = expression
@@ -279,12 +280,12 @@ public enum FormatConversion: String, Sendable, Equatable {
 /// One `key: value` entry of a dict display.
 public struct DictionaryEntry: Sendable, Equatable {
   /// The key.
-  public var key: Expression
+  public var key: Expr
   /// The value.
-  public var value: Expression
+  public var value: Expr
 
   /// Creates an entry.
-  public init(key: Expression, value: Expression) {
+  public init(key: Expr, value: Expr) {
     self.key = key
     self.value = value
   }
@@ -293,16 +294,16 @@ public struct DictionaryEntry: Sendable, Equatable {
 /// One `for target in iterable if c1 if c2` clause of a comprehension.
 public struct ComprehensionClause: Sendable, Equatable {
   /// The loop target: a name or a tuple/list of targets.
-  public var target: Expression
+  public var target: Expr
   /// The iterated expression.
-  public var iterable: Expression
+  public var iterable: Expr
   /// The `if` filters, all of which must hold.
-  public var conditions: [Expression]
+  public var conditions: [Expr]
   /// The range of the clause, from `for` to the end of its last condition.
   public var range: SourceRange
 
   /// Creates a clause.
-  public init(target: Expression, iterable: Expression, conditions: [Expression], range: SourceRange) {
+  public init(target: Expr, iterable: Expr, conditions: [Expr], range: SourceRange) {
     self.target = target
     self.iterable = iterable
     self.conditions = conditions
@@ -311,20 +312,20 @@ public struct ComprehensionClause: Sendable, Equatable {
 }
 
 /// One argument of a call.
-public struct Argument: Sendable, Equatable {
+public struct CallArgument: Sendable, Equatable {
   /// What kind of argument it is.
-  public var kind: ArgumentKind
+  public var kind: CallArgumentKind
   /// The argument's range (including `name=`, `*` or `**`).
   public var range: SourceRange
 
   /// Creates an argument.
-  public init(_ kind: ArgumentKind, _ range: SourceRange) {
+  public init(_ kind: CallArgumentKind, _ range: SourceRange) {
     self.kind = kind
     self.range = range
   }
 
   /// The argument's value expression, whatever its kind.
-  public var value: Expression {
+  public var value: Expr {
     switch kind {
     case .positional(let e), .keyword(_, _, let e), .unpacked(let e), .unpackedKeywords(let e): e
     }
@@ -332,38 +333,38 @@ public struct Argument: Sendable, Equatable {
 }
 
 /// The kinds of call arguments.
-public enum ArgumentKind: Sendable, Equatable {
+public enum CallArgumentKind: Sendable, Equatable {
   /// A positional argument `f(x)`.
-  case positional(Expression)
+  case positional(Expr)
   /// A keyword argument `f(name=value)` (the parser has checked names are not repeated).
-  case keyword(name: String, nameRange: SourceRange, value: Expression)
+  case keyword(name: String, nameRange: SourceRange, value: Expr)
   /// An unpacked sequence `f(*args)`.
-  case unpacked(Expression)
+  case unpacked(Expr)
   /// An unpacked mapping `f(**kwargs)`.
-  case unpackedKeywords(Expression)
+  case unpackedKeywords(Expr)
 }
 
 /// One comma-separated item of a subscript.
 public enum IndexItem: Sendable, Equatable {
   /// An ordinary index expression (`0`, `None`, `...`, `mask`).
-  case expression(Expression)
+  case expression(Expr)
   /// A slice `start:stop:step`, any part optional.
-  case slice(Slice)
+  case slice(SliceItem)
 }
 
 /// A slice `start:stop:step` inside a subscript.
-public struct Slice: Sendable, Equatable {
+public struct SliceItem: Sendable, Equatable {
   /// The start, if given.
-  public var start: Expression?
+  public var start: Expr?
   /// The stop, if given.
-  public var stop: Expression?
+  public var stop: Expr?
   /// The step, if given.
-  public var step: Expression?
+  public var step: Expr?
   /// The slice's range.
   public var range: SourceRange
 
   /// Creates a slice.
-  public init(start: Expression?, stop: Expression?, step: Expression?, range: SourceRange) {
+  public init(start: Expr?, stop: Expr?, step: Expr?, range: SourceRange) {
     self.start = start
     self.stop = stop
     self.step = step
@@ -376,10 +377,10 @@ public struct ComparisonLink: Sendable, Equatable {
   /// The comparison operator.
   public var op: ComparisonOperator
   /// The right-hand operand.
-  public var operand: Expression
+  public var operand: Expr
 
   /// Creates a link.
-  public init(op: ComparisonOperator, operand: Expression) {
+  public init(op: ComparisonOperator, operand: Expr) {
     self.op = op
     self.operand = operand
   }

@@ -50,27 +50,28 @@ extension StatementKind {
     case .metaCommand(let name, let argument):
       return "(:\(name) \(argument.debugDescription))"
     case .alias(let bindings):
-      return "(alias " + bindings.map { "\($0.name) \($0.definition.debugDescription)" }.joined(separator: " ") + ")"
+      let rendered = bindings.map { "\($0.name) \($0.definition.debugDescription)" }
+      return "(alias " + rendered.joined(separator: " ") + ")"
     }
   }
 }
 
-extension Expression {
+extension Expr {
   /// The expression as an S-expression, e.g. `(+ a (* b c))`, `(call f 1 (kw k v))`.
   public var treeDescription: String { kind.treeDescription }
 }
 
-extension ExpressionKind {
+extension ExprKind {
   /// The expression kind as an S-expression.
   public var treeDescription: String {
-    func list(_ items: [Expression]) -> String { items.map(\.treeDescription).joined(separator: " ") }
+    func list(_ items: [Expr]) -> String { items.map(\.treeDescription).joined(separator: " ") }
     func clauses(_ clauses: [ComprehensionClause]) -> String {
       clauses.map { c in
         "(for \(c.target.treeDescription) \(c.iterable.treeDescription)"
           + c.conditions.map { " (if \($0.treeDescription))" }.joined() + ")"
       }.joined(separator: " ")
     }
-    func optional(_ e: Expression?) -> String { e?.treeDescription ?? "_" }
+    func optional(_ e: Expr?) -> String { e?.treeDescription ?? "_" }
     switch self {
     case .name(let name): return name
     case .integer(let value): return String(value)
@@ -95,8 +96,10 @@ extension ExpressionKind {
     case .list(let items): return "[" + list(items) + "]"
     case .tuple(let items): return items.isEmpty ? "(tuple)" : "(tuple " + list(items) + ")"
     case .dictionary(let entries):
-      return "(dict" + entries.map { " (\($0.key.treeDescription) \($0.value.treeDescription))" }.joined() + ")"
-    case .listComprehension(let element, let cs): return "(listcomp \(element.treeDescription) \(clauses(cs)))"
+      let rendered = entries.map { " (\($0.key.treeDescription) \($0.value.treeDescription))" }
+      return "(dict" + rendered.joined() + ")"
+    case .listComprehension(let element, let cs):
+      return "(listcomp \(element.treeDescription) \(clauses(cs)))"
     case .generator(let element, let cs): return "(gen \(element.treeDescription) \(clauses(cs)))"
     case .starred(let e): return "(* \(e.treeDescription))"
     case .attribute(let base, let name, _): return "(. \(base.treeDescription) \(name))"
@@ -127,10 +130,13 @@ extension ExpressionKind {
       case .not: name = "not"
       }
       return "(\(name) \(operand.treeDescription))"
-    case .binary(let op, let lhs, let rhs): return "(\(op.symbol) \(lhs.treeDescription) \(rhs.treeDescription))"
-    case .logical(let op, let lhs, let rhs): return "(\(op.symbol) \(lhs.treeDescription) \(rhs.treeDescription))"
+    case .binary(let op, let lhs, let rhs):
+      return "(\(op.symbol) \(lhs.treeDescription) \(rhs.treeDescription))"
+    case .logical(let op, let lhs, let rhs):
+      return "(\(op.symbol) \(lhs.treeDescription) \(rhs.treeDescription))"
     case .comparison(let first, let rest):
-      return "(cmp \(first.treeDescription)" + rest.map { " \($0.op.symbol) \($0.operand.treeDescription)" }.joined() + ")"
+      let links = rest.map { " \($0.op.symbol) \($0.operand.treeDescription)" }
+      return "(cmp \(first.treeDescription)" + links.joined() + ")"
     case .conditional(let condition, let then, let otherwise):
       return "(if \(condition.treeDescription) \(then.treeDescription) \(otherwise.treeDescription))"
     }

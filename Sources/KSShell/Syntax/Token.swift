@@ -104,4 +104,7 @@ extension Lexer {
     "+", "-", "*", "/", "%", "@", "&", "|", "^", "~", "<", ">", "(", ")", "[", "]", "{", "}", ",",
     ":", ".", ";", "=",
   ]
+
+  /// The punctuation symbols with their UTF-8 bytes, in matching order.
+  static let punctuationBytes: [(String, [UInt8])] = punctuationSymbols.map { ($0, Array($0.utf8)) }
 }
