@@ -29,8 +29,13 @@ public struct AliasDeclaration: Sendable, Equatable {
       guard isIdentifier(trimmed) else {
         throw Diagnostic("'\(trimmed)' is not a valid alias name", at: nameRange)
       }
-      if Operation.named(trimmed) != nil || reservedNames.contains(trimmed) {
+      if Operation.named(trimmed) != nil || reservedNames.contains(trimmed)
+        || FormulaBuilder.unsupported.contains(trimmed)
+      {
         throw Diagnostic("alias name '\(trimmed)' shadows the operation of the same name", at: nameRange)
+      }
+      if eq + 1 < bytes.count && bytes[eq + 1] == UInt8(ascii: "=") {
+        throw Diagnostic("an alias is written 'name = Vi(dim)', with a single '='", at: SourceRange(eq, eq + 2))
       }
       name = trimmed
       rhsStart = eq + 1

@@ -70,8 +70,9 @@ public struct FormulaBuilder {
       if let o = Operation.named(n) {
         throw Diagnostic("'\(n)' is an operation; call it as \(o.signature)", at: r)
       }
-      let hint = Suggestions.closest(to: n, among: Array(names.keys)).map { "; did you mean '\($0)'?" } ?? ""
+      // Sorted, so that the suggestion among equally close names does not depend on hashing.
       let known = names.keys.sorted()
+      let hint = Suggestions.closest(to: n, among: known).map { "; did you mean '\($0)'?" } ?? ""
       throw Diagnostic(
         "unknown name '\(n)'\(hint)", at: r,
         notes: known.isEmpty ? ["no aliases are declared"] : ["declared aliases: \(known.joined(separator: ", "))"])
@@ -154,7 +155,15 @@ public struct FormulaBuilder {
     case "/":
       if y == 0 { throw Diagnostic("division by zero", at: r) }
       return .real(x / y, r)
-    case "**": return .real(Foundation.pow(x, y), r)
+    case "**":
+      // Python raises here rather than returning inf or nan.
+      if x == 0 && y < 0 { throw Diagnostic("0 cannot be raised to a negative power", at: r) }
+      if x < 0 && y != y.rounded() {
+        throw Diagnostic("a negative number raised to a fractional power is not a real number", at: r)
+      }
+      let v = Foundation.pow(x, y)
+      if !v.isFinite { throw Diagnostic("the power is too large", at: r) }
+      return .real(v, r)
     default:
       throw Diagnostic("'\(o)' between two numbers is not a formula; write a formula on at least one side", at: opRange)
     }

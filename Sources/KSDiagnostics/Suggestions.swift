@@ -1,7 +1,7 @@
 /// "Did you mean" support: the closest candidate by edit distance, if it is close enough.
 public enum Suggestions {
   /// The candidate nearest to `word` (case-insensitive Damerau-Levenshtein), or `nil` when none is
-  /// within a third of the word's length (at least 1, at most 3 edits).
+  /// within `count/3 + 1` edits (at least 1, at most 3).
   public static func closest(to word: String, among candidates: [String]) -> String? {
     let limit = max(1, min(3, word.count / 3 + 1))
     var best: (String, Int)?

@@ -224,7 +224,7 @@ public struct Genred: Sendable {
     let nI = rows[.i]?.0 ?? 1, nJ = rows[.j]?.0 ?? 1
     let outputRows = reduced.outputCategory == .i ? nI : nJ
     let reducedRows = reduced.outputCategory == .i ? nJ : nI
-    if case .none = postprocess {} else if reduced.reduction != .maxSumShiftExpWeight {
+    if reductionOp.contains("Arg") {  // PyKeOps checks the name: indices are encoded as floats
       if reducedRows > 16_000_000 && dtype == .float32 {
         throw .call("\(reducedRows) rows are too many for an Arg-type reduction in float32 (indices are encoded as floats); use float64")
       }
