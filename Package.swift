@@ -1,6 +1,14 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// KS_STATIC_LIBEDIT=1 links libedit and its dependencies from their .a archives (for a binary
+// that runs where libedit is not installed, e.g. with --static-swift-stdlib on the GPU machine).
+let staticEdit = Context.environment["KS_STATIC_LIBEDIT"].map { !$0.isEmpty && $0 != "0" } ?? false
+let editLink: [LinkerSetting] =
+  staticEdit
+  ? [.unsafeFlags(["-Xlinker", "-l:libedit.a", "-Xlinker", "-l:libtinfo.a", "-Xlinker", "-l:libbsd.a", "-Xlinker", "-l:libmd.a"])]
+  : [.linkedLibrary("edit")]
+
 let package = Package(
   name: "ks",
   platforms: [.macOS(.v14)],
@@ -15,15 +23,24 @@ let package = Package(
     .target(name: "KSDiagnostics"),
     .target(name: "FormulaLanguage", dependencies: ["KSDiagnostics"]),
     .target(name: "ArrayIO"),
+    .systemLibrary(name: "CLapack", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
     .target(name: "KernelEngines", dependencies: ["FormulaLanguage", "ArrayIO"]),
-    .target(name: "KernelOperations", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
+    .target(name: "CPUEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
+    .target(name: "CUDAEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
+    .target(
+      name: "KernelOperations", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine"]),
     .target(
       name: "KSShell",
-      dependencies: ["KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO", "KSDiagnostics"]),
+      dependencies: ["KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO", "KSDiagnostics", "CLapack"]),
+    .systemLibrary(
+      name: "CEditLine", pkgConfig: staticEdit ? nil : "libedit", providers: [.apt(["libedit-dev"]), .brew(["libedit"])]),
+    .target(
+      name: "KSTerminal", dependencies: ["KSShell", "CEditLine", "FormulaLanguage", "KernelOperations"],
+      linkerSettings: editLink),
     .executableTarget(
       name: "ks",
       dependencies: [
-        "KSShell", "KernelOperations",
+        "KSShell", "KSTerminal", "KernelOperations",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -33,7 +50,15 @@ let package = Package(
     .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
     .testTarget(name: "KernelEnginesTests", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .testTarget(
+      name: "CPUEngineTests", dependencies: ["CPUEngine", "KernelEngines", "FormulaLanguage", "ArrayIO"],
+      exclude: ["Golden"]),
+    .testTarget(
+      name: "CUDAEngineTests",
+      dependencies: ["CUDAEngine", "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO"],
+      exclude: ["Emulation", "Golden"]),
+    .testTarget(
       name: "KernelOperationsTests", dependencies: ["KernelOperations", "KernelEngines", "ArrayIO"]),
     .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ks"]),
+    .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "ks"]),
   ]
 )

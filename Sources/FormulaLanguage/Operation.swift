@@ -35,6 +35,59 @@ public enum Evaluation: Sendable {
   }
 }
 
+/// What a compiled engine hands to a block operation's C emitter.
+///
+/// The emitter returns C statements that compute every output component from the arguments. It
+/// must declare its own locals inside a `{ ... }` block, using plain lowercase names (`s`, `k`,
+/// `m`...): the engine's identifiers always contain an underscore, so the two never collide.
+public struct CEmitContext {
+  /// The dimension of each formula argument.
+  public let argumentDims: [Int]
+  /// The integer parameters of the node.
+  public let params: [Int]
+  /// The output dimension of the node.
+  public let outDim: Int
+  /// The C type intermediate values are computed in (`double`, or `float` in single precision).
+  public let work: String
+  /// `arg(n, index)`: a C rvalue of type `work` for component `index` (a C expression) of argument
+  /// `n`. A dimension-1 argument is read at component 0 whatever the index (KeOps' broadcasting).
+  public let arg: (Int, String) -> String
+  /// `out(index)`: the C lvalue of output component `index`; assigning a `work` value rounds it.
+  public let out: (String) -> String
+
+  public init(
+    argumentDims: [Int], params: [Int], outDim: Int, work: String,
+    arg: @escaping (Int, String) -> String, out: @escaping (String) -> String
+  ) {
+    self.argumentDims = argumentDims
+    self.params = params
+    self.outDim = outDim
+    self.work = work
+    self.arg = arg
+    self.out = out
+  }
+
+  /// An exact C literal of type `work` for `x` (hexadecimal, so no digits are lost).
+  public func literal(_ x: Double) -> String { "((\(work))\(cDoubleLiteral(x)))" }
+}
+
+/// Writes the C code of a block operation; see `CEmitContext`.
+public typealias CEmitter = @Sendable (CEmitContext) -> String
+
+/// An exact C99 literal for a double: hexadecimal significand and binary exponent (`0x1.8p+1`),
+/// or GCC/Clang builtins for non-finite values.
+public func cDoubleLiteral(_ x: Double) -> String {
+  if x.isNaN { return "__builtin_nan(\"\")" }
+  if x.isInfinite { return x < 0 ? "(-__builtin_inf())" : "__builtin_inf()" }
+  if x == 0 { return x.sign == .minus ? "-0.0" : "0.0" }
+  let sign = x.sign == .minus ? "-" : ""
+  var bits = String(x.significandBitPattern, radix: 16)
+  bits = String(repeating: "0", count: 13 - bits.count) + bits
+  if x.isSubnormal { return "\(sign)0x0.\(bits)p-1022" }
+  let e = Int(x.exponentBitPattern) - 1023
+  return "\(sign)0x1.\(bits)p\(e < 0 ? "-" : "+")\(abs(e))"
+}
+
 /// An entry of the operation table: everything ks knows about one formula operation.
 ///
 /// Each operation is declared once, in `Operation.table`: its name, arity, integer parameters,
@@ -55,6 +108,9 @@ public struct Operation: Sendable, Hashable, CustomStringConvertible {
   /// For vectorized operations, the scalar C expression with `$0`, `$1`, `$2` for the arguments,
   /// `$p0`.. for integer parameters and `$T` for the compute type; nil for block operations.
   public let cTemplate: String?
+  /// For block operations, writes the C statements computing the output (see `CEmitContext`);
+  /// nil for vectorized operations, which use `cTemplate`.
+  public let cEmit: CEmitter?
 
   public var paramCount: Int { paramNames.count }
   public var description: String { name }
@@ -68,6 +124,7 @@ public struct Operation: Sendable, Hashable, CustomStringConvertible {
   public init(
     name: String, arity: Int, params: [String] = [], summary: String,
     cTemplate: String? = nil,
+    cEmit: CEmitter? = nil,
     dimension: @escaping @Sendable ([Int], [Int]) throws(DimensionError) -> Int,
     evaluation: Evaluation
   ) {
@@ -76,6 +133,7 @@ public struct Operation: Sendable, Hashable, CustomStringConvertible {
     self.paramNames = params
     self.summary = summary
     self.cTemplate = cTemplate
+    self.cEmit = cEmit
     self.dimension = dimension
     self.evaluation = evaluation
   }

@@ -130,7 +130,7 @@ extension Operation {
 
     // MARK: Vector reductions and norms (section 1.5)
     Operation(
-      name: "Sum", arity: 1, summary: "sum of the components", dimension: fixed(1),
+      name: "Sum", arity: 1, summary: "sum of the components", cEmit: cSum, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var s = 0.0
         for k in 0..<x[0].dim { s += x[0][p, k] }
@@ -138,6 +138,7 @@ extension Operation {
       }),
     Operation(
       name: "SumT", arity: 1, params: ["d"], summary: "a scalar repeated d times (adjoint of Sum)",
+      cEmit: cSumT,
       dimension: { dims, p throws(DimensionError) in
         guard dims[0] == 1 else { throw DimensionError("the argument must have dimension 1, not \(dims[0])") }
         guard p[0] >= 1 else { throw DimensionError("d must be at least 1, not \(p[0])") }
@@ -145,14 +146,14 @@ extension Operation {
       },
       evaluation: perPoint { x, p, _, out, d in for k in 0..<d { out[k] = x[0][p, 0] } }),
     Operation(
-      name: "Max", arity: 1, summary: "largest component", dimension: fixed(1),
+      name: "Max", arity: 1, summary: "largest component", cEmit: cMax, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var m = x[0][p, 0]
         for k in 1..<max(1, x[0].dim) where x[0][p, k] > m { m = x[0][p, k] }
         out[0] = m
       }),
     Operation(
-      name: "Min", arity: 1, summary: "smallest component", dimension: fixed(1),
+      name: "Min", arity: 1, summary: "smallest component", cEmit: cMin, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var m = x[0][p, 0]
         for k in 1..<max(1, x[0].dim) where x[0][p, k] < m { m = x[0][p, k] }
@@ -160,6 +161,7 @@ extension Operation {
       }),
     Operation(
       name: "ArgMax", arity: 1, summary: "index of the largest component (first on ties), as a float",
+      cEmit: cArgMax,
       dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var m = x[0][p, 0], at = 0
@@ -168,6 +170,7 @@ extension Operation {
       }),
     Operation(
       name: "ArgMin", arity: 1, summary: "index of the smallest component (first on ties), as a float",
+      cEmit: cArgMin,
       dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var m = x[0][p, 0], at = 0
@@ -176,6 +179,7 @@ extension Operation {
       }),
     Operation(
       name: "Scalprod", arity: 2, summary: "scalar product (f|g); a dimension-1 side multiplies the sum of the other",
+      cEmit: cScalprod,
       dimension: { d, _ throws(DimensionError) in
         if d[0] != d[1] && d[0] != 1 && d[1] != 1 {
           throw DimensionError("the arguments have dimensions \(d[0]) and \(d[1]); they must be equal")
@@ -189,13 +193,14 @@ extension Operation {
         out[0] = s
       }),
     Operation(
-      name: "SqNorm2", arity: 1, summary: "squared Euclidean norm", dimension: fixed(1),
+      name: "SqNorm2", arity: 1, summary: "squared Euclidean norm", cEmit: cSqNorm2, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim) }),
     Operation(
-      name: "Norm2", arity: 1, summary: "Euclidean norm", dimension: fixed(1),
+      name: "Norm2", arity: 1, summary: "Euclidean norm", cEmit: cNorm2, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim).squareRoot() }),
     Operation(
       name: "Normalize", arity: 1, summary: "f / |f|, with Normalize(0) = 0",
+      cEmit: cNormalize,
       dimension: { d, _ throws(DimensionError) in d[0] },
       evaluation: perPoint { x, p, _, out, d in
         let n2 = sumSquares(x[0], p, d)
@@ -204,10 +209,12 @@ extension Operation {
       }),
     Operation(
       name: "SqDist", arity: 2, summary: "squared distance |f - g|^2",
+      cEmit: cSqDist,
       dimension: { d, p throws(DimensionError) in _ = try broadcastDimension(d, p); return 1 },
       evaluation: perPoint { x, p, _, out, _ in out[0] = sqDist(x[0], x[1], p) }),
     Operation(
       name: "SqNormIso", arity: 2, summary: "s * |f|^2 for a scalar s",
+      cEmit: cSqNormIso,
       dimension: { d, _ throws(DimensionError) in
         guard d[0] == 1 else { throw DimensionError("the weight s must have dimension 1, not \(d[0])") }
         return 1
@@ -215,6 +222,7 @@ extension Operation {
       evaluation: perPoint { x, p, _, out, _ in out[0] = x[0][p, 0] * sumSquares(x[1], p, x[1].dim) }),
     Operation(
       name: "SqNormDiag", arity: 2, summary: "sum_k s_k f_k^2",
+      cEmit: cWeightedSqNorm,
       dimension: { d, _ throws(DimensionError) in
         guard d[0] == d[1] else { throw DimensionError("the weight has dimension \(d[0]) and the vector \(d[1]); they must be equal") }
         return 1
@@ -222,6 +230,7 @@ extension Operation {
       evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
     Operation(
       name: "SymSqNorm", arity: 2, summary: "sum_kl A_kl f_k f_l for a d*d matrix A (row-major)",
+      cEmit: cWeightedSqNorm,
       dimension: { d, _ throws(DimensionError) in
         guard d[0] == d[1] * d[1] else { throw DimensionError("the matrix has dimension \(d[0]); expected \(d[1] * d[1]) = \(d[1])^2") }
         return 1
@@ -229,10 +238,12 @@ extension Operation {
       evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
     Operation(
       name: "WeightedSqNorm", arity: 2, summary: "SqNormIso, SqNormDiag or SymSqNorm, chosen by dim(s)",
+      cEmit: cWeightedSqNorm,
       dimension: { d, _ throws(DimensionError) in try weightedDim(d[0], d[1]); return 1 },
       evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
     Operation(
       name: "WeightedSqDist", arity: 3, summary: "WeightedSqNorm(s, f - g)",
+      cEmit: cWeightedSqDist,
       dimension: { d, p throws(DimensionError) in
         let v = try broadcastDimension([d[1], d[2]], p)
         try weightedDim(d[0], v)
@@ -245,6 +256,7 @@ extension Operation {
     // MARK: Indexing, padding, concatenation (section 1.6)
     Operation(
       name: "Elem", arity: 1, params: ["m"], summary: "component m of f",
+      cEmit: cElem,
       dimension: { d, p throws(DimensionError) in
         guard p[0] >= 0 && p[0] < d[0] else { throw DimensionError("index \(p[0]) is out of range for dimension \(d[0]) (valid: 0...\(d[0] - 1))") }
         return 1
@@ -252,6 +264,7 @@ extension Operation {
       evaluation: perPoint { x, p, params, out, _ in out[0] = x[0][p, params[0]] }),
     Operation(
       name: "ElemT", arity: 1, params: ["n", "m"], summary: "a vector of n zeros with f at position m",
+      cEmit: cElemT,
       dimension: { d, p throws(DimensionError) in
         guard d[0] == 1 else { throw DimensionError("the argument must have dimension 1, not \(d[0])") }
         guard p[1] >= 0 && p[1] < p[0] else { throw DimensionError("position \(p[1]) is out of range for dimension \(p[0])") }
@@ -263,6 +276,7 @@ extension Operation {
       }),
     Operation(
       name: "Extract", arity: 1, params: ["start", "len"], summary: "components start ..< start+len of f",
+      cEmit: cExtract,
       dimension: { d, p throws(DimensionError) in
         guard p[0] >= 0 && p[1] >= 1 && p[0] + p[1] <= d[0] else {
           throw DimensionError("components \(p[0])..<\(p[0] + p[1]) are out of range for dimension \(d[0])")
@@ -272,6 +286,7 @@ extension Operation {
       evaluation: perPoint { x, p, params, out, d in for k in 0..<d { out[k] = x[0][p, params[0] + k] } }),
     Operation(
       name: "ExtractT", arity: 1, params: ["start", "D"], summary: "a vector of D zeros with f placed at start",
+      cEmit: cExtractT,
       dimension: { d, p throws(DimensionError) in
         guard p[0] >= 0 && p[0] + d[0] <= p[1] else {
           throw DimensionError("a vector of dimension \(d[0]) placed at \(p[0]) does not fit in dimension \(p[1])")
@@ -284,6 +299,7 @@ extension Operation {
       }),
     Operation(
       name: "Concat", arity: 2, summary: "the components of f followed by those of g",
+      cEmit: cConcat,
       dimension: { d, _ throws(DimensionError) in d[0] + d[1] },
       evaluation: perPoint { x, p, _, out, _ in
         for k in 0..<x[0].dim { out[k] = x[0][p, k] }
@@ -291,6 +307,7 @@ extension Operation {
       }),
     Operation(
       name: "OneHot", arity: 1, params: ["D"], summary: "a vector of D zeros with 1 at position round(f)",
+      cEmit: cOneHot,
       dimension: { d, p throws(DimensionError) in
         guard d[0] == 1 else { throw DimensionError("the argument must have dimension 1, not \(d[0])") }
         guard p[0] >= 1 else { throw DimensionError("D must be at least 1, not \(p[0])") }
@@ -305,6 +322,7 @@ extension Operation {
     // MARK: Small linear algebra (section 1.7, row-major as KeOps' code)
     Operation(
       name: "MatVecMult", arity: 2, summary: "A v for A of dim n*p (row-major) and v of dim p",
+      cEmit: cMatVecMult,
       dimension: { d, _ throws(DimensionError) in
         guard d[1] >= 1 && d[0] % d[1] == 0 else { throw DimensionError("dim(A) = \(d[0]) is not a multiple of dim(v) = \(d[1])") }
         return d[0] / d[1]
@@ -319,6 +337,7 @@ extension Operation {
       }),
     Operation(
       name: "VecMatMult", arity: 2, summary: "v^T A for v of dim p and A of dim p*n (row-major)",
+      cEmit: cVecMatMult,
       dimension: { d, _ throws(DimensionError) in
         guard d[0] >= 1 && d[1] % d[0] == 0 else { throw DimensionError("dim(A) = \(d[1]) is not a multiple of dim(v) = \(d[0])") }
         return d[1] / d[0]
@@ -333,6 +352,7 @@ extension Operation {
       }),
     Operation(
       name: "TensorProd", arity: 2, summary: "outer product, out[k*dim(g)+l] = f_k g_l",
+      cEmit: cTensorProd,
       dimension: { d, _ throws(DimensionError) in d[0] * d[1] },
       evaluation: perPoint { x, p, _, out, _ in
         let q = x[1].dim
@@ -341,10 +361,11 @@ extension Operation {
 
     // MARK: Constants (section 1.8)
     Operation(
-      name: "IntCst", arity: 0, params: ["n"], summary: "the integer constant n", dimension: fixed(1),
+      name: "IntCst", arity: 0, params: ["n"], summary: "the integer constant n", cEmit: cIntCst, dimension: fixed(1),
       evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) }),
     Operation(
       name: "RatCst", arity: 0, params: ["p", "q"], summary: "the rational constant p/q",
+      cEmit: cRatCst,
       dimension: { _, p throws(DimensionError) in
         guard p[1] != 0 else { throw DimensionError("the denominator is zero") }
         return 1
@@ -352,6 +373,7 @@ extension Operation {
       evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) / Double(params[1]) }),
     Operation(
       name: "IntInv", arity: 0, params: ["n"], summary: "the constant 1/n",
+      cEmit: cIntInv,
       dimension: { _, p throws(DimensionError) in
         guard p[0] != 0 else { throw DimensionError("1/0 is not a constant") }
         return 1
@@ -359,6 +381,7 @@ extension Operation {
       evaluation: perPoint { _, _, params, out, _ in out[0] = 1 / Double(params[0]) }),
     Operation(
       name: "Zero", arity: 0, params: ["d"], summary: "the zero vector of dimension d",
+      cEmit: cZero,
       dimension: { _, p throws(DimensionError) in
         guard p[0] >= 1 else { throw DimensionError("d must be at least 1, not \(p[0])") }
         return p[0]
@@ -366,3 +389,131 @@ extension Operation {
       evaluation: perPoint { _, _, _, out, d in for k in 0..<d { out[k] = 0 } }),
   ]
 }
+
+// MARK: - C emission of block operations
+//
+// Each emitter writes the C statements of one node for compiled engines (see `CEmitContext`),
+// mirroring the reference evaluation above operation for operation: same loop order, same
+// association, intermediate values in `c.work`, rounding only where the output is stored.
+
+/// `W s = sum_k f_k^2` over the `d` components of argument `n`.
+private func cSumSquares(_ c: CEmitContext, _ n: Int, _ d: Int) -> String {
+  "\(c.work) s = 0; for (int k = 0; k < \(d); k++) { \(c.work) v = \(c.arg(n, "k")); s += v * v; }"
+}
+
+/// Fills every output component with zero.
+private func cZeroFill(_ c: CEmitContext) -> String {
+  "for (int k = 0; k < \(c.outDim); k++) \(c.out("k")) = 0;"
+}
+
+private let cSum: CEmitter = { c in
+  "{ \(c.work) s = 0; for (int k = 0; k < \(c.argumentDims[0]); k++) s += \(c.arg(0, "k")); \(c.out("0")) = s; }"
+}
+
+private let cSumT: CEmitter = { c in
+  "for (int k = 0; k < \(c.outDim); k++) \(c.out("k")) = \(c.arg(0, "0"));"
+}
+
+/// Max, Min, ArgMax and ArgMin: the first extreme component wins (strict comparison).
+private func cExtreme(_ c: CEmitContext, _ cmp: String, index: Bool) -> String {
+  "{ \(c.work) m = \(c.arg(0, "0")); int at = 0; for (int k = 1; k < \(c.argumentDims[0]); k++) "
+    + "{ \(c.work) x = \(c.arg(0, "k")); if (x \(cmp) m) { m = x; at = k; } } \(c.out("0")) = \(index ? "at" : "m"); (void)at; }"
+}
+
+private let cMax: CEmitter = { cExtreme($0, ">", index: false) }
+private let cMin: CEmitter = { cExtreme($0, "<", index: false) }
+private let cArgMax: CEmitter = { cExtreme($0, ">", index: true) }
+private let cArgMin: CEmitter = { cExtreme($0, "<", index: true) }
+
+private let cScalprod: CEmitter = { c in
+  let d = max(c.argumentDims[0], c.argumentDims[1])
+  return "{ \(c.work) s = 0; for (int k = 0; k < \(d); k++) s += \(c.arg(0, "k")) * \(c.arg(1, "k")); \(c.out("0")) = s; }"
+}
+
+private let cSqNorm2: CEmitter = { c in "{ \(cSumSquares(c, 0, c.argumentDims[0])) \(c.out("0")) = s; }" }
+
+private let cNorm2: CEmitter = { c in "{ \(cSumSquares(c, 0, c.argumentDims[0])) \(c.out("0")) = sqrt(s); }" }
+
+private let cNormalize: CEmitter = { c in
+  "{ \(cSumSquares(c, 0, c.outDim)) \(c.work) r = s == 0 ? (\(c.work))0 : (\(c.work))1 / sqrt(s); "
+    + "for (int k = 0; k < \(c.outDim); k++) \(c.out("k")) = r * \(c.arg(0, "k")); }"
+}
+
+private let cSqDist: CEmitter = { c in
+  let d = max(c.argumentDims[0], c.argumentDims[1])
+  return "{ \(c.work) s = 0; for (int k = 0; k < \(d); k++) { \(c.work) v = \(c.arg(0, "k")) - \(c.arg(1, "k")); s += v * v; } "
+    + "\(c.out("0")) = s; }"
+}
+
+private let cSqNormIso: CEmitter = { c in
+  "{ \(cSumSquares(c, 1, c.argumentDims[1])) \(c.out("0")) = \(c.arg(0, "0")) * s; }"
+}
+
+/// WeightedSqNorm(s, v) with v = f - g (or f alone), dispatching on dim(s) as the reference does.
+private func cWeighted(_ c: CEmitContext, g: Int?) -> String {
+  let w = c.work
+  let d = g.map { max(c.argumentDims[1], c.argumentDims[$0]) } ?? c.argumentDims[1]
+  func v(_ k: String) -> String { g.map { "(\(c.arg(1, k)) - \(c.arg($0, k)))" } ?? c.arg(1, k) }
+  let sDim = c.argumentDims[0]
+  if sDim == 1 {
+    return "{ \(w) s = 0; for (int k = 0; k < \(d); k++) { \(w) x = \(v("k")); s += x * x; } \(c.out("0")) = \(c.arg(0, "0")) * s; }"
+  } else if sDim == d {
+    return "{ \(w) s = 0; for (int k = 0; k < \(d); k++) { \(w) x = \(v("k")); s += \(c.arg(0, "k")) * x * x; } \(c.out("0")) = s; }"
+  }
+  return "{ \(w) s = 0; for (int a = 0; a < \(d); a++) for (int b = 0; b < \(d); b++) "
+    + "s += \(c.arg(0, "a * \(d) + b")) * \(v("a")) * \(v("b")); \(c.out("0")) = s; }"
+}
+
+private let cWeightedSqNorm: CEmitter = { cWeighted($0, g: nil) }
+private let cWeightedSqDist: CEmitter = { cWeighted($0, g: 2) }
+
+private let cElem: CEmitter = { c in "\(c.out("0")) = \(c.arg(0, "\(c.params[0])"));" }
+
+private let cElemT: CEmitter = { c in "\(cZeroFill(c)) \(c.out("\(c.params[1])")) = \(c.arg(0, "0"));" }
+
+private let cExtract: CEmitter = { c in
+  "for (int k = 0; k < \(c.outDim); k++) \(c.out("k")) = \(c.arg(0, "\(c.params[0]) + k"));"
+}
+
+private let cExtractT: CEmitter = { c in
+  "\(cZeroFill(c)) for (int k = 0; k < \(c.argumentDims[0]); k++) \(c.out("\(c.params[0]) + k")) = \(c.arg(0, "k"));"
+}
+
+private let cConcat: CEmitter = { c in
+  "for (int k = 0; k < \(c.argumentDims[0]); k++) \(c.out("k")) = \(c.arg(0, "k")); "
+    + "for (int k = 0; k < \(c.argumentDims[1]); k++) \(c.out("\(c.argumentDims[0]) + k")) = \(c.arg(1, "k"));"
+}
+
+/// Rounds half up in double precision, as the reference does, whatever `c.work` is.
+private let cOneHot: CEmitter = { c in
+  "{ double v = (double)\(c.arg(0, "0")) + 0.5; long at = (isfinite(v) && fabs(v) < 1e18) ? (long)v : -1; "
+    + "for (int k = 0; k < \(c.outDim); k++) \(c.out("k")) = k == at ? (\(c.work))1 : (\(c.work))0; }"
+}
+
+private let cMatVecMult: CEmitter = { c in
+  let q = c.argumentDims[1]
+  return "for (int r = 0; r < \(c.outDim); r++) { \(c.work) s = 0; for (int k = 0; k < \(q); k++) "
+    + "s += \(c.arg(0, "r * \(q) + k")) * \(c.arg(1, "k")); \(c.out("r")) = s; }"
+}
+
+private let cVecMatMult: CEmitter = { c in
+  let q = c.argumentDims[0], n = c.outDim
+  return "for (int r = 0; r < \(n); r++) { \(c.work) s = 0; for (int k = 0; k < \(q); k++) "
+    + "s += \(c.arg(0, "k")) * \(c.arg(1, "k * \(n) + r")); \(c.out("r")) = s; }"
+}
+
+private let cTensorProd: CEmitter = { c in
+  let q = c.argumentDims[1]
+  return "for (int k = 0; k < \(c.argumentDims[0]); k++) for (int l = 0; l < \(q); l++) "
+    + "\(c.out("k * \(q) + l")) = \(c.arg(0, "k")) * \(c.arg(1, "l"));"
+}
+
+private let cIntCst: CEmitter = { c in "\(c.out("0")) = \(c.literal(Double(c.params[0])));" }
+
+private let cRatCst: CEmitter = { c in
+  "\(c.out("0")) = \(c.literal(Double(c.params[0]))) / \(c.literal(Double(c.params[1])));"
+}
+
+private let cIntInv: CEmitter = { c in "\(c.out("0")) = \(c.literal(1)) / \(c.literal(Double(c.params[0])));" }
+
+private let cZero: CEmitter = { c in cZeroFill(c) }

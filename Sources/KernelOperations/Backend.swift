@@ -1,27 +1,81 @@
+import CPUEngine
+import CUDAEngine
+import Foundation
+import Synchronization
 import KernelEngines
 
 /// The engines ks can run on, chosen by `backend=` (KeOps' names plus "reference").
+///
+/// - `"reference"`: the Swift interpreter (`ReferenceEngine`), the oracle.
+/// - `"CPU"`: the compiled CPU engine, when this build has one (`cpuEngine()`).
+/// - `"GPU"`, `"GPU_1D"`, `"GPU_2D"`: the CUDA engine; `"GPU"` picks the scheme per call
+///   (`CUDALaunchPolicy.preferredScheme`). KeOps' `_host`/`_device` suffixes are accepted and
+///   mean the same (ks always copies the arrays from the host).
+/// - `"auto"`: the CUDA engine when an NVIDIA GPU and NVRTC are present (probed once per
+///   process), else the CPU engine when the build has one, else the reference engine.
 public enum Backend {
   /// The values `backend=` accepts.
   public static let names = ["auto", "CPU", "GPU", "GPU_1D", "GPU_2D", "reference"]
 
-  /// Resolves a backend name to an engine, or explains why it cannot be used.
-  public static func engine(named name: String) throws(OperationError) -> any KernelEngine {
+  /// The compiled CPU engine, or nil when this build has none.
+  ///
+  /// `"CPU"` and the `"auto"` fallback both come from here.
+  static func cpuEngine() -> (any KernelEngine)? { CPUKernelEngine() }
+
+  /// Resolves a backend name to an engine, or explains in one line why it cannot be used.
+  ///
+  /// - Parameter deviceID: the GPU to use (`device_id`); -1 means device 0. A device that does
+  ///   not exist is reported when the engine runs.
+  public static func engine(named name: String, deviceID: Int = -1) throws(OperationError) -> any KernelEngine {
     switch name {
     case "reference":
       return ReferenceEngine()
     case "auto":
-      return ReferenceEngine()
+      if case .success = CUDAKernelEngine.probe() { return CUDAKernelEngine(deviceID: deviceID) }
+      guard let cpu = cpuEngine() else { return ReferenceEngine() }
+      return FallbackEngine(primary: cpu, fallback: ReferenceEngine())
     case "CPU":
-      throw .option(
-        name: "backend",
-        message: "the compiled CPU engine is not available in this build; use backend=\"reference\" or \"auto\"")
+      guard let engine = cpuEngine() else {
+        throw .option(
+          name: "backend",
+          message: "the compiled CPU engine is not available in this build; use backend=\"reference\" or \"auto\"")
+      }
+      return engine
     case "GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_2D_host", "GPU_1D_device", "GPU_2D_device":
-      throw .option(
-        name: "backend",
-        message: "backend \"\(name)\" needs the CUDA engine, which is not available in this build; use \"auto\" or \"CPU\"")
+      if case .failure(let why) = CUDAKernelEngine.probe() {
+        throw .option(
+          name: "backend", message: "\(why.description) (backend=\"\(name)\" needs an NVIDIA GPU; use \"CPU\" or \"auto\")")
+      }
+      let scheme: CUDAScheme? = name.hasPrefix("GPU_1D") ? .oneD : (name.hasPrefix("GPU_2D") ? .twoD : nil)
+      return CUDAKernelEngine(deviceID: deviceID, scheme: scheme)
     default:
       throw .option(name: "backend", message: "unknown backend \"\(name)\"; expected one of \(names.map { "\"\($0)\"" }.joined(separator: ", "))")
+    }
+  }
+}
+
+/// Runs `primary`, and when it is unavailable (no C compiler), warns once on standard error and
+/// runs `fallback` instead: what `backend="auto"` does with the CPU engine.
+struct FallbackEngine: KernelEngine {
+  let primary: any KernelEngine
+  let fallback: any KernelEngine
+  var name: String { primary.name }
+
+  private static let warned = Mutex(false)
+
+  func reduce(_ plan: KernelPlan, _ arguments: KernelArguments, cancel: CancellationToken?) throws(EngineError) -> [Double] {
+    do {
+      return try primary.reduce(plan, arguments, cancel: cancel)
+    } catch {
+      guard case .unavailable(let why) = error else { throw error }
+      let first = Self.warned.withLock { w -> Bool in
+        defer { w = true }
+        return !w
+      }
+      if first {
+        FileHandle.standardError.write(Data("ks: warning: \(why); using the reference engine\n".utf8))
+      }
+      return try fallback.reduce(plan, arguments, cancel: cancel)
     }
   }
 }

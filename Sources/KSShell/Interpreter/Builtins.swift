@@ -232,7 +232,7 @@ enum Builtins {
     case "numpy":
       if name == "random" { return .module("numpy.random") }
       if name == "linalg" { return .module("numpy.linalg") }
-      if name == "newaxis" { return .none }
+      if name == "newaxis" { return Value.none }
       if name == "pi" { return .float(Double.pi) }
       if name == "e" { return .float(M_E) }
       if name == "inf" { return .float(.infinity) }
@@ -240,7 +240,7 @@ enum Builtins {
       if let d = DType(name: name), ["float16", "float32", "float64", "int64", "bool_"].contains(name) { return .dtype(d) }
       if name == "load" { return anyFn("load") { ctx in try IOBuiltins.load(&ctx) } }
       if name == "save" { return anyFn("save") { ctx in try IOBuiltins.save(&ctx, valueFirst: false) } }
-      return NumpyFunctions.function(name)
+      return NumpyFunctions.constant(name) ?? NumpyFunctions.function(name)
     case "numpy.random":
       return NumpyFunctions.function("random." + name)
     case "numpy.linalg":
@@ -253,7 +253,9 @@ enum Builtins {
       switch name {
       case "pi": return .float(Double.pi)
       case "e": return .float(M_E)
-      default: return NumpyFunctions.function(name)
+      case "inf": return .float(.infinity)
+      case "nan": return .float(.nan)
+      default: return NumpyFunctions.function("math." + name) ?? NumpyFunctions.function(name)
       }
     default:
       return nil

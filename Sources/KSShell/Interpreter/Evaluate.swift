@@ -167,6 +167,8 @@ extension Interpreter {
       return try KeOpsBuiltins.callKernelSolve(k, &ctx)
     case .method(let receiver, let name):
       return try Methods.call(receiver.value, name, &ctx)
+    case .dtype(let d):
+      return try NumpyFunctions.callDType(d, &ctx)
     default:
       throw ShellError("'\(f.typeName)' object is not callable", at: ctx.range)
     }

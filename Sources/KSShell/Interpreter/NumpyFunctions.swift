@@ -1,12 +1,37 @@
 import ArrayIO
+import Foundation
 import KSDiagnostics
 
 /// numpy functions of the shell (`np.zeros`, `np.random.randn`, `np.linalg.solve`, ...).
+///
+/// The table is keyed by name; `random.` / `linalg.` prefixes name the submodules, and `math.`
+/// the functions of Python's `math` module that differ from numpy's (they return Python numbers).
+/// The entries live in `Numpy/Functions*.swift`.
 enum NumpyFunctions {
+  typealias Body = @Sendable (inout CallContext) throws -> Value
+
   /// Every name, with `random.` / `linalg.` prefixes for the submodules.
-  static let names: [String] = Array(table.keys)
+  static let names: [String] = Array(table.keys).filter { !$0.hasPrefix("math.") }
   /// Names also available without `np.`.
-  static let bareNames = ["sqrt", "exp", "log", "sin", "cos", "mean", "array", "zeros", "ones", "eye", "linspace", "arange", "concatenate", "sort", "argsort", "randn", "rand", "seed"]
+  static let bareNames = [
+    "sqrt", "exp", "log", "sin", "cos", "mean", "array", "zeros", "ones", "eye", "linspace", "arange", "concatenate", "sort",
+    "argsort", "randn", "rand", "seed",
+  ]
+
+  /// numpy's constants and type names beyond those `Builtins` knows (`np.True_`, `np.int_`).
+  static func constant(_ name: String) -> Value? {
+    switch name {
+    case "True_": return .array(.scalar(bool: true))
+    case "False_": return .array(.scalar(bool: false))
+    case "bool": return .dtype(.bool)
+    case "int_", "intp": return .dtype(.int64)
+    case "double": return .dtype(.float64)
+    case "single": return .dtype(.float32)
+    case "half": return .dtype(.float16)
+    case "euler_gamma": return .float(0.5772156649015329)
+    default: return nil
+    }
+  }
 
   static func function(_ name: String) -> Value? {
     guard let body = table[name] else { return nil }
@@ -18,49 +43,29 @@ enum NumpyFunctions {
     return try body(&ctx)
   }
 
-  typealias Body = @Sendable (inout CallContext) throws -> Value
+  static let table: [String: Body] = {
+    var t: [String: Body] = [:]
+    for part in [mathFunctions(), reductionFunctions(), creationFunctions(), shapeFunctions(), linalgFunctions(), randomFunctions()] {
+      t.merge(part) { a, _ in a }
+    }
+    return t
+  }()
 
-  static let table: [String: Body] = [
-    "random.seed": { ctx in
-      let v = try ctx.required(0, "seed")
-      let s = try ctx.int(v, "seed", at: ctx.rangeOf(0))
-      try ctx.finish(maxPositional: 1)
-      ctx.interpreter.state.random = RandomState(seed: UInt64(bitPattern: Int64(s)))
-      ctx.interpreter.state.seed = UInt64(bitPattern: Int64(s))
-      return .none
-    },
-    "seed": { ctx in try call("random.seed", &ctx) },
-    "random.randn": { ctx in
-      let shape = try ctx.positional.enumerated().map { try ctx.int($0.element, "dimension", at: ctx.rangeOf($0.offset)) }
-      try ctx.finish(maxPositional: Int.max)
-      let n = shape.reduce(1, *)
-      var values = [Double](repeating: 0, count: n)
-      for k in 0..<n { values[k] = ctx.interpreter.state.random.normal() }
-      if shape.isEmpty { return .float(values[0]) }
-      return .array(NDArray(shape: shape, float64: values))
-    },
-    "randn": { ctx in try call("random.randn", &ctx) },
-    "random.rand": { ctx in
-      let shape = try ctx.positional.enumerated().map { try ctx.int($0.element, "dimension", at: ctx.rangeOf($0.offset)) }
-      try ctx.finish(maxPositional: Int.max)
-      let n = shape.reduce(1, *)
-      var values = [Double](repeating: 0, count: n)
-      for k in 0..<n { values[k] = ctx.interpreter.state.random.uniform() }
-      if shape.isEmpty { return .float(values[0]) }
-      return .array(NDArray(shape: shape, float64: values))
-    },
-    "rand": { ctx in try call("random.rand", &ctx) },
-    "array": { ctx in
-      let v = try ctx.required(0, "object")
-      var dtype: DType?
-      if let d = try ctx.optional(1, "dtype") { dtype = try dtypeArgument(d, ctx, at: ctx.rangeOf(1, "dtype")) }
-      try ctx.finish(maxPositional: 2)
-      if case .array(let a) = v { return .array(dtype.map { a.converted(to: $0) } ?? a) }
-      return .array(try NumpyOps.array(from: v, dtype: dtype, at: ctx.rangeOf(0)))
-    },
-  ]
+  /// `np.float64(x)`, `np.float32(x)`, `np.int64(x)`, `np.bool_(x)`: a numpy scalar, or an array
+  /// converted.
+  static func callDType(_ d: DType, _ ctx: inout CallContext) throws -> Value {
+    let v = try ctx.optional(0, "x") ?? .int(0)
+    try ctx.finish(maxPositional: 1)
+    if case .string(let s) = v {
+      guard let x = Double(s.text.trimmingCharacters(in: .whitespaces)) else {
+        throw ShellError("could not convert string to \(d.rawValue): \(pythonStringRepr(s.text))", at: ctx.rangeOf(0))
+      }
+      return .array(NDArray.scalar(x, d))
+    }
+    return .array(try NumpyOps.array(from: v, dtype: d, at: ctx.rangeOf(0)))
+  }
 
-  static func dtypeArgument(_ v: Value, _ ctx: CallContext, at range: SourceRange) throws -> DType {
+  static func dtypeArgument(_ v: Value, at range: SourceRange) throws(ShellError) -> DType {
     switch v {
     case .dtype(let d): return d
     case .string(let s):

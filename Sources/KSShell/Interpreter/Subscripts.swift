@@ -25,10 +25,16 @@ extension Interpreter {
   }
 
   func getItem(_ base: Value, _ items: [IndexItem], at range: SourceRange) throws -> Value {
-    let index = try indexValues(items)
+    var index = try indexValues(items)
     switch base {
     case .array(let a):
-      return try NumpyOps.getItem(a, index, at: range)
+      return try NumpyOps.getItem(a, index, at: range, itemRanges: items.map(\.range))
+    case .list, .tuple, .string:
+      index = index.map(NumpyOps.pythonIndex)
+      fallthrough
+    default: break
+    }
+    switch base {
     case .list(let xs), .tuple(let xs):
       guard index.count == 1 else { throw ShellError("\(base.typeName) indices must be integers or slices, not tuple", at: range) }
       switch index[0] {
@@ -65,10 +71,11 @@ extension Interpreter {
   }
 
   func setItem(_ base: Value, _ items: [IndexItem], _ value: Value, at range: SourceRange) throws -> Value {
-    let index = try indexValues(items)
+    var index = try indexValues(items)
+    if case .list = base { index = index.map(NumpyOps.pythonIndex) }
     switch base {
     case .array(let a):
-      return .array(try NumpyOps.setItem(a, index, value, at: range))
+      return .array(try NumpyOps.setItem(a, index, value, at: range, itemRanges: items.map(\.range)))
     case .list(var xs):
       guard index.count == 1, case .int(var k) = index[0] else { throw ShellError("list indices must be integers", at: range) }
       if k < 0 { k += xs.count }

@@ -1,0 +1,809 @@
+import Foundation
+import FormulaLanguage
+import KernelEngines
+
+/// Generates the C11 source of a compiled kernel from a plan.
+///
+/// Generation is a pure function of the validated tree and the plan's options: the text contains
+/// only numbers, fixed identifiers, the operation table's `cTemplate` strings and the C its block
+/// emitters (`Operation.cEmit`) write. No user string (alias name, formula text) is ever pasted.
+///
+/// Two kernel shapes exist:
+/// - the **exact** kernel, for every other plan: one output row at a time, the reduced index in
+///   order, each node evaluated in double and rounded to the compute type where it is stored, and
+///   KeOps' accumulator updates written out with explicit rounding. It reproduces the reference
+///   engine bit for bit (same libm, `-ffp-contract=off`);
+/// - the **vectorized** kernel, for Sum with `direct_sum` / `block_sum` over formulas whose C only
+///   calls `exp`, `sqrt`, `fabs` and `floor`: node arithmetic in the compute type, reduced
+///   variables transposed so SIMD lanes load contiguously, a register tile of several output rows
+///   per pass, a polynomial `exp`, and lane-wise partial sums (see `vectorizedNotes`).
+///
+/// The generated library exports (C ABI, version `abiVersion`):
+/// ```c
+/// int  ks_kernel_abi(void);                 // returns abiVersion
+/// long ks_scratch_bytes(long n_red);        // scratch the vectorized kernel needs (0: none)
+/// void ks_prepare(const void *const *args, long n_red, void *scratch);
+/// int  ks_reduce(const void *const *args, long n_out, long n_red, long i0, long i1,
+///                const void *scratch, double *out, int (*cancelled)(void *), void *ctx);
+/// ```
+/// `ks_reduce` fills output rows `i0 ..< i1` (raw values, rounded to the data type) and returns 0,
+/// or 1 when `cancelled(ctx)` answered nonzero at one of its checks (one per chunk of rows).
+public enum KernelSource {
+  /// The value `ks_kernel_abi` returns; bump it whenever the exported signatures change.
+  public static let abiVersion: Int32 = 0x6b73_0001
+
+  /// How the vectorized kernel differs from the reference (documentation for users and tests).
+  public static let vectorizedNotes = """
+    The vectorized Sum kernel computes each pair in the compute type (float for float16/float32 \
+    data) with a polynomial exp of at most 2 ulp, and sums each block of reduced indices in SIMD \
+    lanes before adding the block to the accumulator: a blocked sum at least as accurate as KeOps' \
+    serial one, but not bit-identical to the reference engine.
+    """
+
+  /// The C source for `plan`.
+  public static func generate(for plan: KernelPlan) -> String {
+    Generator(plan: plan).source()
+  }
+
+  /// True when `plan` gets the vectorized kernel.
+  public static func usesVectorizedKernel(_ plan: KernelPlan) -> Bool {
+    Generator(plan: plan).vectorized
+  }
+}
+
+// MARK: - The flattened formula
+
+/// A formula tree flattened in post-order, shared subtrees once, each node classified by the
+/// indices it depends on.
+struct KernelGraph {
+  struct Node {
+    var kind: FormulaNode.Kind
+    var inputs: [Int]
+    var params: [Int]
+    var dim: Int
+    /// Depends on the output index (i for axis=1).
+    var usesOut: Bool
+    /// Depends on the reduced index (j for axis=1).
+    var usesRed: Bool
+  }
+
+  var nodes: [Node] = []
+  var root = 0
+
+  init(_ formula: FormulaNode, output: VariableCategory) {
+    var memo: [FormulaNode: Int] = [:]
+    func visit(_ n: FormulaNode) -> Int {
+      if let s = memo[n] { return s }
+      let inputs = n.children.map(visit)
+      var node = Node(kind: n.kind, inputs: inputs, params: n.params, dim: n.dim, usesOut: false, usesRed: false)
+      if case .variable(let v) = n.kind {
+        node.usesOut = v.category == output
+        node.usesRed = v.category != output && v.category != .parameter
+      }
+      for k in inputs {
+        node.usesOut = node.usesOut || nodes[k].usesOut
+        node.usesRed = node.usesRed || nodes[k].usesRed
+      }
+      nodes.append(node)
+      memo[n] = nodes.count - 1
+      return nodes.count - 1
+    }
+    root = visit(formula)
+  }
+
+  /// The variables of the formula, each once, in first-use order.
+  var variables: [Variable] {
+    var seen: [Variable] = []
+    for n in nodes {
+      if case .variable(let v) = n.kind, !seen.contains(v) { seen.append(v) }
+    }
+    return seen
+  }
+}
+
+// MARK: - Generator
+
+private struct Generator {
+  let plan: KernelPlan
+  let graph: KernelGraph
+  let output: VariableCategory
+  let reduction: ReductionKind
+  let d: Int
+  let rawDim: Int
+  /// Storage type of node values.
+  let t: String
+  let vectorized: Bool
+  /// Reduced-category variables of dimension > 1 (transposed into the scratch), with offsets in
+  /// units of `n_red` elements.
+  let transposed: [(Variable, Int)]
+
+  /// The largest formula dimension the vectorized kernel handles.
+  static let maxVectorizedOutputDim = 32
+  /// The largest dimension of a node evaluated per pair in the vectorized kernel.
+  static let maxVectorizedNodeDim = 256
+  /// Node arrays larger than this many elements live in thread-local storage, not on the stack.
+  static let maxStackArray = 16384
+
+  /// C functions the vectorized kernel may call: everything else blocks SIMD code generation.
+  static let simdFunctions: Set<String> = ["exp", "sqrt", "fabs", "floor", "isfinite", "for", "if", "while", "return"]
+
+  init(plan: KernelPlan) {
+    self.plan = plan
+    output = plan.formula.outputCategory
+    reduction = plan.formula.reduction
+    graph = KernelGraph(plan.mapFormula, output: output)
+    d = graph.nodes[graph.root].dim
+    rawDim = plan.formula.rawDimension
+    t = plan.computePrecision == .float64 ? "double" : "float"
+    // The vectorized kernel keeps one partial sum per tile row and component in registers, and
+    // per-lane copies of the pair nodes: both must stay small.
+    let graph = self.graph
+    vectorized =
+      reduction == .sum && plan.sumScheme != .kahanScheme && plan.accumulatorPrecision != .float16
+      && graph.nodes[graph.root].dim <= Self.maxVectorizedOutputDim
+      && graph.nodes.allSatisfy { !$0.usesRed || $0.dim <= Self.maxVectorizedNodeDim }
+      && graph.nodes.allSatisfy { Self.simdSafe(Self.probe(graph, $0)) }
+    var offset = 0
+    var transposed: [(Variable, Int)] = []
+    for v in graph.variables where v.category != output && v.category != .parameter && v.dim > 1 {
+      transposed.append((v, offset))
+      offset += v.dim
+    }
+    self.transposed = transposed
+  }
+
+  /// The C text a node would emit (with placeholder operands), to check which functions it calls.
+  static func probe(_ graph: KernelGraph, _ n: KernelGraph.Node) -> String {
+    guard case .operation(let op) = n.kind else { return "" }
+    let dims = n.inputs.map { graph.nodes[$0].dim }
+    if let template = op.cTemplate {
+      return instantiate(template, args: dims.map { _ in "(x_arg)" }, params: n.params, type: "float")
+    }
+    guard let emit = op.cEmit else { return "unsupported_op()" }
+    return emit(
+      CEmitContext(
+        argumentDims: dims, params: n.params, outDim: n.dim, work: "float",
+        arg: { _, _ in "(x_arg)" }, out: { _ in "x_out" }))
+  }
+
+  /// True when every identifier called in `code` is in `simdFunctions`.
+  static func simdSafe(_ code: String) -> Bool {
+    let chars = Array(code.utf8)
+    var k = 0
+    while k < chars.count {
+      let c = chars[k]
+      if isIdentStart(c) {
+        var e = k
+        while e < chars.count && isIdentChar(chars[e]) { e += 1 }
+        var p = e
+        while p < chars.count && chars[p] == UInt8(ascii: " ") { p += 1 }
+        if p < chars.count && chars[p] == UInt8(ascii: "(") {
+          let name = String(decoding: chars[k..<e], as: UTF8.self)
+          if !simdFunctions.contains(name) { return false }
+        }
+        k = e
+      } else if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
+        // Skip numeric literals such as 0x1.8p+1 whole.
+        while k < chars.count && (isIdentChar(chars[k]) || chars[k] == UInt8(ascii: ".")) { k += 1 }
+      } else {
+        k += 1
+      }
+    }
+    return true
+  }
+
+  static func isIdentStart(_ c: UInt8) -> Bool {
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95
+  }
+
+  static func isIdentChar(_ c: UInt8) -> Bool { isIdentStart(c) || (c >= 48 && c <= 57) }
+
+  /// Substitutes `$0 $1 $2`, `$p0 $p1`, `$pow10p0` and `$T` in an operation's C template.
+  static func instantiate(_ template: String, args: [String], params: [Int], type: String) -> String {
+    var out = ""
+    let s = Array(template.unicodeScalars)
+    var k = 0
+    func digit(_ at: Int) -> Int? {
+      guard at < s.count, s[at].value >= 48 && s[at].value <= 57 else { return nil }
+      return Int(s[at].value) - 48
+    }
+    while k < s.count {
+      guard s[k] == "$" else {
+        out.unicodeScalars.append(s[k])
+        k += 1
+        continue
+      }
+      let rest = String(String.UnicodeScalarView(s[(k + 1)...]))
+      if rest.hasPrefix("T") {
+        out += type
+        k += 2
+      } else if rest.hasPrefix("pow10p"), let p = digit(k + 7), p < params.count {
+        out += "((\(type))\(cDoubleLiteral(pow10(params[p]))))"
+        k += 8
+      } else if rest.hasPrefix("p"), let p = digit(k + 2), p < params.count {
+        out += "(\(intLiteral(params[p])))"
+        k += 3
+      } else if let a = digit(k + 1), a < args.count {
+        out += args[a]
+        k += 2
+      } else {
+        preconditionFailure("bad placeholder in C template \(template)")
+      }
+    }
+    return out
+  }
+
+  /// 10^p as the reference computes it (`pow(10.0, p)`).
+  static func pow10(_ p: Int) -> Double { Foundation.pow(10.0, Double(p)) }
+
+  static func intLiteral(_ n: Int) -> String {
+    n == Int.min ? "(-9223372036854775807LL - 1)" : "\(n)LL"
+  }
+
+  // MARK: Naming and access
+
+  /// The C expression of component `index` of node `id` in row instance `r` of the tile.
+  func value(_ id: Int, _ index: String, row r: Int) -> String {
+    let n = graph.nodes[id]
+    let idx = n.dim == 1 ? "0" : index
+    switch n.kind {
+    case .variable(let v):
+      let a = "ks_a\(v.index)"
+      if v.category == .parameter { return "\(a)[\(idx)]" }
+      if v.category == output {
+        return vectorized ? "u_a\(v.index)_\(r)[\(idx)]" : "\(a)[ks_i * \(v.dim) + \(idx)]"
+      }
+      if !vectorized { return "\(a)[ks_j * \(v.dim) + \(idx)]" }
+      if v.dim == 1 { return "\(a)[ks_j]" }
+      return "ks_s\(v.index)[(\(idx)) * ks_nred + ks_j]"
+    default:
+      if vectorized && n.usesOut { return "v_\(id)_\(r)[\(idx)]" }
+      return "v_\(id)[\(idx)]"
+    }
+  }
+
+  /// The array name node `id` is stored in for row instance `r`.
+  func storage(_ id: Int, row r: Int) -> String {
+    vectorized && graph.nodes[id].usesOut ? "v_\(id)_\(r)" : "v_\(id)"
+  }
+
+  /// The type expressions are evaluated in: double for the exact kernel, the compute type otherwise.
+  var work: String { vectorized ? t : "double" }
+
+  /// An operand read as a `work` value.
+  func operand(_ id: Int, _ index: String, row r: Int) -> String {
+    vectorized ? "(\(value(id, index, row: r)))" : "((double)\(value(id, index, row: r)))"
+  }
+
+  /// The statements computing node `id` (row instance `r`), declaring its array.
+  func emit(_ id: Int, row r: Int, indent: String) -> String {
+    let n = graph.nodes[id]
+    let name = storage(id, row: r)
+    switch n.kind {
+    case .variable:
+      return ""
+    case .real(let x):
+      return "\(indent)\(t) \(name)[1]; \(name)[0] = (\(t))\(cDoubleLiteral(x));\n"
+    case .operation(let op):
+      // Very large values (say a big TensorProd) go to thread-local storage: worker stacks are small.
+      let storageClass = n.dim > Self.maxStackArray ? "static _Thread_local " : ""
+      var code = "\(indent)\(storageClass)\(t) \(name)[\(n.dim)];"
+      if let template = op.cTemplate {
+        if n.dim == 1 {
+          let args = n.inputs.map { operand($0, "0", row: r) }
+          code += " \(name)[0] = \(Self.instantiate(template, args: args, params: n.params, type: work));"
+        } else {
+          let args = n.inputs.map { operand($0, "ks_k", row: r) }
+          code +=
+            " for (int ks_k = 0; ks_k < \(n.dim); ks_k++) \(name)[ks_k] = "
+            + "\(Self.instantiate(template, args: args, params: n.params, type: work));"
+        }
+      } else if let emitter = op.cEmit {
+        let inputs = n.inputs
+        let context = CEmitContext(
+          argumentDims: inputs.map { graph.nodes[$0].dim }, params: n.params, outDim: n.dim, work: work,
+          arg: { a, index in operand(inputs[a], index, row: r) },
+          out: { index in "\(name)[\(index)]" })
+        code += " " + emitter(context)
+      } else {
+        preconditionFailure("operation \(op.name) has neither a C template nor a C emitter")
+      }
+      return code + "\n"
+    }
+  }
+
+  // MARK: Source
+
+  func source() -> String {
+    var s = """
+      /* Generated by ks (CPUEngine). Do not edit: the cache key is a hash of this text.
+       * map formula: \(graph.nodes.isEmpty ? "" : plan.mapFormula.description)
+       * reduction: \(reductionDescription), output category \(output.rawValue), data \(plan.dataType.rawValue),
+       * compute \(plan.computePrecision.rawValue), accumulator \(plan.accumulatorPrecision.rawValue), \
+      scheme \(plan.sumScheme.rawValue), kernel \(vectorized ? "vectorized" : "exact")
+       */
+      #include <math.h>
+      #include <stdint.h>
+      #include <string.h>
+
+      typedef \(t) ks_t;
+
+      \(Self.roundingHelpers)
+      int ks_kernel_abi(void) { return 0x\(String(KernelSource.abiVersion, radix: 16)); }
+
+
+      """
+    s += vectorized ? vectorizedKernel() : exactKernel()
+    return s
+  }
+
+  var reductionDescription: String {
+    switch reduction {
+    case .sum: return "Sum"
+    case .max: return "Max"
+    case .min: return "Min"
+    case .argMax: return "ArgMax"
+    case .argMin: return "ArgMin"
+    case .maxArgMax: return "Max_ArgMax"
+    case .minArgMin: return "Min_ArgMin"
+    case .kMin(let k): return "KMin(K=\(k))"
+    case .argKMin(let k): return "ArgKMin(K=\(k))"
+    case .kMinArgKMin(let k): return "KMin_ArgKMin(K=\(k))"
+    case .maxSumShiftExpWeight: return "Max_SumShiftExpWeight"
+    }
+  }
+
+  /// The rounding macro body for a precision (values are held in double).
+  static func rounding(_ p: Precision) -> String {
+    switch p {
+    case .float64: return "(x)"
+    case .float32: return "ks_round32(x)"
+    case .float16: return "ks_round16(x)"
+    }
+  }
+
+  /// Rounding helpers. The empty asm makes the rounded value opaque: GCC 12's SLP vectorizer
+  /// otherwise drops the double -> float -> double round trip of an accumulator kept in a vector
+  /// register across iterations (wrong code observed with -O3 on `acc = (double)(float)(acc + v)`).
+  static let roundingHelpers = """
+    #if defined(__x86_64__) || defined(__i386__)
+    #define KS_OPAQUE(v) __asm__("" : "+x"(v))
+    #elif defined(__aarch64__)
+    #define KS_OPAQUE(v) __asm__("" : "+w"(v))
+    #else
+    #define KS_OPAQUE(v) do { volatile float ks_opaque_ = (v); (v) = ks_opaque_; } while (0)
+    #endif
+    static inline double ks_round32(double x) { float f = (float)x; KS_OPAQUE(f); return (double)f; }
+    #ifdef __FLT16_MAX__
+    static inline double ks_round16(double x) { float f = (float)(_Float16)(float)x; KS_OPAQUE(f); return (double)f; }
+    #endif
+
+    """
+
+  var argumentPointers: String {
+    graph.variables.map { "  const ks_t *ks_a\($0.index) = (const ks_t *)ks_args[\($0.index)];\n" }.joined()
+  }
+
+  static let signature =
+    "int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0, long ks_i1,\n"
+    + "              const void *ks_scratch, double *ks_out, int (*ks_cancelled)(void *), void *ks_ctx)"
+
+  // MARK: Exact kernel
+
+  func exactKernel() -> String {
+    let accPrecision = reduction.isSumType ? plan.accumulatorPrecision : plan.computePrecision
+    let scheme = reduction.isSumType ? plan.sumScheme : .directSum
+    var s = """
+      /* Rounding to the compute (T), accumulator (A) and data (D) precisions; values live in double. */
+      #define KS_RT(x) \(Self.rounding(plan.computePrecision))
+      #define KS_RA(x) \(Self.rounding(accPrecision))
+      #define KS_RD(x) \(Self.rounding(Precision(plan.dataType)))
+
+      long ks_scratch_bytes(long ks_nred) { (void)ks_nred; return 0; }
+
+      void ks_prepare(const void *const *ks_args, long ks_nred, void *ks_scratch) {
+        (void)ks_args; (void)ks_nred; (void)ks_scratch;
+      }
+
+      \(Self.signature) {
+        (void)ks_nout; (void)ks_scratch;
+
+      """
+    s += argumentPointers
+    s += "  const long ks_period = ks_nred < 10 ? 100 : (long)sqrt((double)ks_nred);\n  (void)ks_period;\n"
+    let order = Array(0..<graph.nodes.count)
+    for id in order where !graph.nodes[id].usesOut && !graph.nodes[id].usesRed {
+      s += emit(id, row: 0, indent: "  ")
+    }
+    s += "  for (long ks_i = ks_i0; ks_i < ks_i1; ks_i++) {\n"
+    s += "    if (ks_cancelled && ((ks_i - ks_i0) & 15) == 0 && ks_cancelled(ks_ctx)) return 1;\n"
+    for id in order where graph.nodes[id].usesOut && !graph.nodes[id].usesRed {
+      s += emit(id, row: 0, indent: "    ")
+    }
+    let acc = Accumulation(gen: self, scheme: scheme)
+    s += acc.declarations(indent: "    ")
+    s += "    for (long ks_j = 0; ks_j < ks_nred; ks_j++) {\n"
+    for id in order where graph.nodes[id].usesRed {
+      s += emit(id, row: 0, indent: "      ")
+    }
+    s += acc.update(indent: "      ")
+    s += "    }\n"
+    s += acc.finish(indent: "    ")
+    s += "  }\n  return 0;\n}\n"
+    return s
+  }
+
+  // MARK: Vectorized kernel
+
+  func vectorizedKernel() -> String {
+    // Rows per register tile: enough independent work per lane without spilling accumulators.
+    let tile = d <= 4 ? 4 : (d <= 8 ? 2 : 1)
+    let accType = plan.accumulatorPrecision == .float64 ? "double" : "float"
+    let sumType = plan.sumScheme == .blockSum ? t : accType
+    var s = Self.vectorMath
+    s += "typedef \(accType) ks_acc_t;\ntypedef \(sumType) ks_sum_t;\n"
+    s += "#define KS_RD(x) \(Self.rounding(Precision(plan.dataType)))\n\n"
+    let scratchDims = transposed.reduce(0) { $0 + $1.0.dim }
+    s += "long ks_scratch_bytes(long ks_nred) { return ks_nred * \(scratchDims) * (long)sizeof(ks_t); }\n\n"
+    s += "/* Reduced variables of dimension > 1, transposed: component k of point j at [k * n_red + j]. */\n"
+    s += "void ks_prepare(const void *const *ks_args, long ks_nred, void *ks_scratch) {\n"
+    s += "  ks_t *ks_dst = (ks_t *)ks_scratch; (void)ks_args; (void)ks_dst; (void)ks_nred;\n"
+    for (v, offset) in transposed {
+      s += "  { const ks_t *ks_src = (const ks_t *)ks_args[\(v.index)]; ks_t *ks_p = ks_dst + \(offset) * ks_nred;\n"
+      s += "    for (long ks_j = 0; ks_j < ks_nred; ks_j++)\n"
+      s += "      for (int ks_k = 0; ks_k < \(v.dim); ks_k++) ks_p[ks_k * ks_nred + ks_j] = ks_src[ks_j * \(v.dim) + ks_k]; }\n"
+    }
+    s += "}\n\n"
+    s += "\(Self.signature) {\n  (void)ks_nout;\n"
+    s += argumentPointers
+    for (v, offset) in transposed {
+      s += "  const ks_t *ks_s\(v.index) = (const ks_t *)ks_scratch + \(offset) * ks_nred;\n"
+    }
+    // Bytes of reduced-variable data per reduced index, to size cache blocks.
+    let bytesPerJ = graph.variables.filter { $0.category != output && $0.category != .parameter }
+      .reduce(0) { $0 + $1.dim } * (t == "double" ? 8 : 4)
+    if plan.sumScheme == .blockSum {
+      s += "  /* block_sum: blocks of about sqrt(n_red) reduced indices (KeOps' period), rounded up to whole vectors. */\n"
+      s += "  long ks_bs = ks_nred < 10 ? 100 : (long)sqrt((double)ks_nred);\n"
+      s += "  ks_bs = (ks_bs + 63) / 64 * 64;\n"
+    } else {
+      // direct_sum: the blocking only splits the lane partial sums, which stay in the accumulator type.
+      let bs = max(256, min(4096, 32768 / max(1, bytesPerJ) / 64 * 64))
+      s += "  /* direct_sum: cache blocks of reduced indices; lane partial sums in the accumulator type. */\n"
+      s += "  const long ks_bs = \(bs);\n"
+    }
+    for id in 0..<graph.nodes.count where !graph.nodes[id].usesOut && !graph.nodes[id].usesRed {
+      s += emit(id, row: 0, indent: "  ")
+    }
+    s += """
+        /* Blocks of KS_RB output rows; for each block of reduced indices (kept in cache), every row
+         * tile of the block runs a SIMD loop over the reduced index. */
+        enum { KS_RB = \(Self.rowBlock) };
+        for (long ks_ib = ks_i0; ks_ib < ks_i1; ks_ib += KS_RB) {
+          const long ks_ie = ks_ib + KS_RB < ks_i1 ? ks_ib + KS_RB : ks_i1;
+          if (ks_cancelled && ks_cancelled(ks_ctx)) return 1;
+          ks_acc_t ks_acc[KS_RB * \(d)];
+          for (int ks_k = 0; ks_k < KS_RB * \(d); ks_k++) ks_acc[ks_k] = 0;
+          for (long ks_jb = 0; ks_jb < ks_nred; ks_jb += ks_bs) {
+            const long ks_je = ks_jb + ks_bs < ks_nred ? ks_jb + ks_bs : ks_nred;
+            long ks_i = ks_ib;
+
+      """
+    s += tileLoop(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))")
+    if tile > 1 {
+      s += tileLoop(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
+    }
+    s += "    }\n"
+    s += "    for (long ks_r = 0; ks_r < ks_ie - ks_ib; ks_r++)\n"
+    s += "      for (int ks_k = 0; ks_k < \(d); ks_k++) ks_out[(ks_ib + ks_r) * \(rawDim) + ks_k] = KS_RD((double)ks_acc[ks_r * \(d) + ks_k]);\n"
+    s += "  }\n  return 0;\n}\n"
+    return s
+  }
+
+  /// Output rows per cache block of the vectorized kernel (a multiple of every tile height).
+  static let rowBlock = 64
+
+  /// One tile of `rows` output rows over the current block of reduced indices: SIMD over the
+  /// reduced index, one partial sum per row and component, added to the row's accumulator.
+  func tileLoop(rows: Int, loop: String) -> String {
+    let outVars = graph.variables.filter { $0.category == output }
+    let rowRange = 0..<rows
+    let pad = "      "
+    var s = "\(pad)\(loop) {\n"
+    for r in rowRange {
+      for v in outVars {
+        s += "\(pad)  ks_t u_a\(v.index)_\(r)[\(v.dim)]; memcpy(u_a\(v.index)_\(r), ks_a\(v.index) + (ks_i + \(r)) * \(v.dim), sizeof u_a\(v.index)_\(r));\n"
+      }
+      for id in 0..<graph.nodes.count where graph.nodes[id].usesOut && !graph.nodes[id].usesRed {
+        s += unrolled(emit(id, row: r, indent: pad + "  "))
+      }
+    }
+    let sums = rowRange.flatMap { r in (0..<d).map { "ks_sum_\(r)_\($0)" } }
+    s += "\(pad)  ks_sum_t \(sums.map { "\($0) = 0" }.joined(separator: ", "));\n"
+    s += "\(pad)  #pragma omp simd reduction(+: \(sums.joined(separator: ", ")))\n"
+    s += "\(pad)  for (long ks_j = ks_jb; ks_j < ks_je; ks_j++) {\n"
+    for id in 0..<graph.nodes.count where graph.nodes[id].usesRed && !graph.nodes[id].usesOut {
+      s += unrolled(emit(id, row: 0, indent: pad + "    "))
+    }
+    for r in rowRange {
+      for id in 0..<graph.nodes.count where graph.nodes[id].usesRed && graph.nodes[id].usesOut {
+        s += unrolled(emit(id, row: r, indent: pad + "    "))
+      }
+    }
+    for r in rowRange {
+      s += "\(pad)    " + (0..<d).map { "ks_sum_\(r)_\($0) += (ks_sum_t)\(value(graph.root, "\($0)", row: r));" }
+        .joined(separator: " ") + "\n"
+    }
+    s += "\(pad)  }\n"
+    for r in rowRange {
+      s += "\(pad)  " + (0..<d).map { "ks_acc[(ks_i - ks_ib + \(r)) * \(d) + \($0)] += (ks_acc_t)ks_sum_\(r)_\($0);" }
+        .joined(separator: " ") + "\n"
+    }
+    s += "\(pad)}\n"
+    return s
+  }
+
+  /// Asks GCC to unroll the component loops of a node's code completely, so the loop over the
+  /// reduced index is the only loop left to vectorize (GCC does not vectorize an outer loop
+  /// around several inner loops).
+  func unrolled(_ code: String) -> String {
+    code.replacingOccurrences(of: "for (", with: "_Pragma(\"GCC unroll 128\") for (")
+  }
+
+  /// Fast, vectorizable exp for the SIMD kernel, and macros that route the math calls of the
+  /// operation templates to single-precision versions when the compute type is float.
+  static let vectorMath = """
+    #ifdef __FMA__
+    #define KS_FMAF(a, b, c) fmaf(a, b, c)
+    #define KS_FMA(a, b, c) fma(a, b, c)
+    #else
+    #define KS_FMAF(a, b, c) ((a) * (b) + (c))
+    #define KS_FMA(a, b, c) ((a) * (b) + (c))
+    #endif
+
+    /* exp in float: Cody-Waite reduction by ln 2, degree-7 polynomial (Cephes), 2^k applied in two
+     * halves so gradual underflow rounds once. k is read from the bits of the rounded t (no float to
+     * int conversion); NaN propagates through r. Max error 2 ulp (measured, see the tests). */
+    static inline float ks_expf(float x) {
+      union { uint32_t u; float f; } t, s1, s2;
+      float c = x < -104.0f ? -104.0f : x;
+      c = c > 89.0f ? 89.0f : c;
+      t.f = KS_FMAF(c, 1.44269504088896341f, 12582912.0f);
+      const int32_t k = (int32_t)(t.u - 0x4b400000u);
+      const float kf = t.f - 12582912.0f;
+      float r = KS_FMAF(kf, -0.693359375f, c);
+      r = KS_FMAF(kf, 2.12194440e-4f, r);
+      float p = 1.9875691500e-4f;
+      p = KS_FMAF(p, r, 1.3981999507e-3f);
+      p = KS_FMAF(p, r, 8.3334519073e-3f);
+      p = KS_FMAF(p, r, 4.1665795894e-2f);
+      p = KS_FMAF(p, r, 1.6666665459e-1f);
+      p = KS_FMAF(p, r, 5.0000001201e-1f);
+      p = KS_FMAF(p, r * r, r) + 1.0f;
+      const int32_t k1 = k >> 1;
+      s1.u = (uint32_t)(k1 + 127) << 23;
+      s2.u = (uint32_t)(k - k1 + 127) << 23;
+      return p * s1.f * s2.f;
+    }
+
+    /* exp in double: Cody-Waite reduction by ln 2 (fdlibm's split), Taylor polynomial of degree 13
+     * on |r| <= ln2/2, 2^k applied in two halves, k read from the bits of t. Max error 2 ulp
+     * (measured, see the tests). */
+    static inline double ks_exp(double x) {
+      union { uint64_t u; double f; } t, s1, s2;
+      double c = x < -746.0 ? -746.0 : x;
+      c = c > 710.0 ? 710.0 : c;
+      t.f = KS_FMA(c, 1.4426950408889634, 6755399441055744.0);
+      const int64_t k = (int64_t)(t.u - 0x4338000000000000ull);
+      const double kf = t.f - 6755399441055744.0;
+      double r = KS_FMA(kf, -6.93147180369123816490e-01, c);
+      r = KS_FMA(kf, -1.90821492927058770002e-10, r);
+      double p = 1.0 / 6227020800.0;
+      p = KS_FMA(p, r, 1.0 / 479001600.0);
+      p = KS_FMA(p, r, 1.0 / 39916800.0);
+      p = KS_FMA(p, r, 1.0 / 3628800.0);
+      p = KS_FMA(p, r, 1.0 / 362880.0);
+      p = KS_FMA(p, r, 1.0 / 40320.0);
+      p = KS_FMA(p, r, 1.0 / 5040.0);
+      p = KS_FMA(p, r, 1.0 / 720.0);
+      p = KS_FMA(p, r, 1.0 / 120.0);
+      p = KS_FMA(p, r, 1.0 / 24.0);
+      p = KS_FMA(p, r, 1.0 / 6.0);
+      p = KS_FMA(p, r, 0.5);
+      p = KS_FMA(p, r * r, r) + 1.0;
+      const int64_t k1 = k >> 1;
+      s1.u = (uint64_t)(k1 + 1023) << 52;
+      s2.u = (uint64_t)(k - k1 + 1023) << 52;
+      return p * s1.f * s2.f;
+    }
+
+    #define exp(x) _Generic((x), float: ks_expf, default: ks_exp)(x)
+    #define sqrt(x) _Generic((x), float: sqrtf, default: sqrt)(x)
+    #define fabs(x) _Generic((x), float: fabsf, default: fabs)(x)
+    #define floor(x) _Generic((x), float: floorf, default: floor)(x)
+
+
+    """
+}
+
+/// KeOps' accumulator for the exact kernel, written out in C with explicit rounding: values are
+/// held in double and rounded after every operation to the precision the reference uses there.
+private struct Accumulation {
+  let gen: Generator
+  let scheme: SumScheme
+
+  var kind: ReductionKind { gen.reduction }
+  var d: Int { gen.d }
+
+  /// Component `k` (a C expression) of the formula value, as a double.
+  func x(_ k: String) -> String { "((double)\(gen.value(gen.graph.root, k, row: 0)))" }
+
+  var accCount: Int {
+    switch kind {
+    case .sum, .max, .min, .maxSumShiftExpWeight: return d
+    case .argMax, .argMin, .maxArgMax, .minArgMin: return 2 * d
+    case .kMin(let k), .argKMin(let k), .kMinArgKMin(let k): return 2 * k * d
+    }
+  }
+
+  func declarations(indent: String) -> String {
+    let big = accCount > Generator.maxStackArray ? "static _Thread_local " : ""
+    var s = "\(indent)\(big)double ks_acc[\(accCount)];\n"
+    switch kind {
+    case .sum:
+      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = 0;\n"
+    case .max:
+      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = -__builtin_inf();\n"
+    case .min:
+      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = __builtin_inf();\n"
+    case .argMax, .maxArgMax:
+      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) { ks_acc[ks_k] = -__builtin_inf(); ks_acc[\(d) + ks_k] = 0; }\n"
+    case .argMin, .minArgMin:
+      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) { ks_acc[ks_k] = __builtin_inf(); ks_acc[\(d) + ks_k] = 0; }\n"
+    case .kMin(let kk), .argKMin(let kk), .kMinArgKMin(let kk):
+      s += "\(indent)for (int ks_r = 0; ks_r < \(kk); ks_r++) for (int ks_k = 0; ks_k < \(d); ks_k++) "
+        + "{ ks_acc[ks_r * \(2 * d) + ks_k] = __builtin_inf(); ks_acc[ks_r * \(2 * d) + \(d) + ks_k] = 0; }\n"
+    case .maxSumShiftExpWeight:
+      s += "\(indent)ks_acc[0] = -__builtin_inf(); for (int ks_k = 1; ks_k < \(d); ks_k++) ks_acc[ks_k] = 0;\n"
+    }
+    switch (scheme, kind) {
+    case (.blockSum, .maxSumShiftExpWeight):
+      s += "\(indent)\(big)double ks_tmp[\(d)]; ks_tmp[0] = -__builtin_inf(); for (int ks_k = 1; ks_k < \(d); ks_k++) ks_tmp[ks_k] = 0;\n"
+    case (.kahanScheme, .maxSumShiftExpWeight):
+      s += "\(indent)\(big)double ks_tmp[\(max(1, d - 1))]; for (int ks_k = 0; ks_k < \(d - 1); ks_k++) ks_tmp[ks_k] = 0;\n"
+    case (.blockSum, _), (.kahanScheme, _):
+      s += "\(indent)\(big)double ks_tmp[\(d)]; for (int ks_k = 0; ks_k < \(d); ks_k++) ks_tmp[ks_k] = 0;\n"
+    default:
+      break
+    }
+    if scheme == .blockSum { s += "\(indent)long ks_cnt = 0;\n" }
+    return s
+  }
+
+  /// KeOps' (m, s) merge of `src` into `dst` with rounding macro `r`.
+  func merge(into dst: String, from src: (String) -> String, round r: String, indent: String) -> String {
+    """
+    \(indent)if (\(dst)[0] > \(src("0"))) {
+    \(indent)  const double ks_e = \(r)(exp(\(src("0")) - \(dst)[0]));
+    \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) \(dst)[ks_k] = \(r)(\(dst)[ks_k] + \(r)(\(src("ks_k")) * ks_e));
+    \(indent)} else {
+    \(indent)  const double ks_e = \(r)(exp(\(dst)[0] - \(src("0"))));
+    \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) \(dst)[ks_k] = \(r)(\(src("ks_k")) + \(r)(ks_e * \(dst)[ks_k]));
+    \(indent)  \(dst)[0] = \(src("0"));
+    \(indent)}
+
+    """
+  }
+
+  func flush(indent: String) -> String {
+    if kind == .maxSumShiftExpWeight {
+      return merge(into: "ks_acc", from: { "ks_tmp[\($0)]" }, round: "KS_RA", indent: indent)
+        + "\(indent)ks_tmp[0] = -__builtin_inf(); for (int ks_k = 1; ks_k < \(d); ks_k++) ks_tmp[ks_k] = 0;\n"
+    }
+    return "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) { ks_acc[ks_k] = KS_RA(ks_acc[ks_k] + ks_tmp[ks_k]); ks_tmp[ks_k] = 0; }\n"
+  }
+
+  func update(indent: String) -> String {
+    let loop = "for (int ks_k = 0; ks_k < \(d); ks_k++)"
+    var s = ""
+    switch kind {
+    case .sum:
+      switch scheme {
+      case .directSum:
+        s += "\(indent)\(loop) ks_acc[ks_k] = KS_RA(ks_acc[ks_k] + \(x("ks_k")));\n"
+      case .blockSum:
+        s += "\(indent)\(loop) ks_tmp[ks_k] = KS_RT(ks_tmp[ks_k] + \(x("ks_k")));\n"
+      case .kahanScheme:
+        s += """
+          \(indent)\(loop) {
+          \(indent)  const double ks_y = KS_RA(\(x("ks_k")) - ks_tmp[ks_k]);
+          \(indent)  const double ks_b = KS_RA(ks_acc[ks_k] + ks_y);
+          \(indent)  ks_tmp[ks_k] = KS_RT(KS_RA(KS_RA(ks_b - ks_acc[ks_k]) - ks_y));
+          \(indent)  ks_acc[ks_k] = ks_b;
+          \(indent)}
+
+          """
+      }
+    case .maxSumShiftExpWeight:
+      switch scheme {
+      case .directSum:
+        s += merge(into: "ks_acc", from: x, round: "KS_RA", indent: indent)
+      case .blockSum:
+        s += merge(into: "ks_tmp", from: x, round: "KS_RT", indent: indent)
+      case .kahanScheme:
+        s += """
+          \(indent)if (ks_acc[0] > \(x("0"))) {
+          \(indent)  const double ks_e = KS_RA(exp(\(x("0")) - ks_acc[0]));
+          \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) {
+          \(indent)    const double ks_y = KS_RA(KS_RA(\(x("ks_k")) * ks_e) - ks_tmp[ks_k - 1]);
+          \(indent)    const double ks_b = KS_RA(ks_acc[ks_k] + ks_y);
+          \(indent)    ks_tmp[ks_k - 1] = KS_RT(KS_RA(KS_RA(ks_b - ks_acc[ks_k]) - ks_y));
+          \(indent)    ks_acc[ks_k] = ks_b;
+          \(indent)  }
+          \(indent)} else {
+          \(indent)  const double ks_e = KS_RA(exp(ks_acc[0] - \(x("0"))));
+          \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) {
+          \(indent)    const double ks_u = KS_RA(ks_e * ks_acc[ks_k]);
+          \(indent)    const double ks_y = KS_RA(\(x("ks_k")) - KS_RA(ks_e * ks_tmp[ks_k - 1]));
+          \(indent)    const double ks_b = KS_RA(ks_u + ks_y);
+          \(indent)    ks_tmp[ks_k - 1] = KS_RT(KS_RA(KS_RA(ks_b - ks_u) - ks_y));
+          \(indent)    ks_acc[ks_k] = ks_b;
+          \(indent)  }
+          \(indent)  ks_acc[0] = \(x("0"));
+          \(indent)}
+
+          """
+      }
+    case .max:
+      s += "\(indent)\(loop) { const double ks_v = \(x("ks_k")); if (ks_v > ks_acc[ks_k]) ks_acc[ks_k] = ks_v; }\n"
+    case .min:
+      s += "\(indent)\(loop) { const double ks_v = \(x("ks_k")); if (ks_v < ks_acc[ks_k]) ks_acc[ks_k] = ks_v; }\n"
+    case .argMax, .maxArgMax:
+      s += "\(indent)\(loop) { const double ks_v = \(x("ks_k")); if (ks_v > ks_acc[ks_k]) { ks_acc[ks_k] = ks_v; ks_acc[\(d) + ks_k] = (double)ks_j; } }\n"
+    case .argMin, .minArgMin:
+      s += "\(indent)\(loop) { const double ks_v = \(x("ks_k")); if (ks_v < ks_acc[ks_k]) { ks_acc[ks_k] = ks_v; ks_acc[\(d) + ks_k] = (double)ks_j; } }\n"
+    case .kMin(let kk), .argKMin(let kk), .kMinArgKMin(let kk):
+      // Insertion from the last rank upward while strictly smaller: stable, lowest index first.
+      s += """
+        \(indent)\(loop) {
+        \(indent)  const double ks_v = \(x("ks_k"));
+        \(indent)  long ks_l = ks_k + \((kk - 1) * 2 * d);
+        \(indent)  while (ks_l >= ks_k && ks_v < ks_acc[ks_l]) {
+        \(indent)    const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + \(d)];
+        \(indent)    ks_acc[ks_l] = ks_v; ks_acc[ks_l + \(d)] = (double)ks_j;
+        \(indent)    if (ks_l < ks_k + \(2 * d * (kk - 1))) { ks_acc[ks_l + \(2 * d)] = ks_sv; ks_acc[ks_l + \(3 * d)] = ks_si; }
+        \(indent)    ks_l -= \(2 * d);
+        \(indent)  }
+        \(indent)}
+
+        """
+    }
+    if scheme == .blockSum {
+      s += "\(indent)if (++ks_cnt == ks_period) {\n"
+      s += "\(indent)  ks_cnt = 0;\n"
+      s += flush(indent: indent + "  ")
+      s += "\(indent)}\n"
+    }
+    return s
+  }
+
+  func finish(indent: String) -> String {
+    var s = scheme == .blockSum ? flush(indent: indent) : ""
+    let out = "ks_out + ks_i * \(gen.rawDim)"
+    s += "\(indent){\n\(indent)  double *ks_o = \(out);\n"
+    switch kind {
+    case .sum, .max, .min, .maxArgMax, .minArgMin, .maxSumShiftExpWeight, .kMinArgKMin:
+      s += "\(indent)  for (int ks_k = 0; ks_k < \(accCount); ks_k++) ks_o[ks_k] = KS_RD(ks_acc[ks_k]);\n"
+    case .argMax, .argMin:
+      s += "\(indent)  for (int ks_k = 0; ks_k < \(d); ks_k++) ks_o[ks_k] = KS_RD(ks_acc[\(d) + ks_k]);\n"
+    case .kMin(let kk):
+      s += "\(indent)  for (int ks_r = 0; ks_r < \(kk); ks_r++) for (int ks_k = 0; ks_k < \(d); ks_k++) "
+        + "ks_o[ks_r * \(d) + ks_k] = KS_RD(ks_acc[ks_r * \(2 * d) + ks_k]);\n"
+    case .argKMin(let kk):
+      s += "\(indent)  for (int ks_r = 0; ks_r < \(kk); ks_r++) for (int ks_k = 0; ks_k < \(d); ks_k++) "
+        + "ks_o[ks_r * \(d) + ks_k] = KS_RD(ks_acc[ks_r * \(2 * d) + \(d) + ks_k]);\n"
+    }
+    s += "\(indent)}\n"
+    return s
+  }
+}

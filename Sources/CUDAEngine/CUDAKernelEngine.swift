@@ -1,0 +1,367 @@
+import ArrayIO
+import FormulaLanguage
+import Glibc
+import KernelEngines
+import Synchronization
+
+/// The CUDA engine (`backend="GPU"`, `"GPU_1D"`, `"GPU_2D"`): each plan becomes CUDA C++
+/// (`CUDAKernelSource`), compiled by NVRTC to a CUBIN for the device's own `sm_XY` (cached on disk,
+/// `CUBINCache`), loaded through the driver API and launched with KeOps' 1D or 2D scheme.
+///
+/// Both libnvrtc and libcuda.so.1 are opened with `dlopen` on first use: ks has no link-time CUDA
+/// dependency and runs everywhere; without a GPU this engine throws one clear
+/// `EngineError.unavailable` line.
+///
+/// Float16 data is converted to float on the host and computed in float (KeOps' half2 path is not
+/// reproduced); results are rounded to the data dtype on the host.
+///
+/// ```swift
+/// let engine = CUDAKernelEngine(deviceID: 0)
+/// let out = try engine.reduce(plan, arguments, cancel: nil)
+/// ```
+public struct CUDAKernelEngine: KernelEngine {
+  public let name = "GPU"
+  /// The device ordinal; -1 means device 0 (KeOps' default).
+  public let deviceID: Int
+  /// The scheme to use; nil picks one per call with `CUDALaunchPolicy.preferredScheme`.
+  public let scheme: CUDAScheme?
+  /// Compile with NVRTC's `--use_fast_math` (KeOps' default): faster float32 `exp`, `sqrt` and
+  /// division, flushed subnormals. No effect on float64 arithmetic.
+  public let useFastMath: Bool
+  /// The driver library to load instead of `libcuda.so.1` (tests use a mock).
+  public let driverLibrary: String?
+  /// The NVRTC library to load instead of searching `NVRTC.searchList()`.
+  public let nvrtcLibrary: String?
+  /// Where CUBINs are cached; nil means `CUBINCache.defaultDirectory` (read at each call).
+  public let cacheDirectory: String?
+
+  public init(
+    deviceID: Int = -1, scheme: CUDAScheme? = nil, useFastMath: Bool = true, driverLibrary: String? = nil,
+    nvrtcLibrary: String? = nil, cacheDirectory: String? = nil
+  ) {
+    self.deviceID = deviceID
+    self.scheme = scheme
+    self.useFastMath = useFastMath
+    self.driverLibrary = driverLibrary
+    self.nvrtcLibrary = nvrtcLibrary
+    self.cacheDirectory = cacheDirectory
+  }
+
+  /// The NVRTC options of every compilation.
+  var compileOptions: [String] { useFastMath ? ["--use_fast_math"] : [] }
+
+  // MARK: Availability
+
+  private static let probeResult = Mutex<[String: Result<CUDADeviceInfo, EngineError>]>([:])
+
+  /// Whether this engine can run here: the driver loads and sees device `deviceID`, and an NVRTC
+  /// that compiles for its architecture loads.
+  /// Probed once per process (per driver and NVRTC path and device); for `backend="auto"`.
+  public static func probe(
+    deviceID: Int = -1, driverLibrary: String? = nil, nvrtcLibrary: String? = nil
+  ) -> Result<CUDADeviceInfo, EngineError> {
+    let key = "\(driverLibrary ?? "")|\(nvrtcLibrary ?? "")|\(deviceID)"
+    if let r = probeResult.withLock({ $0[key] }) { return r }
+    let r: Result<CUDADeviceInfo, EngineError>
+    do throws(EngineError) {
+      let device = try CUDADevice.open(try CUDADriver.load(path: driverLibrary), ordinal: max(0, deviceID))
+      let nvrtc = try NVRTC.load(path: nvrtcLibrary)
+      let arch = device.info.architecture
+      if !nvrtc.supportedArchitectures.isEmpty && !nvrtc.supportedArchitectures.contains(arch) {
+        throw EngineError.unavailable(
+          "NVRTC \(nvrtc.version.major).\(nvrtc.version.minor) (\(nvrtc.path)) cannot compile for this GPU (sm_\(arch))")
+      }
+      r = .success(device.info)
+    } catch {
+      r = .failure(error)
+    }
+    probeResult.withLock { $0[key] = r }
+    return r
+  }
+
+  /// The device this engine runs on (opening the driver and the device).
+  public func deviceInfo() throws(EngineError) -> CUDADeviceInfo {
+    try CUDADevice.open(try CUDADriver.load(path: driverLibrary), ordinal: max(0, deviceID)).info
+  }
+
+  // MARK: Kernels
+
+  /// What determines a kernel's source: the in-process memo key.
+  struct PlanKey: Hashable {
+    var formula: FormulaNode
+    var weight: FormulaNode?
+    var reduction: ReductionKind
+    var output: VariableCategory
+    var dataType: DType
+    var compute: Precision
+    var accumulator: Precision
+    var scheme: SumScheme
+    var argumentCount: Int
+
+    init(_ plan: KernelPlan) {
+      formula = plan.formula.formula
+      weight = plan.formula.weight
+      reduction = plan.formula.reduction
+      output = plan.formula.outputCategory
+      dataType = plan.dataType
+      compute = plan.computePrecision
+      accumulator = plan.accumulatorPrecision
+      scheme = plan.sumScheme
+      argumentCount = plan.formula.arguments.count
+    }
+  }
+
+  private static let sources = Mutex<[PlanKey: CUDAKernelSource]>([:])
+  private static let modules = Mutex<[String: LoadedModule]>([:])
+
+  /// The generated source of `plan` (memoized).
+  static func source(for plan: KernelPlan) throws(EngineError) -> CUDAKernelSource {
+    let key = PlanKey(plan)
+    if let s = sources.withLock({ $0[key] }) { return s }
+    let s = try CUDAKernelSource.generate(for: plan)
+    sources.withLock { $0[key] = s }
+    return s
+  }
+
+  /// The CUBIN of `source` for `architecture`: from the disk cache, else compiled and stored.
+  func cubin(_ source: CUDAKernelSource, architecture: Int) throws(EngineError) -> [UInt8] {
+    let nvrtc = try NVRTC.load(path: nvrtcLibrary)
+    let key = CUBINCache.key(
+      source: source.text, architecture: architecture, nvrtcVersion: nvrtc.version, options: compileOptions)
+    let directory = cacheDirectory ?? CUBINCache.defaultDirectory
+    if let bytes = CUBINCache.load(key: key, directory: directory) { return bytes }
+    let bytes = try nvrtc.compileCUBIN(source.text, architecture: architecture, options: compileOptions)
+    CUBINCache.store(bytes, key: key, directory: directory)
+    return bytes
+  }
+
+  /// The loaded module of `source` on `device` (loaded once per process).
+  func module(_ source: CUDAKernelSource, on device: CUDADevice) throws(EngineError) -> LoadedModule {
+    let memoKey = "\(device.driver.path)#\(device.info.ordinal)#\(compileOptions)#\(nvrtcLibrary ?? "")\n\(source.text)"
+    if let m = Self.modules.withLock({ $0[memoKey] }) { return m }
+    let image = try cubin(source, architecture: device.info.architecture)
+    let driver = device.driver
+    var module: OpaquePointer?
+    let rc = image.withUnsafeBytes { driver.cuModuleLoadData(&module, $0.baseAddress) }
+    if rc != 0 {
+      let nvrtc = try? NVRTC.load(path: nvrtcLibrary)
+      let v = driver.version
+      let versions = nvrtc.map { " (CUBIN from NVRTC \($0.version.major).\($0.version.minor), driver supports CUDA \(v.major).\(v.minor))" } ?? ""
+      throw .failed("cuModuleLoadData failed (\(driver.describe(rc)))\(versions); an NVRTC newer than the driver cannot be used: set NVRTC_LIBRARY to the toolkit's libnvrtc")
+    }
+    var functions: [CUDAKernelSource.EntryPoint: OpaquePointer] = [:]
+    for entry in CUDAKernelSource.EntryPoint.allCases {
+      var f: OpaquePointer?
+      try driver.check(driver.cuModuleGetFunction(&f, module, entry.rawValue), "cuModuleGetFunction(\(entry.rawValue))")
+      guard let f else { throw .failed("cuModuleGetFunction(\(entry.rawValue)) returned nothing") }
+      functions[entry] = f
+    }
+    let m = LoadedModule(module: module!, functions: functions)
+    return Self.modules.withLock { table in
+      if let existing = table[memoKey] { return existing }
+      table[memoKey] = m
+      return m
+    }
+  }
+
+  /// Compiles (or finds in the caches) the kernels of `plan` and loads them, without running.
+  public func prepare(_ plan: KernelPlan) throws(EngineError) {
+    let device = try CUDADevice.open(try CUDADriver.load(path: driverLibrary), ordinal: max(0, deviceID))
+    _ = try module(try Self.source(for: plan), on: device)
+  }
+
+  // MARK: Running
+
+  public func reduce(
+    _ plan: KernelPlan, _ arguments: KernelArguments, cancel: CancellationToken?
+  ) throws(EngineError) -> [Double] {
+    let m = arguments.outputRows, n = arguments.reducedRows
+    let source = try Self.source(for: plan)
+    let device = try CUDADevice.open(try CUDADriver.load(path: driverLibrary), ordinal: max(0, deviceID))
+    if m == 0 || source.outputDimension == 0 { return [] }
+    let module = try module(source, on: device)
+    if cancel?.isCancelled == true { throw .cancelled }
+    let chosen = scheme ?? CUDALaunchPolicy.preferredScheme(
+      outputRows: m, reducedRows: n, blockSize: source.blockSize, device: device.info)
+    var run = LaunchSession(device: device, source: source)
+    defer { run.freeAll() }
+    try run.upload(arguments, plan: plan)
+    let out = try run.allocate(bytes: m * source.outputDimension * source.valueBytes, what: "the output")
+    switch chosen {
+    case .oneD:
+      // Launches of about one full GPU wave (or 2^32 pairs) each, checking `cancel` in between.
+      let wave = device.info.multiprocessors * max(1, device.info.maxThreadsPerMultiprocessor)
+      var rows = max(wave, Int((1 << 32) / max(1, n)))
+      rows = (rows + source.blockSize - 1) / source.blockSize * source.blockSize
+      var i0 = 0
+      while i0 < m {
+        let i1 = min(m, i0 + rows)
+        let grid = (i1 - i0 + source.blockSize - 1) / source.blockSize
+        try run.launch(
+          module.functions[.reduce1D]!, grid: (grid, 1), block: source.blockSize,
+          parameters: [.pointer(out), .int(i0), .int(i1), .int(n)] + run.argumentParameters)
+        try run.synchronize()
+        if cancel?.isCancelled == true { throw .cancelled }
+        i0 = i1
+      }
+    case .twoD:
+      let split = CUDALaunchPolicy.twoDimensionalSplit(
+        outputRows: m, reducedRows: n, blockSize: source.blockSize, device: device.info,
+        partialBytesPerRow: source.accumulatorDimension * source.accumulatorBytes)
+      let partial = try run.allocate(
+        bytes: split.jBlocks * m * source.accumulatorDimension * source.accumulatorBytes, what: "the 2D partial results")
+      try run.launch(
+        module.functions[.reduce2D]!, grid: ((m + source.blockSize - 1) / source.blockSize, split.jBlocks),
+        block: source.blockSize,
+        parameters: [.pointer(partial), .int(m), .int(n), .int(split.jChunk)] + run.argumentParameters)
+      try run.synchronize()
+      if cancel?.isCancelled == true { throw .cancelled }
+      try run.launch(
+        module.functions[.finish2D]!, grid: ((m + source.finishBlockSize - 1) / source.finishBlockSize, 1),
+        block: source.finishBlockSize,
+        parameters: [.pointer(out), .pointer(partial), .int(m), .int(split.jBlocks)])
+      try run.synchronize()
+    }
+    return try run.download(out, count: m * source.outputDimension, data: Precision(plan.dataType))
+  }
+}
+
+/// A module loaded on a device, with its entry points.
+final class LoadedModule: @unchecked Sendable {
+  let module: OpaquePointer
+  let functions: [CUDAKernelSource.EntryPoint: OpaquePointer]
+
+  init(module: OpaquePointer, functions: [CUDAKernelSource.EntryPoint: OpaquePointer]) {
+    self.module = module
+    self.functions = functions
+  }
+}
+
+/// The device allocations and launches of one `reduce` call; `freeAll` releases everything.
+struct LaunchSession {
+  enum Parameter {
+    case pointer(UInt64)
+    case int(Int)
+  }
+
+  let device: CUDADevice
+  let source: CUDAKernelSource
+  var allocations: [UInt64] = []
+  var allocatedBytes = 0
+  /// One `.pointer` per argument slot (0 for slots the formula does not read).
+  var argumentParameters: [Parameter] = []
+
+  init(device: CUDADevice, source: CUDAKernelSource) {
+    self.device = device
+    self.source = source
+  }
+
+  var driver: CUDADriver { device.driver }
+
+  mutating func freeAll() {
+    for p in allocations { _ = driver.cuMemFree(p) }
+    allocations.removeAll()
+  }
+
+  /// Allocates `bytes` (at least 1) of device memory; out of memory is reported with the total.
+  mutating func allocate(bytes: Int, what: String) throws(EngineError) -> UInt64 {
+    var p: UInt64 = 0
+    let rc = driver.cuMemAlloc(&p, max(bytes, 8))
+    if rc == CUDADriver.outOfMemory {
+      let info = device.info
+      throw .failed(
+        "out of device memory: \(what) needs \(formatBytes(bytes)) more after \(formatBytes(allocatedBytes)) "
+          + "on device \(info.ordinal) (\(info.name), \(formatBytes(info.totalMemory)) total)")
+    }
+    try driver.check(rc, "cuMemAlloc(\(bytes) bytes)")
+    allocations.append(p)
+    allocatedBytes += bytes
+    return p
+  }
+
+  /// Copies the arguments the formula reads to the device, in the compute type.
+  mutating func upload(_ arguments: KernelArguments, plan: KernelPlan) throws(EngineError) {
+    let used = Set(source.usedArguments)
+    let double = source.valueBytes == 8
+    for (k, array) in arguments.arrays.enumerated() {
+      guard used.contains(k) else {
+        argumentParameters.append(.pointer(0))
+        continue
+      }
+      let bytes = array.count * source.valueBytes
+      let p = try allocate(bytes: bytes, what: "argument \(k)")
+      let rc: Int32
+      switch array.storage {
+      case .float64(let a) where double: rc = a.withUnsafeBytes { driver.cuMemcpyHtoD(p, $0.baseAddress, bytes) }
+      case .float32(let a) where !double: rc = a.withUnsafeBytes { driver.cuMemcpyHtoD(p, $0.baseAddress, bytes) }
+      default:
+        let values = array.toDoubles()
+        if double {
+          rc = values.withUnsafeBytes { driver.cuMemcpyHtoD(p, $0.baseAddress, bytes) }
+        } else {
+          rc = values.map { Float($0) }.withUnsafeBytes { driver.cuMemcpyHtoD(p, $0.baseAddress, bytes) }
+        }
+      }
+      if bytes > 0 { try driver.check(rc, "cuMemcpyHtoD(argument \(k))") }
+      argumentParameters.append(.pointer(p))
+    }
+    for _ in arguments.arrays.count..<max(arguments.arrays.count, source.argumentCount) {
+      argumentParameters.append(.pointer(0))
+    }
+  }
+
+  /// Launches `function` with one 8-byte value per parameter.
+  func launch(_ function: OpaquePointer, grid: (Int, Int), block: Int, parameters: [Parameter]) throws(EngineError) {
+    let storage = UnsafeMutableRawPointer.allocate(byteCount: 8 * max(1, parameters.count), alignment: 8)
+    defer { storage.deallocate() }
+    var pointers: [UnsafeMutableRawPointer?] = []
+    for (k, p) in parameters.enumerated() {
+      let slot = storage + 8 * k
+      switch p {
+      case .pointer(let v): slot.storeBytes(of: v, as: UInt64.self)
+      case .int(let v): slot.storeBytes(of: Int64(v), as: Int64.self)
+      }
+      pointers.append(slot)
+    }
+    guard grid.0 >= 1, grid.0 <= Int(Int32.max), grid.1 >= 1, grid.1 <= 65535 else {
+      throw .failed("the launch grid (\(grid.0), \(grid.1)) exceeds CUDA's limits")
+    }
+    let rc = pointers.withUnsafeMutableBufferPointer { buffer in
+      driver.cuLaunchKernel(
+        function, UInt32(grid.0), UInt32(grid.1), 1, UInt32(block), 1, 1, 0, nil, buffer.baseAddress, nil)
+    }
+    try driver.check(rc, "cuLaunchKernel")
+  }
+
+  func synchronize() throws(EngineError) {
+    try driver.check(driver.cuCtxSynchronize(), "the CUDA kernel")
+  }
+
+  /// Copies `count` output values back and rounds them to the data precision.
+  func download(_ p: UInt64, count: Int, data: Precision) throws(EngineError) -> [Double] {
+    if source.valueBytes == 8 {
+      var out = [Double](repeating: 0, count: count)
+      let rc = out.withUnsafeMutableBytes { driver.cuMemcpyDtoH($0.baseAddress, p, $0.count) }
+      try driver.check(rc, "cuMemcpyDtoH(output)")
+      return out
+    }
+    var out = [Float](repeating: 0, count: count)
+    let rc = out.withUnsafeMutableBytes { driver.cuMemcpyDtoH($0.baseAddress, p, $0.count) }
+    try driver.check(rc, "cuMemcpyDtoH(output)")
+    return out.map { data.round(Double($0)) }
+  }
+}
+
+/// `1.5 GiB`, `12 MiB`, `640 B`.
+func formatBytes(_ n: Int) -> String {
+  let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+  var v = Double(n)
+  var u = 0
+  while v >= 1024 && u < units.count - 1 {
+    v /= 1024
+    u += 1
+  }
+  if u == 0 { return "\(n) B" }
+  let tenths = Int((v * 10).rounded())
+  return "\(tenths / 10).\(tenths % 10) \(units[u])"
+}

@@ -1,0 +1,129 @@
+import Foundation
+import KSDiagnostics
+import KSShell
+
+/// The interactive shell: numbered prompts, multi-line input, history, completion, Ctrl-C.
+///
+/// ```
+/// ks[1]> x = np.random.randn(3000, 3)
+/// ks[2]> K = Genred("Exp(-SqDist(x, y)) * b",
+///   ...(> ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], axis=1)
+/// ```
+///
+/// Input N is reported in errors as `<stdin>:N:COL`. Ctrl-C at the prompt discards the input
+/// typed so far; during a statement it cancels the computation, and the statement is rolled
+/// back, so every variable keeps its value. Ctrl-D (or `:quit`) leaves.
+public final class Repl {
+  /// The session the inputs run in.
+  public let session: Session
+  let editor: LineEditor
+  let output: FileOutput
+  let progress: ProgressLine
+
+  /// A shell on the terminal: results and the live line on `output`, errors on `errors`.
+  public init(
+    historyPath: String?, output: FileOutput = .standardOutput, errors: FileOutput = .standardError
+  ) {
+    let session = Session(output: output.write, errors: errors.write, status: output.write)
+    session.color = TerminalInfo.useColor(fd: errors.fd)
+    progress = ProgressLine(output: output)
+    // The live line only on a terminal; otherwise (`ks | tee`) plain lines, as in scripts.
+    if output.isTerminal { session.progressDisplay = progress }
+    self.session = session
+    self.output = output
+    editor = LineEditor(historyPath: historyPath) { [unowned session] text in
+      Completer(vocabulary: session.completionVocabulary()).complete(text)
+    }
+  }
+
+  /// The history file: `$KS_HISTORY` when set (empty: none), else `~/.ks_history`.
+  public static func defaultHistoryPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    if let path = environment["KS_HISTORY"] { return path.isEmpty ? nil : path }
+    let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+    return home + "/.ks_history"
+  }
+
+  /// Runs until Ctrl-D or `:quit`; returns the exit status (0).
+  public func run() -> Int32 {
+    Interrupts.install(restartSystemCalls: false, forceExitAfter: 3)
+    output.write("ks: KeOps-style kernel reductions and solvers. :help for help, Ctrl-D to quit.\n")
+    while !session.quitRequested {
+      guard let input = readInput() else { break }
+      guard let input else { continue }
+      Interrupts.arm(session.interpreter.cancel)
+      session.submit(input)
+      Interrupts.disarm()
+      progress.clear()
+      _ = Interrupts.takePending()
+      editor.saveHistory()
+    }
+    editor.saveHistory()
+    return 0
+  }
+
+  /// The prompt of the next input: `ks[N]> `.
+  var prompt: String { "ks[\(session.inputCount + 1)]> " }
+
+  /// The prompt of a continuation line, as wide as `prompt`, showing what is open: `  ...(> `.
+  static func continuationPrompt(open: String, width: Int) -> String {
+    let marker = open == ":" || open == "\\" ? "" : open
+    let body = "..." + marker + "> "
+    return String(repeating: " ", count: max(0, width - body.count)) + body
+  }
+
+  /// Reads lines until they form complete input. Returns nil at end of input (Ctrl-D), `.some(nil)`
+  /// when Ctrl-C discarded the input or the line was blank, and the input otherwise.
+  func readInput() -> String?? {
+    var lines: [String] = []
+    let first = prompt
+    var open = ""
+    while true {
+      let shown = lines.isEmpty ? first : Self.continuationPrompt(open: open, width: first.count)
+      let pending = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+      let line = editor.readLine(prompt: shown, pending: pending)
+      if Interrupts.takePending() {
+        output.write("^C\n")
+        return .some(nil)
+      }
+      guard let line else {
+        output.write("\n")
+        return nil
+      }
+      lines.append(line)
+      let text = lines.joined(separator: "\n")
+      if lines.count == 1 && line.allSatisfy({ $0 == " " || $0 == "\t" }) { return .some(nil) }
+      switch checkCompleteness(text) {
+      case .incomplete(let what):
+        open = what
+      case .complete, .invalid:
+        // One history entry per input, so Up recalls a whole block (without its closing blank line).
+        var entry = lines
+        while entry.count > 1, entry.last?.allSatisfy({ $0 == " " || $0 == "\t" }) == true { entry.removeLast() }
+        editor.addHistory(entry.joined(separator: "\n"))
+        return text
+      }
+    }
+  }
+}
+
+/// Runs scripts without a terminal editor: `ks run FILE`, `ks FILE`, `ks -c STATEMENT`, `ks < FILE`.
+public enum ScriptMode {
+  /// Runs `source` and returns the exit status: 0 ok, 1 a statement failed, 130 interrupted.
+  ///
+  /// Results go to stdout; errors, solver summaries and progress go to stderr, so stdout holds
+  /// exactly what the statements print. On a terminal stderr shows the live progress line.
+  /// Ctrl-C (SIGINT) cancels the running statement and ends the script with 130; a second one
+  /// exits at once.
+  public static func run(_ source: SourceText, echo: Bool, keepGoing: Bool) -> Int32 {
+    let out = FileOutput.standardOutput
+    let err = FileOutput.standardError
+    Interrupts.install(restartSystemCalls: true, forceExitAfter: 2)
+    let session = Session(output: out.write, errors: err.write, status: err.write)
+    session.color = TerminalInfo.useColor(fd: err.fd)
+    if err.isTerminal { session.progressDisplay = ProgressLine(output: err) }
+    Interrupts.arm(session.interpreter.cancel)
+    let outcome = session.run(source, echo: echo, keepGoing: keepGoing)
+    Interrupts.disarm()
+    return outcome.exitCode
+  }
+}

@@ -1,0 +1,205 @@
+import ArrayIO
+import Foundation
+import FormulaLanguage
+import KernelEngines
+import Synchronization
+import Testing
+
+@testable import CPUEngine
+
+/// A formula no other test compiles (a unique constant), so its kernel is new.
+private func freshPlan(_ tag: Double) throws -> KernelPlan {
+  try makePlan("Exp(-\(tag)*SqDist(x,y))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], dtype: .float32)
+}
+
+private func libraries(_ dir: TemporaryDirectory) -> [String] {
+  dir.contents().filter { $0.hasPrefix("ks-") && $0.hasSuffix(".so") }
+}
+
+@Suite struct KernelCacheTests {
+  @Test func concurrentCompilationsOfTheSameKernelBothSucceed() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let plan = try freshPlan(0.375)
+    let source = KernelSource.generate(for: plan)
+    let compiler = try Compiler.find(nil)
+    let key = "0123456789abcdef0123456789abcdef"
+    let path = dir.path + "/ks-\(key).so"
+    // Two threads compile the same source to the same library at once, as two ks processes would.
+    let failures = Mutex<[String]>([])
+    DispatchQueue.concurrentPerform(iterations: 2) { _ in
+      do throws(EngineError) {
+        try KernelCache.compile(source: source, to: path, key: key, compiler: compiler)
+      } catch {
+        failures.withLock { $0.append(error.description) }
+      }
+    }
+    #expect(failures.withLock { $0 } == [])
+    #expect(libraries(dir) == ["ks-\(key).so"])
+    #expect(dir.contents().count == 1, "temporary files left: \(dir.contents())")
+    guard case .success(let k) = KernelCache.open(path) else {
+      Issue.record("the library does not load")
+      return
+    }
+    #expect(k.scratchBytes(10) > 0)
+
+    // The same through the engine: two threads, one new formula, one library in the cache.
+    let engine = CPUKernelEngine(cacheDirectory: dir.path)
+    let plan2 = try freshPlan(0.625)
+    let args = randomArguments(plan2, nI: 9, nJ: 17)
+    let results = Mutex<[[Double]]>([])
+    DispatchQueue.concurrentPerform(iterations: 2) { _ in
+      if let r = try? engine.reduce(plan2, args, cancel: nil) { results.withLock { $0.append(r) } }
+    }
+    let r = results.withLock { $0 }
+    #expect(r.count == 2 && r[0] == r[1])
+    #expect(libraries(dir).count == 2)
+    #expect(dir.contents().allSatisfy { !$0.hasPrefix(".ks-tmp-") })
+  }
+
+  @Test func truncatedOrForeignLibraryIsRebuilt() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let engine = CPUKernelEngine(cacheDirectory: dir.path)
+    let plan = try freshPlan(0.875)
+    let args = randomArguments(plan, nI: 9, nJ: 17)
+    let first = try engine.reduce(plan, args, cancel: nil)
+    let names = libraries(dir)
+    #expect(names.count == 1)
+    let path = dir.path + "/" + names[0]
+    let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+
+    for damage in ["truncated", "empty", "foreign"] {
+      CPUKernelEngine.forgetKernels(in: dir.path)
+      let original = try Data(contentsOf: URL(fileURLWithPath: path))
+      switch damage {
+      case "truncated": try original.prefix(original.count / 3).write(to: URL(fileURLWithPath: path))
+      case "empty": try Data().write(to: URL(fileURLWithPath: path))
+      default: try Data("not a library\n".utf8).write(to: URL(fileURLWithPath: path))
+      }
+      let again = try engine.reduce(plan, args, cancel: nil)
+      #expect(again == first, "\(damage)")
+      let rebuilt = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+      #expect(rebuilt == size, "\(damage): the library was not rebuilt")
+    }
+  }
+
+  @Test func listAndClear() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let engine = CPUKernelEngine(cacheDirectory: dir.path + "/nested/ks")
+    try engine.prepare(try freshPlan(1.125))
+    try engine.prepare(try makePlan("SqDist(x,y)", ["x = Vi(2)", "y = Vj(2)"], reduction: .min))
+    let entries = KernelCache.list(directory: dir.path + "/nested/ks")
+    #expect(entries.count == 2)
+    #expect(entries.allSatisfy { $0.bytes > 0 && $0.name.hasPrefix("ks-") })
+    // The directory ks created is private.
+    var st = stat()
+    #expect(stat(dir.path + "/nested/ks", &st) == 0)
+    #expect(st.st_mode & 0o777 == 0o700)
+    #expect(try KernelCache.clear(directory: dir.path + "/nested/ks") == 2)
+    #expect(KernelCache.list(directory: dir.path + "/nested/ks").isEmpty)
+    #expect(KernelCache.list(directory: dir.path + "/missing").isEmpty)
+  }
+
+  @Test func cacheDirectoryFromEnvironment() {
+    #expect(KernelCache.directory(environment: ["KS_CACHE_DIR": "/a", "XDG_CACHE_HOME": "/b", "HOME": "/h"]) == "/a")
+    #expect(KernelCache.directory(environment: ["XDG_CACHE_HOME": "/b", "HOME": "/h"]) == "/b/ks")
+    #expect(KernelCache.directory(environment: ["KS_CACHE_DIR": "", "HOME": "/h"]) == "/h/.cache/ks")
+  }
+
+  @Test func missingCompilerIsUnavailable() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    for cc in ["ks-no-such-compiler", "/nonexistent/bin/cc"] {
+      let engine = CPUKernelEngine(cacheDirectory: dir.path, compiler: cc)
+      #expect {
+        try engine.prepare(try freshPlan(1.375))
+      } throws: { error in
+        guard case EngineError.unavailable(let message) = error else { return false }
+        return message.contains("C compiler") && !message.contains("\n")
+      }
+    }
+  }
+
+  @Test func cachedCallsAreCheap() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let engine = CPUKernelEngine(cacheDirectory: dir.path)
+    let plan = try makePlan("Exp(-SqDist(x,y))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], dtype: .float32)
+    let args = randomArguments(plan, nI: 1, nJ: 1)
+    _ = try engine.reduce(plan, args, cancel: nil)
+    var times: [Double] = []
+    for _ in 0..<200 {
+      let t0 = DispatchTime.now().uptimeNanoseconds
+      _ = try engine.reduce(plan, args, cancel: nil)
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+    }
+    times.sort()
+    // Well under 0.1 ms in release builds; the bound leaves room for debug builds and busy machines.
+    #expect(times[100] < 1e-3, "median cached call \(times[100] * 1e3) ms")
+  }
+}
+
+@Test func cancellationStopsTheKernel() throws {
+  let dir = try TemporaryDirectory()
+  defer { dir.remove() }
+  let engine = CPUKernelEngine(cacheDirectory: dir.path)
+  // The exact kernel (sin), slow enough to be interrupted: 2000 x 400000 pairs.
+  let plan = try makePlan("Sin(x-y)*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], scheme: .kahanScheme)
+  let args = randomArguments(plan, nI: 2000, nJ: 400_000)
+  try engine.prepare(plan)
+
+  let early = CancellationToken()
+  early.cancel()
+  #expect(throws: EngineError.cancelled) { try engine.reduce(plan, args, cancel: early) }
+
+  let token = CancellationToken()
+  // A plain thread (as a signal handler would be): the dispatch pool is busy running the kernel.
+  Thread {
+    Thread.sleep(forTimeInterval: 0.2)
+    token.cancel()
+  }.start()
+  let t0 = Date()
+  #expect(throws: EngineError.cancelled) { try engine.reduce(plan, args, cancel: token) }
+  #expect(Date().timeIntervalSince(t0) < 3)
+}
+
+@Test("the vectorized exp is within 2 ulp", arguments: [DType.float32, .float64])
+func vectorizedExpAccuracy(_ dtype: DType) throws {
+  let dir = try TemporaryDirectory()
+  defer { dir.remove() }
+  // Sum over a single j of Exp(x_i): the output is the kernel's exp of x_i, rounded once.
+  let plan = try makePlan("Exp(x)", ["x = Vi(1)"], dtype: dtype)
+  #expect(KernelSource.usesVectorizedKernel(plan))
+  let (lo, hi) = dtype == .float32 ? (-104.0, 89.0) : (-746.0, 710.0)
+  var rng = SplitMix(seed: 7)
+  var xs = (0..<200_000).map { _ in Double.random(in: lo...hi, using: &rng) }
+  xs += (0..<50_000).map { _ in Double.random(in: -2...2, using: &rng) }
+  xs += [0, -0.0, 1, -1, 88.72, 88.73, -87.33, -103.9, 709.78, 709.79, -745.1, -708.4, .infinity, -.infinity, .nan]
+  let x = NDArray(shape: [xs.count, 1], doubles: xs, dtype: dtype)
+  let out = try CPUKernelEngine(cacheDirectory: dir.path).reduce(
+    plan, KernelArguments(arrays: [x], outputRows: xs.count, reducedRows: 1), cancel: nil)
+  var worst = 0.0
+  for (k, v) in x.toDoubles().enumerated() {
+    let want = Foundation.exp(v)
+    if !want.isFinite || want == 0 {
+      #expect(same(out[k], dtype == .float32 ? Double(Float(want)) : want) || out[k] < 1e-300, "exp(\(v))")
+      continue
+    }
+    let rounded = dtype == .float32 ? Double(Float(want)) : want
+    if rounded.isInfinite { #expect(out[k].isInfinite); continue }
+    let ulp = dtype == .float32 ? Double(Float(rounded).ulp) : rounded.ulp
+    worst = max(worst, abs(out[k] - want) / ulp)
+  }
+  #expect(worst <= 2, "max error \(worst) ulp")
+}
+
+@Test func sha256KnownAnswers() {
+  #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+  #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+  #expect(
+    SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+      == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+  #expect(SHA256.hex(String(repeating: "a", count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+}

@@ -1,0 +1,106 @@
+import ArrayIO
+import FormulaLanguage
+import KernelEngines
+import Testing
+
+@testable import CUDAEngine
+
+/// The generated CUDA source of a few representative plans, checked against Golden/*.cu.
+/// After an intended change of the generator, regenerate them with
+/// `UPDATE_GOLDENS=1 swift test --filter GoldenSourceTests` and review the diff.
+@Suite struct GoldenSourceTests {
+  static let cases: [(String, @Sendable () throws -> KernelPlan)] = [
+    ("gauss_f32_block_sum", { try makePlan(EmulationCase.gauss, EmulationCase.xyb, dtype: .float32) }),
+    ("gauss_axis0_param_f64_direct_sum", {
+      try makePlan("Exp(-g*SqDist(x,y))*b", ["g = Pm(1)", "x = Vj(3)", "y = Vi(3)", "b = Vi(1)"], axis: 0, scheme: .directSum)
+    }),
+    ("kmin_argkmin_f64", { try makePlan("SqDist(x,y)", EmulationCase.xy, reduction: .kMinArgKMin(3)) }),
+    ("min_argmin_f32", { try makePlan("Normalize(x-y)", EmulationCase.xy, reduction: .minArgMin, dtype: .float32) }),
+    ("softmax_f32_kahan_acc64", {
+      try makePlan(
+        "-SqDist(x,y)", EmulationCase.xyw, reduction: .maxSumShiftExpWeight, formula2: "b", softMax: true,
+        dtype: .float32, accumulator: .float64, scheme: .kahanScheme)
+    }),
+    ("logsumexp_f16_acc16_block_sum", {
+      try makePlan("-SqDist(x,y)", EmulationCase.xy, reduction: .maxSumShiftExpWeight, dtype: .float16, accumulator: .float16)
+    }),
+  ]
+
+  @Test(arguments: cases.map(\.0))
+  func generatedSourceMatchesGolden(_ name: String) throws {
+    let plan = try Self.cases.first { $0.0 == name }!.1()
+    let text = try CUDAKernelSource.generate(for: plan).text
+    let path = "\(TestPaths.goldens)/\(name).cu"
+    if environment("UPDATE_GOLDENS") == "1" {
+      try writeFile(path, text)
+      return
+    }
+    guard let golden = readText(path) else {
+      Issue.record("missing golden \(path); create it with UPDATE_GOLDENS=1")
+      return
+    }
+    if golden != text {
+      let a = golden.split(separator: "\n", omittingEmptySubsequences: false)
+      let b = text.split(separator: "\n", omittingEmptySubsequences: false)
+      let line = Array(zip(a, b)).firstIndex { $0 != $1 } ?? min(a.count, b.count)
+      let was = line < a.count ? String(a[line]) : "<end>"
+      let now = line < b.count ? String(b[line]) : "<end>"
+      let message =
+        "\(name).cu differs from the golden at line \(line + 1):\n  golden:    \(was)\n  generated: \(now)\n"
+        + "(UPDATE_GOLDENS=1 regenerates the goldens)"
+      Issue.record("\(message)")
+    }
+  }
+
+  /// The source is a function of the plan alone: generating twice gives the same text, and it
+  /// never contains alias names.
+  @Test func generationIsDeterministicAndNameFree() throws {
+    let plan = try makePlan(
+      "Exp(-SqDist(secret_x, secret_y)) * secret_b", ["secret_x = Vi(3)", "secret_y = Vj(3)", "secret_b = Vj(1)"])
+    let a = try CUDAKernelSource.generate(for: plan)
+    let b = try CUDAKernelSource.generate(for: plan)
+    #expect(a.text == b.text)
+    #expect(!a.text.contains("secret"))
+    #expect(a.usedArguments == [0, 1, 2])
+    #expect(a.blockSize == 192 && a.stagedValuesPerRow == 4)
+    #expect(a.parameterTypes(of: .reduce1D).count == 4 + 3)
+  }
+
+  @Test func blockSizeFollowsKeOps() {
+    #expect(CUDAKernelSource.blockSize(stagedValuesPerRow: 4, valueBytes: 4) == 192)
+    #expect(CUDAKernelSource.blockSize(stagedValuesPerRow: 0, valueBytes: 8) == 192)
+    #expect(CUDAKernelSource.blockSize(stagedValuesPerRow: 64, valueBytes: 4) == 192)
+    #expect(CUDAKernelSource.blockSize(stagedValuesPerRow: 100, valueBytes: 8) == 32)  // 61 -> 32
+    #expect(CUDAKernelSource.blockSize(stagedValuesPerRow: 1000, valueBytes: 8) == 6)
+  }
+
+  @Test func schemeChoice() {
+    let h100 = CUDADeviceInfo(
+      ordinal: 0, name: "H100", architecture: 90, multiprocessors: 132, maxThreadsPerMultiprocessor: 2048,
+      totalMemory: 80 << 30)
+    #expect(CUDALaunchPolicy.preferredScheme(outputRows: 10_000, reducedRows: 10_000, blockSize: 192, device: h100) == .twoD)
+    #expect(CUDALaunchPolicy.preferredScheme(outputRows: 100_000, reducedRows: 1_000_000, blockSize: 192, device: h100) == .twoD)
+    #expect(CUDALaunchPolicy.preferredScheme(outputRows: 1_000_000, reducedRows: 1_000_000, blockSize: 192, device: h100) == .oneD)
+    #expect(CUDALaunchPolicy.preferredScheme(outputRows: 10, reducedRows: 300, blockSize: 192, device: h100) == .oneD)
+    // 2D split: about two waves of blocks, whole tiles, bounded partials.
+    let s = CUDALaunchPolicy.twoDimensionalSplit(
+      outputRows: 10_000, reducedRows: 10_000, blockSize: 192, device: h100, partialBytesPerRow: 4)
+    #expect(s.jBlocks == 53 && s.jChunk == 192)
+    let one = CUDALaunchPolicy.twoDimensionalSplit(
+      outputRows: 1, reducedRows: 2_000_000, blockSize: 192, device: h100, partialBytesPerRow: 4)
+    #expect(one.jBlocks == 2605 && one.jChunk == 768)
+    let big = CUDALaunchPolicy.twoDimensionalSplit(
+      outputRows: 1_000_000, reducedRows: 1_000_000, blockSize: 192, device: h100, partialBytesPerRow: 8)
+    #expect(big.jBlocks == 1)
+  }
+}
+
+@Test func benchmarkReportsWhyWithoutAGPU() {
+  guard case .failure(let why) = CUDAKernelEngine.probe() else { return }
+  let report = CUDABenchmark.run(sizes: [100], repetitions: 1)
+  #expect(report == "GPU benchmark unavailable: \(why.description)\n")
+  #expect(CUDABenchmark.formatScientific(8.1e9) == "8.10e+09")
+  #expect(CUDABenchmark.formatScientific(9.999e-7) == "1.00e-06")
+  #expect(CUDABenchmark.formatSeconds(0.01234) == "12.3 ms")
+  #expect(CUDABenchmark.formatSeconds(1.5) == "1.500 s")
+}

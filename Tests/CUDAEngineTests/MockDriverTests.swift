@@ -1,0 +1,358 @@
+import ArrayIO
+import FormulaLanguage
+import Glibc
+import KernelEngines
+import Testing
+
+@testable import CUDAEngine
+
+/// A plan, its data and how close the CUDA result must be to the reference engine.
+struct EmulationCase: Sendable, CustomStringConvertible {
+  var name: String
+  var formula: String
+  var aliases: [String]
+  var reduction: ReductionKind = .sum
+  var axis = 1
+  var formula2: String?
+  var softMax = false
+  var dtype: DType = .float64
+  var accumulator: Precision?
+  var scheme: SumScheme?
+  var nI = 201
+  var nJ = 397
+  /// Integer-valued data (ties, exact arithmetic): the result must then match exactly.
+  var integers = false
+  /// Largest relative error allowed, relative to |reference| + 0.01 max|reference| (sums cancel).
+  var tolerance: Double?
+  /// A looser bound for the 2D scheme, whose partial sums associate differently (float16
+  /// accumulators: the reference itself is ~7% off the exact sum there, and 2D as much).
+  var tolerance2D: Double?
+
+  var description: String { name }
+
+  func plan() throws -> KernelPlan {
+    try makePlan(
+      formula, aliases, reduction: reduction, axis: axis, formula2: formula2, softMax: softMax, dtype: dtype,
+      accumulator: accumulator, scheme: scheme)
+  }
+
+  var allowedError: Double {
+    if let t = tolerance { return t }
+    if integers { return 0 }
+    switch dtype {
+    case .float64: return 1e-12
+    case .float32: return 2e-5
+    default: return 3e-3
+    }
+  }
+
+  static let xyb = ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"]
+  static let xy = ["x = Vi(3)", "y = Vj(3)"]
+  static let xyw = ["x = Vi(3)", "y = Vj(3)", "b = Vj(2)"]
+  static let gauss = "Exp(-SqDist(x,y))*b"
+
+  static let all: [EmulationCase] = [
+    EmulationCase(name: "gauss_f64_block", formula: gauss, aliases: xyb),
+    EmulationCase(name: "gauss_f64_direct", formula: gauss, aliases: xyb, scheme: .directSum),
+    EmulationCase(name: "gauss_f64_kahan", formula: gauss, aliases: xyb, scheme: .kahanScheme),
+    EmulationCase(name: "gauss_f32_block", formula: gauss, aliases: xyb, dtype: .float32),
+    EmulationCase(name: "gauss_f32_direct", formula: gauss, aliases: xyb, dtype: .float32, scheme: .directSum),
+    EmulationCase(name: "gauss_f32_kahan", formula: gauss, aliases: xyb, dtype: .float32, scheme: .kahanScheme),
+    EmulationCase(
+      name: "gauss_f32_acc64", formula: gauss, aliases: xyb, dtype: .float32, accumulator: .float64, scheme: .directSum),
+    EmulationCase(name: "gauss_f16", formula: gauss, aliases: xyw, dtype: .float16),
+    EmulationCase(name: "gauss_f16_acc16", formula: gauss, aliases: xyb, dtype: .float16, accumulator: .float16, tolerance: 5e-3,
+      tolerance2D: 0.15),
+    EmulationCase(name: "gauss_axis0", formula: gauss, aliases: ["x = Vj(3)", "y = Vi(3)", "b = Vi(1)"], axis: 0),
+    EmulationCase(name: "gauss_param", formula: "Exp(-g*SqDist(x,y))*b", aliases: ["g = Pm(1)"] + xyb),
+    EmulationCase(name: "argmin_ties", formula: "SqDist(x,y)", aliases: xy, reduction: .argMin, integers: true),
+    EmulationCase(
+      name: "min_argmin_f32_ties", formula: "SqDist(x,y)", aliases: xy, reduction: .minArgMin, dtype: .float32,
+      integers: true),
+    EmulationCase(name: "argmax_ties", formula: "x-y", aliases: xy, reduction: .argMax, integers: true),
+    EmulationCase(name: "max_argmax", formula: "x*y", aliases: xy, reduction: .maxArgMax, integers: true),
+    EmulationCase(name: "kmin_argkmin_ties", formula: "SqDist(x,y)", aliases: xy, reduction: .kMinArgKMin(3), integers: true),
+    EmulationCase(name: "kmin_f32", formula: "x-y", aliases: xy, reduction: .kMin(2), dtype: .float32, integers: true),
+    EmulationCase(name: "argkmin", formula: "SqDist(x,y)", aliases: xy, reduction: .argKMin(4), integers: true),
+    EmulationCase(name: "max", formula: "x-y", aliases: xy, reduction: .max),
+    EmulationCase(name: "min_f32", formula: "Sin(x*y)", aliases: xy, reduction: .min, dtype: .float32),
+    EmulationCase(
+      name: "lse_direct", formula: "-SqDist(x,y)", aliases: xyw, reduction: .maxSumShiftExpWeight, formula2: "b",
+      scheme: .directSum),
+    EmulationCase(
+      name: "lse_block", formula: "-SqDist(x,y)", aliases: xyw, reduction: .maxSumShiftExpWeight, formula2: "b"),
+    EmulationCase(
+      name: "lse_kahan", formula: "-SqDist(x,y)", aliases: xyw, reduction: .maxSumShiftExpWeight, formula2: "b",
+      scheme: .kahanScheme),
+    EmulationCase(
+      name: "lse_f32_block", formula: "-SqDist(x,y)", aliases: xyw, reduction: .maxSumShiftExpWeight, formula2: "b",
+      dtype: .float32),
+    EmulationCase(
+      name: "lse_f32_kahan_acc64", formula: "-SqDist(x,y)", aliases: xyw, reduction: .maxSumShiftExpWeight,
+      formula2: "b", dtype: .float32, accumulator: .float64, scheme: .kahanScheme),
+    EmulationCase(
+      name: "lse_f16_acc16", formula: "-SqDist(x,y)", aliases: xyw, reduction: .maxSumShiftExpWeight, formula2: "b",
+      dtype: .float16, accumulator: .float16, tolerance: 5e-3, tolerance2D: 0.15),
+    EmulationCase(
+      name: "softmax", formula: "-SqDist(x,y)", aliases: xyw, reduction: .maxSumShiftExpWeight, formula2: "b",
+      softMax: true),
+    EmulationCase(name: "logsumexp", formula: "-SqDist(x,y)", aliases: xy, reduction: .maxSumShiftExpWeight),
+    EmulationCase(
+      name: "unary_ops", formula: NVRTCCompileTests.operationFormulas[0].0, aliases: NVRTCCompileTests.operationFormulas[0].1),
+    EmulationCase(
+      name: "binary_ops", formula: NVRTCCompileTests.operationFormulas[1].0, aliases: NVRTCCompileTests.operationFormulas[1].1),
+    EmulationCase(
+      name: "binary_ops_f32", formula: NVRTCCompileTests.operationFormulas[1].0,
+      aliases: NVRTCCompileTests.operationFormulas[1].1, dtype: .float32),
+    EmulationCase(
+      name: "vector_ops", formula: NVRTCCompileTests.operationFormulas[2].0, aliases: NVRTCCompileTests.operationFormulas[2].1),
+    EmulationCase(
+      name: "vector_ops_f32", formula: NVRTCCompileTests.operationFormulas[2].0,
+      aliases: NVRTCCompileTests.operationFormulas[2].1, dtype: .float32),
+    EmulationCase(
+      name: "layout_ops", formula: NVRTCCompileTests.operationFormulas[3].0, aliases: NVRTCCompileTests.operationFormulas[3].1),
+    EmulationCase(name: "no_reduced_variable", formula: "x*IntCst(2)", aliases: ["x = Vi(2)"]),
+    EmulationCase(name: "empty_sum", formula: gauss, aliases: xyb, nJ: 0),
+    EmulationCase(name: "empty_kmin", formula: "SqDist(x,y)", aliases: xy, reduction: .kMinArgKMin(2), nJ: 0),
+    EmulationCase(name: "one_by_one", formula: gauss, aliases: xyb, nI: 1, nJ: 1),
+    EmulationCase(name: "block_edges", formula: gauss, aliases: xyb, nI: 192, nJ: 385),
+    EmulationCase(name: "wide_rows", formula: gauss, aliases: ["x = Vi(40)", "y = Vj(40)", "b = Vj(1)"], nI: 150, nJ: 300),
+  ]
+}
+
+/// The Swift launch path against the mock driver: memory copies, launch shapes, parameters,
+/// errors, and (with the kernels emulated on the CPU) results against the reference engine.
+/// Serialized: the mock is process-wide state.
+@Suite(.serialized) struct MockDriverTests {
+  /// The emulation of every case's kernel, built once.
+  static let emulation: Result<String, TestFailure> = {
+    do {
+      let dir = try TemporaryDirectory("ks-cuda-emu").path
+      let kernels = try EmulationCase.all.enumerated().map { (k, c) in
+        (prefix: "k\(k)_", source: try CUDAKernelSource.generate(for: try c.plan()))
+      }
+      return .success(try Emulation.build(kernels, in: dir))
+    } catch let e as TestFailure {
+      return .failure(e)
+    } catch {
+      return .failure(TestFailure("\(error)"))
+    }
+  }()
+
+  @Test(arguments: EmulationCase.all)
+  func emulatedKernelMatchesReference(_ c: EmulationCase) throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    let library = try Self.emulation.get()
+    let index = EmulationCase.all.firstIndex { $0.name == c.name }!
+    let plan = try c.plan()
+    let args = randomArguments(
+      plan, nI: c.nI, nJ: c.nJ, seed: UInt64(index + 1), range: c.integers ? -3...3 : -1...1, integers: c.integers)
+    let expected = try ReferenceEngine().reduce(plan, args, cancel: nil)
+    let scale = 1e-2 * (expected.lazy.filter { $0.isFinite }.map { abs($0) }.max() ?? 0) + 1e-300
+    for scheme in CUDAScheme.allCases {
+      mock.reset()
+      mock.set("emulation", library)
+      mock.set("prefix", "k\(index)_")
+      let got = try mock.engine(scheme: scheme).reduce(plan, args, cancel: nil)
+      #expect(got.count == expected.count)
+      guard got.count == expected.count else { continue }
+      let allowed = scheme == .twoD ? c.tolerance2D ?? c.allowedError : c.allowedError
+      let err = maxRelativeError(got, expected, scale: scale)
+      #expect(err <= allowed, "\(c.name) \(scheme.rawValue): relative error \(err)")
+      if err > allowed,
+        let k = Array(zip(got, expected)).firstIndex(where: { abs($0 - $1) / (abs($1) + scale) > allowed || $0.isNaN != $1.isNaN })
+      {
+        Issue.record("first difference at \(k): got \(got[k]), expected \(expected[k])")
+      }
+      let launches = mock.log.filter { $0.hasPrefix("launch") }
+      #expect(launches.allSatisfy { !$0.contains("no emulated kernel") })
+      if c.nI > 0 {
+        #expect(launches.first?.contains(scheme == .oneD ? "ks_reduce_1d" : "ks_reduce_2d") == true, "\(launches)")
+      }
+      #expect(mock.liveAllocations == 0)
+    }
+  }
+
+  /// The launch path with the mock filling outputs: what is copied, launched and freed.
+  @Test func launchPathCopiesLaunchesAndFrees() throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("pattern", "f32:1.5")
+    let plan = try makePlan(EmulationCase.gauss, ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)", "unused = Vj(4)"], dtype: .float32)
+    let args = randomArguments(plan, nI: 1000, nJ: 500)
+    let out = try mock.engine(scheme: .oneD).reduce(plan, args, cancel: nil)
+    #expect(out == [Double](repeating: 1.5, count: 1000))
+    let log = mock.log
+    // x, y, b uploaded (float32: 4 bytes per value); the unused argument is not.
+    #expect(log.filter { $0.hasPrefix("htod") } == ["htod 12000", "htod 6000", "htod 2000"])
+    #expect(log.contains("alloc 4000"))  // the output
+    #expect(log.filter { $0.hasPrefix("launch") } == ["launch ks_reduce_1d grid=6,1,1 block=192,1,1"])
+    #expect(log.filter { $0.hasPrefix("dtoh") } == ["dtoh 4000"])
+    #expect(log.filter { $0.hasPrefix("alloc") }.count == log.filter { $0 == "free" }.count)
+    #expect(mock.liveAllocations == 0)
+  }
+
+  @Test func twoDimensionalLaunchShapes() throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("pattern", "f64:2.25")
+    let plan = try makePlan("SqDist(x,y)", EmulationCase.xy, reduction: .kMinArgKMin(2))
+    let args = randomArguments(plan, nI: 300, nJ: 5000)
+    let out = try mock.engine(scheme: .twoD).reduce(plan, args, cancel: nil)
+    #expect(out == [Double](repeating: 2.25, count: 300 * 4))
+    let source = try CUDAKernelSource.generate(for: plan)
+    let info = CUDADeviceInfo(
+      ordinal: 0, name: "", architecture: 90, multiprocessors: 132, maxThreadsPerMultiprocessor: 2048, totalMemory: 0)
+    let split = CUDALaunchPolicy.twoDimensionalSplit(
+      outputRows: 300, reducedRows: 5000, blockSize: source.blockSize, device: info,
+      partialBytesPerRow: source.accumulatorDimension * source.accumulatorBytes)
+    #expect(split.jBlocks == 27 && split.jChunk == 192)
+    #expect(
+      mock.log.filter { $0.hasPrefix("launch") } == [
+        "launch ks_reduce_2d grid=2,27,1 block=192,1,1", "launch ks_finish_2d grid=3,1,1 block=128,1,1",
+      ])
+    #expect(mock.log.contains("alloc \(27 * 300 * 4 * 8)"))  // the partials: 27 blocks x 300 rows x 4 values
+    #expect(mock.liveAllocations == 0)
+  }
+
+  @Test func oneDimensionalLaunchesAreChunkedForCancellation() throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("pattern", "f64:0")
+    let plan = try makePlan("x*y", ["x = Vi(1)", "y = Vj(1)"])
+    // 600,000 rows x 20,000 reduced: one launch per GPU wave (132 x 2048 = 270,336 rows, a multiple of 192).
+    let args = randomArguments(plan, nI: 600_000, nJ: 20_000)
+    _ = try mock.engine(scheme: .oneD).reduce(plan, args, cancel: nil)
+    #expect(
+      mock.log.filter { $0.hasPrefix("launch") } == [
+        "launch ks_reduce_1d grid=1408,1,1 block=192,1,1", "launch ks_reduce_1d grid=1408,1,1 block=192,1,1",
+        "launch ks_reduce_1d grid=309,1,1 block=192,1,1",
+      ])
+    // Cancelled before the first launch: nothing runs, nothing leaks.
+    mock.set("reset_log", "")
+    let token = CancellationToken()
+    token.cancel()
+    #expect(throws: EngineError.cancelled) { try mock.engine(scheme: .oneD).reduce(plan, args, cancel: token) }
+    #expect(mock.log.filter { $0.hasPrefix("launch") }.isEmpty)
+    #expect(mock.liveAllocations == 0)
+  }
+
+  @Test func automaticSchemeChoice() throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("pattern", "f64:1")
+    let plan = try makePlan(EmulationCase.gauss, EmulationCase.xyb)
+    _ = try mock.engine().reduce(plan, randomArguments(plan, nI: 1000, nJ: 10_000), cancel: nil)
+    #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_2d") })
+    mock.set("reset_log", "")
+    _ = try mock.engine().reduce(plan, randomArguments(plan, nI: 300_000, nJ: 10), cancel: nil)
+    #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_1d") })
+  }
+
+  @Test func outOfMemoryIsReportedAndEverythingFreed() throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("oom_above", "10000")
+    let plan = try makePlan(EmulationCase.gauss, EmulationCase.xyb)
+    let args = randomArguments(plan, nI: 100, nJ: 1000)  // y is 24,000 bytes
+    do {
+      _ = try mock.engine(scheme: .oneD).reduce(plan, args, cancel: nil)
+      Issue.record("no error")
+    } catch {
+      #expect(
+        error.description
+          == "out of device memory: argument 1 needs 23.4 KiB more after 2.3 KiB on device 0 (Mock GPU 0, 80.0 GiB total)")
+    }
+    #expect(mock.liveAllocations == 0)
+  }
+
+  @Test func deviceErrors() throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    let plan = try makePlan(EmulationCase.gauss, EmulationCase.xyb)
+    let args = randomArguments(plan, nI: 10, nJ: 10)
+    #expect(throws: EngineError.unavailable("device_id=3 but only 1 CUDA device is present (valid: 0...0)")) {
+      try mock.engine(deviceID: 3).reduce(plan, args, cancel: nil)
+    }
+    mock.set("devices", "0")
+    #expect(
+      throws: EngineError.unavailable(
+        "no CUDA device: the NVIDIA driver found no GPU (CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected)")
+    ) { try mock.engine().reduce(plan, args, cancel: nil) }
+    mock.set("devices", "2")
+    mock.set("pattern", "f64:3")
+    #expect(try mock.engine(deviceID: 1).reduce(plan, args, cancel: nil) == [Double](repeating: 3, count: 10))
+    #expect(mock.log.contains("retain 1"))
+    mock.reset()
+  }
+
+  @Test func missingLibrariesGiveOneLine() throws {
+    let plan = try makePlan(EmulationCase.gauss, EmulationCase.xyb)
+    let args = randomArguments(plan, nI: 10, nJ: 10)
+    let noDriver = CUDAKernelEngine(driverLibrary: "/nonexistent/libcuda.so.1")
+    #expect(throws: EngineError.unavailable("no NVIDIA driver: /nonexistent/libcuda.so.1 not found")) {
+      try noDriver.reduce(plan, args, cancel: nil)
+    }
+    if dlopen("libcuda.so.1", RTLD_LAZY) == nil {  // no real driver here
+      #expect(throws: EngineError.unavailable("no NVIDIA driver: libcuda.so.1 not found")) {
+        try CUDAKernelEngine().reduce(plan, args, cancel: nil)
+      }
+    }
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    let noNVRTC = CUDAKernelEngine(driverLibrary: mock.driverPath, nvrtcLibrary: "/nonexistent/libnvrtc.so.13")
+    do {
+      // A plan no other test compiles, so the module cache cannot answer.
+      _ = try noNVRTC.reduce(try makePlan("Exp(-SqDist(x,y))*b*IntCst(7)", EmulationCase.xyb), args, cancel: nil)
+      Issue.record("no error")
+    } catch {
+      let text = "\(error)"
+      #expect(text.hasPrefix("no NVRTC: libnvrtc not found (tried /nonexistent/libnvrtc.so.13: "))
+      #expect(!text.contains("\n"))
+    }
+  }
+
+  @Test func cubinsAreCachedOnDisk() throws {
+    let nvrtc = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("pattern", "f64:1")
+    let cache = try TemporaryDirectory("ks-cuda-cache")
+    defer { cache.remove() }
+    let plan = try makePlan("Exp(-SqDist(x,y))*b*IntCst(3)", EmulationCase.xyb)
+    let engine = CUDAKernelEngine(driverLibrary: mock.driverPath, nvrtcLibrary: nvrtc.path, cacheDirectory: cache.path)
+    _ = try engine.reduce(plan, randomArguments(plan, nI: 5, nJ: 5), cancel: nil)
+    let source = try CUDAKernelSource.generate(for: plan)
+    let key = CUBINCache.key(source: source.text, architecture: 90, nvrtcVersion: nvrtc.version, options: engine.compileOptions)
+    let files = globPaths(cache.path + "/*") + globPaths(cache.path + "/.*.tmp")
+    #expect(files == [CUBINCache.path(key: key, directory: cache.path)])
+    #expect(CUBINCache.load(key: key, directory: cache.path) != nil)
+    #expect(CUBINCache.list(directory: cache.path).count == 1)
+    #expect(CUBINCache.clear(directory: cache.path) == 1)
+    #expect(CUBINCache.list(directory: cache.path).isEmpty)
+    // A truncated or foreign file is ignored, and a store replaces it.
+    try writeFile(CUBINCache.path(key: "k", directory: cache.path), "not an ELF image")
+    #expect(CUBINCache.load(key: "k", directory: cache.path) == nil)
+    #expect(CUBINCache.store([0x7F, 0x45, 0x4C, 0x46] + [UInt8](repeating: 1, count: 100), key: "k", directory: cache.path))
+    #expect(CUBINCache.load(key: "k", directory: cache.path)?.count == 104)
+  }
+
+  @Test func cacheDirectoryFollowsTheEnvironment() {
+    func dir(_ env: [String: String]) -> String { CUBINCache.directory { env[$0] } }
+    #expect(dir(["KS_CACHE_DIR": "/c", "XDG_CACHE_HOME": "/x", "HOME": "/h"]) == "/c/cuda")
+    #expect(dir(["XDG_CACHE_HOME": "/x", "HOME": "/h"]) == "/x/ks/cuda")
+    #expect(dir(["HOME": "/h"]) == "/h/.cache/ks/cuda")
+    // Nested directories are created on the first store.
+    let root = "/tmp/ks-cuda-nested-\(getpid())"
+    defer { _ = run("/bin/rm", ["-rf", root]) }
+    #expect(CUBINCache.store([1, 2, 3], key: "abc", directory: root + "/a/b/cuda"))
+    #expect(CUBINCache.readFile(root + "/a/b/cuda/abc.cubin") == [1, 2, 3])
+  }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import KSShell
+import Testing
+
+/// A session driven in process: everything it writes, by stream.
+final class SessionRecorder {
+  var output = ""
+  var errors = ""
+  var status = ""
+  let session: Session
+
+  init() {
+    let box = Box()
+    session = Session(
+      output: { box.recorder?.output += $0 }, errors: { box.recorder?.errors += $0 },
+      status: { box.recorder?.status += $0 })
+    box.recorder = self
+  }
+
+  private final class Box { weak var recorder: SessionRecorder? }
+
+  @discardableResult
+  func submit(_ text: String) -> SessionOutcome { session.submit(text) }
+
+  /// Runs `text` and returns what it printed (the captured output is then cleared).
+  func printed(_ text: String) -> String {
+    output = ""
+    session.submit(text)
+    defer { output = "" }
+    return output
+  }
+}
+
+/// The directory of the built products (`.build/<triple>/debug`), where `ks` is.
+private func productPath(_ name: String) -> String {
+  let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+  return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent(name).path
+}
+
+private func temporaryDirectory() throws -> String {
+  let path = FileManager.default.temporaryDirectory.appendingPathComponent("ks-session-\(UUID().uuidString)").path
+  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  return path
+}
+
+/// Runs `ks arguments...` and returns its exit status and standard output.
+private func runKS(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: productPath("ks"))
+  process.arguments = arguments
+  let out = Pipe(), err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  process.standardInput = FileHandle.nullDevice
+  try process.run()
+  let stdout = out.fileHandleForReading.readDataToEndOfFile()
+  let stderr = err.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+@Suite struct SessionTests {
+  @Test func failedStatementsChangeNothing() {
+    let s = SessionRecorder()
+    s.submit("x = 1")
+    #expect(s.submit("x = undefined_name + 1") == .failed)
+    #expect(s.printed("x") == "1\n")
+    // Statements before the failing one in the same input are kept.
+    #expect(s.submit("y = 2; x = 5 + undefined_name; z = 3") == .failed)
+    #expect(s.printed("print(x, y)") == "1 2\n")
+    #expect(s.submit("z") == .failed)
+  }
+
+  @Test func inputNIsLineNOfStdin() {
+    let s = SessionRecorder()
+    s.submit("a = 1")
+    s.submit("   ")  // blank input is not counted
+    s.submit("b = 2")
+    s.submit("c = a +  nope")
+    #expect(s.errors.hasPrefix("<stdin>:3:10: error: name 'nope' is not defined\n  3 | c = a +  nope\n"))
+    #expect(s.session.inputCount == 3)
+  }
+
+  @Test func lastResultIsUnderscore() {
+    let s = SessionRecorder()
+    s.submit("6 * 7")
+    #expect(s.printed("_ + 1") == "43\n")
+  }
+
+  @Test func saveThenRunReproducesThePrintedOutput() throws {
+    let dir = try temporaryDirectory()
+    let s = SessionRecorder()
+    let inputs = [
+      "import numpy as np",
+      ":engine reference",
+      "u = np.random.rand(3)",  // drawn from the initial seed 0
+      "u",
+      "w = np.random.randn(5) + undefined_name",  // fails: its draws are rolled back
+      "v = np.random.randn(2, 3); v",
+      "quiet = 5;",
+      "alias x = Vi(2), y = Vj(2)",
+      "np.random.seed(7)",
+      "p = np.random.randn(20, 2)",
+      "b = np.random.randn(20, 1)",
+      "K = Genred(\"Exp(-SqDist(x, y)) * b\", [\"x = Vi(2)\", \"y = Vj(2)\", \"b = Vj(1)\"], axis=1)",
+      "print(K(p, p, b))",
+      "Kinv = KernelSolve(\"Exp(-SqDist(x, y)) * b\", [\"x = Vi(2)\", \"y = Vj(2)\", \"b = Vj(1)\"], \"b\", axis=1)",
+      "a = Kinv(p, p, b, alpha=0.5)",
+      "print(a)",
+      "total = 0\nfor k in range(4):\n    total += k\n",
+      "print(\"total\", total, quiet)",
+      "_",
+    ]
+    var printed = ""
+    for input in inputs { printed += s.printed(input) }
+    #expect(s.errors.contains("undefined_name"))
+    #expect(s.status.hasPrefix("CG converged in "))
+    let path = dir + "/session.ks"
+    #expect(s.printed(":save \(path)") == "saved 20 statements to \(path)\n")
+
+    let saved = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(saved.contains("np.random.seed(0)\n"))
+    #expect(saved.contains("# failed: w = np.random.randn(5) + undefined_name\n"))
+    #expect(saved.contains("alias x = Vi(2), y = Vj(2)\n"))
+    #expect(saved.contains(":engine reference\n"))
+    #expect(saved.contains("quiet = 5;\n"))
+
+    let replay = try runKS(["run", path])
+    #expect(replay.status == 0)
+    #expect(replay.stdout == printed)
+    #expect(replay.stderr.hasPrefix("CG converged in "))
+  }
+
+  @Test func metaCommands() throws {
+    let s = SessionRecorder()
+    s.submit("import numpy as np")
+    s.submit("x = np.random.randn(1000, 3)")
+    s.submit("n = 3")
+    s.submit("alias p = Vi(3), q = Vj(3)")
+    #expect(s.printed(":history 2") == "4  alias p = Vi(3), q = Vj(3)\n5  :history 2\n")
+    let vars = s.printed(":vars")
+    #expect(vars.contains("name  type     shape      dtype      memory\n"))
+    #expect(vars.contains("x     ndarray  (1000, 3)  float64  23.4 KiB\n"))
+    #expect(vars.contains("n     int\n"))
+    #expect(s.printed(":aliases") == "alias p = Vi(3)\nalias q = Vj(3)\n")
+    #expect(s.printed(":help SqDist").contains("SqDist(f, g)\n      squared distance"))
+    #expect(s.printed(":help LogSumExp").contains("reduction_op=\"LogSumExp\""))
+    #expect(s.printed(":help KernelSolve").contains("conjugate gradient"))
+    #expect(s.printed(":time m = n * 2").hasPrefix("time: "))
+    #expect(s.printed("m") == "6\n")
+    #expect(s.printed(":engine reference") == "engine: reference\n")
+    #expect(s.submit(":engine warp") == .failed)
+    #expect(s.errors.contains("unknown engine 'warp'"))
+    #expect(s.printed(":set progress 10") == "progress: every 10 iterations\n")
+    #expect(s.session.progressEvery == 10)
+    #expect(s.submit(":nope") == .failed)
+    #expect(s.errors.contains("unknown meta-command ':nope'"))
+    #expect(s.printed(":reset").hasPrefix("session reset"))
+    #expect(s.printed(":vars") == "no variables\n")
+    #expect(s.submit(":quit") == .quit)
+    #expect(s.session.quitRequested)
+  }
+
+  @Test func helpListsEveryOperationReductionAndBuiltin() {
+    let s = SessionRecorder()
+    let help = s.printed(":help")
+    for name in ["SqDist(f, g)", "Exp(f)", "Pow(f, m)", "LogSumExp", "ArgKMin", "print(", "Genred(", "np.random.randn("] {
+      #expect(help.contains(name), "\(name) is missing from :help")
+    }
+    #expect(s.submit(":help Sqdist") == .failed)
+    #expect(s.errors.contains("did you mean 'SqDist'?"))
+  }
+
+  @Test func timeReportsErrorsInTheTypedLine() {
+    let s = SessionRecorder()
+    #expect(s.submit(":time y = 1 + missing") == .failed)
+    #expect(s.errors.contains("<stdin>:1:15: error: name 'missing' is not defined\n  1 | :time y = 1 + missing\n"))
+  }
+
+  @Test func readEchoesAndLogRecords() throws {
+    let dir = try temporaryDirectory()
+    try "a = 2\nprint(a * 21)\n".write(toFile: dir + "/part.ks", atomically: true, encoding: .utf8)
+    let s = SessionRecorder()
+    s.submit(":log \(dir)/log.ks")
+    #expect(s.printed(":read \(dir)/part.ks") == "ks> a = 2\nks> print(a * 21)\n42\n")
+    s.submit("a + 1")
+    s.submit(":log off")
+    let log = try String(contentsOfFile: dir + "/log.ks", encoding: .utf8)
+    #expect(log == "# logging inputs and outputs to \(dir)/log.ks\n:read \(dir)/part.ks\n# ks> a = 2\n# ks> print(a * 21)\n# 42\na + 1\n# 3\n:log off\n")
+    // The statements :read ran are saved, not the :read itself.
+    #expect(s.session.savedScript().contains("a = 2\nprint(a * 21)\na + 1\n"))
+  }
+
+  @Test func progressLinesEveryNIterationsWithoutATerminal() {
+    let s = SessionRecorder()
+    s.submit(":set progress 2")
+    s.submit("import numpy as np")
+    s.submit("p = np.random.randn(30, 2)")
+    s.submit("b = np.random.randn(30, 1)")
+    s.submit("Kinv = KernelSolve(\"Exp(-SqDist(x, y)) * b\", [\"x = Vi(2)\", \"y = Vj(2)\", \"b = Vj(1)\"], \"b\", axis=1)")
+    #expect(s.submit("a = Kinv(p, p, b, alpha=0.1)") == .ok)
+    #expect(s.status.hasPrefix("CG iteration 2: rms "))
+    #expect(s.status.contains("\nCG converged in "))
+  }
+}

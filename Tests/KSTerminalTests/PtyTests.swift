@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// The interactive shell, driven through a pseudo-terminal like a user at the keyboard.
+///
+/// These tests run the built `ks` binary out of process (libedit's readline layer is global
+/// state) and one at a time, since each one drives a whole terminal session.
+@Suite(.serialized) struct PtyTests {
+  static let up = "\u{1B}[A"
+  static let ctrlC = "\u{03}"
+  static let ctrlD = "\u{04}"
+
+  @Test func historyCompletionAndInterruptedSolve() throws {
+    let home = try temporaryDirectory("ks-pty")
+    let ks = try PtyProcess(home: home)
+
+    // A statement, then recalled with Up.
+    ks.type("n = 3000\r", after: "ks[1]> ")
+    ks.type("n * 3\r", after: "ks[2]> ")
+    #expect(ks.expect("9000"))
+    ks.type(Self.up + "\r", after: "ks[3]> ")
+    #expect(ks.expect("9000"), "Up should recall `n * 3`")
+
+    // Tab inside a formula string completes an operation name.
+    ks.type("f = \"Exp(-SqD\t", after: "ks[4]> ")
+    ks.send("(x, y)) * a\"\r")
+    ks.type("f\r", after: "ks[5]> ")
+    #expect(ks.expect("'Exp(-SqDist(x, y)) * a'"))
+
+    // Ctrl-C at the prompt discards the line.
+    ks.type("junk" + Self.ctrlC, after: "ks[6]> ")
+    #expect(ks.expect("^C"))
+    ks.type("print(6 * 7)\r", after: "ks[6]> ")
+    #expect(ks.expect("42"))
+
+    // A long solve on the reference engine shows the live line; Ctrl-C stops it and the earlier
+    // variables are intact.
+    ks.type("import numpy as np\r", after: "ks[7]> ")
+    ks.type("x = np.random.randn(n, 3)\r", after: "ks[8]> ")
+    ks.type("b = np.random.randn(n, 1)\r", after: "ks[9]> ")
+    ks.type(
+      "Kinv = KernelSolve(f, [\"x = Vi(3)\", \"y = Vj(3)\", \"a = Vj(1)\"], \"a\", axis=1)\r", after: "ks[10]> ")
+    ks.type("a = Kinv(x, x, b, alpha=1e-6, eps=1e-12, backend=\"reference\")\r", after: "ks[11]> ")
+    #expect(ks.expect("CG iteration", timeout: 120), "the live status line should appear")
+    ks.send(Self.ctrlC)
+    #expect(ks.expect("interrupted", timeout: 60))
+    ks.type("print(x.shape, n, b.shape)\r", after: "ks[12]> ")
+    #expect(ks.expect("(3000, 3) 3000 (3000, 1)"))
+    ks.type("a\r", after: "ks[13]> ")
+    #expect(ks.expect("name 'a' is not defined"), "the interrupted assignment is rolled back")
+
+    ks.type(":quit\r", after: "ks[14]> ")
+    #expect(ks.wait() == 0)
+
+    // The history was saved, and a new session recalls it.
+    let history = try String(contentsOfFile: home + "/.ks_history", encoding: .utf8)
+    #expect(history.contains("print(x.shape,"))
+    let again = try PtyProcess(home: home)
+    again.type(Self.up + Self.up + "\r", after: "ks[1]> ")  // the last input was `:quit`
+    #expect(again.expect("name 'a' is not defined"), "Up in a new session recalls the earlier inputs")
+    again.type(Self.ctrlD, after: "ks[2]> ")
+    #expect(again.wait() == 0)
+  }
+
+  @Test func multiLineInputAndErrorsNameTheInput() throws {
+    let ks = try PtyProcess(home: try temporaryDirectory("ks-pty"))
+    ks.type("total = 0\r", after: "ks[1]> ")
+    ks.type("for k in range(4):\r", after: "ks[2]> ")
+    ks.type("\ttotal += k\r", after: "...> ")
+    ks.type("\r", after: "...> ")
+    ks.type("print(total,\r", after: "ks[3]> ")
+    ks.type("total * 2)\r", after: "...(> ")
+    #expect(ks.expect("6 12"))
+    // Input 4 is reported as line 4 of <stdin>; on a terminal the error is colored.
+    ks.type("y = 1 +  undefined_thing\r", after: "ks[4]> ")
+    #expect(ks.expect("<stdin>:4:10: \u{1B}["))
+    #expect(ks.expect("name 'undefined_thing' is not defined"))
+    #expect(ks.expect("^~~~~~~~~~~~~~~"))
+    ks.type(Self.ctrlD, after: "ks[5]> ")
+    #expect(ks.wait() == 0)
+  }
+}
