@@ -144,10 +144,15 @@ public struct CUDAKernelEngine: KernelEngine {
     var module: OpaquePointer?
     let rc = image.withUnsafeBytes { driver.cuModuleLoadData(&module, $0.baseAddress) }
     if rc != 0 {
-      let nvrtc = try? NVRTC.load(path: nvrtcLibrary)
+      // The usual cause: a CUBIN from an NVRTC newer than the driver.
       let v = driver.version
-      let versions = nvrtc.map { " (CUBIN from NVRTC \($0.version.major).\($0.version.minor), driver supports CUDA \(v.major).\(v.minor))" } ?? ""
-      throw .failed("cuModuleLoadData failed (\(driver.describe(rc)))\(versions); an NVRTC newer than the driver cannot be used: set NVRTC_LIBRARY to the toolkit's libnvrtc")
+      var versions = ""
+      if let n = try? NVRTC.load(path: nvrtcLibrary) {
+        versions = " (CUBIN from NVRTC \(n.version.major).\(n.version.minor), driver supports CUDA \(v.major).\(v.minor))"
+      }
+      throw .failed(
+        "cuModuleLoadData failed (\(driver.describe(rc)))\(versions); an NVRTC newer than the driver cannot be used: "
+          + "set NVRTC_LIBRARY to the libnvrtc of the driver's CUDA version")
     }
     var functions: [CUDAKernelSource.EntryPoint: OpaquePointer] = [:]
     for entry in CUDAKernelSource.EntryPoint.allCases {

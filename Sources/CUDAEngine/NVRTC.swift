@@ -108,9 +108,12 @@ public final class NVRTC: @unchecked Sendable {
       loaded.withLock { $0[key] = n }
       return n
     case .failure(let e):
-      let tried = path.map { "tried \($0)" } ?? "tried $NVRTC_LIBRARY, libnvrtc.so, libnvrtc.so.13, libnvrtc.so.12, the CUDA toolkit and pip's nvidia-cuda-nvrtc"
+      let tried =
+        path.map { "tried \($0)" }
+        ?? "tried $NVRTC_LIBRARY, libnvrtc.so, libnvrtc.so.13, libnvrtc.so.12, the CUDA toolkit and pip's nvidia-cuda-nvrtc"
       throw .unavailable(
-        "no NVRTC: libnvrtc not found (\(tried): \(e.message)); install it with `pip install nvidia-cuda-nvrtc` or set NVRTC_LIBRARY")
+        "no NVRTC: libnvrtc not found (\(tried): \(e.message)); "
+          + "install it with `pip install nvidia-cuda-nvrtc` or set NVRTC_LIBRARY")
     }
   }
 

@@ -7,7 +7,9 @@ import KSShell
 /// ```
 /// ks[1]> x = np.random.randn(3000, 3)
 /// ks[2]> K = Genred("Exp(-SqDist(x, y)) * b",
-///   ...(> ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], axis=1)
+///  ...(>            ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], axis=1)
+/// ks[3]> a = Kinv(x, x, b, alpha=1e-6)
+/// CG iteration 41  rms 3.2e-04  -8.8%/it  0.12 s        <- redrawn in place while it runs
 /// ```
 ///
 /// Input N is reported in errors as `<stdin>:N:COL`. Ctrl-C at the prompt discards the input
@@ -50,9 +52,11 @@ public final class Repl {
     while !session.quitRequested {
       guard let input = readInput() else { break }
       guard let input else { continue }
+      let echo = EchoSuppression()
       Interrupts.arm(session.interpreter.cancel)
       session.submit(input)
       Interrupts.disarm()
+      echo.restore()
       progress.clear()
       _ = Interrupts.takePending()
       editor.saveHistory()

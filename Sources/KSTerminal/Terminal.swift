@@ -66,3 +66,30 @@ public enum TerminalInfo {
     return true
   }
 }
+
+/// Turns the terminal's echo off while a statement runs, so keys typed ahead do not mix with the
+/// live progress line; the line editor shows them when it reads them at the next prompt.
+/// Signals (Ctrl-C) still work: only `ECHO` is cleared.
+struct EchoSuppression {
+  private let fd: Int32
+  private let saved: termios?
+
+  /// Clears `ECHO` on `fd` if it is a terminal.
+  init(fd: Int32 = STDIN_FILENO) {
+    self.fd = fd
+    var t = termios()
+    guard isatty(fd) != 0, tcgetattr(fd, &t) == 0, t.c_lflag & tcflag_t(ECHO) != 0 else {
+      saved = nil
+      return
+    }
+    saved = t
+    t.c_lflag &= ~tcflag_t(ECHO)
+    tcsetattr(fd, TCSANOW, &t)
+  }
+
+  /// Puts the echo setting back.
+  func restore() {
+    guard var t = saved else { return }
+    tcsetattr(fd, TCSANOW, &t)
+  }
+}

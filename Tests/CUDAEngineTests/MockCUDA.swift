@@ -37,7 +37,9 @@ final class MockCUDA: @unchecked Sendable {
 
   private static let built: Result<MockCUDA, TestFailure> = {
     do {
-      return .success(try MockCUDA(directory: try TemporaryDirectory("ks-cuda-mock").path))
+      let dir = try TemporaryDirectory("ks-cuda-mock")
+      dir.removeAtExit()
+      return .success(try MockCUDA(directory: dir.path))
     } catch let e as TestFailure {
       return .failure(e)
     } catch {

@@ -127,7 +127,9 @@ struct EmulationCase: Sendable, CustomStringConvertible {
   /// The emulation of every case's kernel, built once.
   static let emulation: Result<String, TestFailure> = {
     do {
-      let dir = try TemporaryDirectory("ks-cuda-emu").path
+      let temporary = try TemporaryDirectory("ks-cuda-emu")
+      temporary.removeAtExit()
+      let dir = temporary.path
       let kernels = try EmulationCase.all.enumerated().map { (k, c) in
         (prefix: "k\(k)_", source: try CUDAKernelSource.generate(for: try c.plan()))
       }

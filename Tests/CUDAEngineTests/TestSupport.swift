@@ -2,6 +2,7 @@ import ArrayIO
 import FormulaLanguage
 import Glibc
 import KernelEngines
+import Synchronization
 import Testing
 
 @testable import CUDAEngine
@@ -128,7 +129,21 @@ struct TemporaryDirectory {
   }
 
   func remove() { _ = run("/bin/rm", ["-rf", path]) }
+
+  /// Removes the directory when the test process exits (for directories whose libraries stay loaded).
+  func removeAtExit() {
+    exitCleanup.withLock { paths in
+      if paths.isEmpty {
+        atexit {
+          for p in exitCleanup.withLock({ $0 }) { _ = run("/bin/rm", ["-rf", p]) }
+        }
+      }
+      paths.append(path)
+    }
+  }
 }
+
+private let exitCleanup = Mutex<[String]>([])
 
 /// Runs a program; returns its exit status and combined output.
 @discardableResult

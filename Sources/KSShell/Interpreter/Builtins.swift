@@ -90,7 +90,11 @@ enum Builtins {
           throw ShellError("invalid literal for int() with base 10: \(pythonStringRepr(s.text))", at: ctx.rangeOf(0))
         }
         return .int(i)
-      case .array(let a) where a.count == 1: return .int(Int(a.double(at: 0)))
+      case .array(let a) where a.count == 1:
+        if a.dtype == .int64 || a.dtype == .bool { return .int(Int(a.int64Values[0])) }
+        let x = a.double(at: 0)
+        guard x.isFinite else { throw ShellError("cannot convert float \(pythonFloatRepr(x)) to integer", at: ctx.rangeOf(0)) }
+        return .int(Int(x))
       default: throw ShellError("int() argument must be a string or a number, not '\(v.typeName)'", at: ctx.rangeOf(0))
       }
     }
@@ -128,6 +132,7 @@ enum Builtins {
       try ctx.finish(maxPositional: 2)
       let x = try ctx.double(v, "round() argument", at: ctx.rangeOf(0))
       guard let nd, !KeOpsBuiltins.isNone(nd) else {
+        guard x.isFinite else { throw ShellError("cannot convert float \(pythonFloatRepr(x)) to integer", at: ctx.rangeOf(0)) }
         // Python rounds half to even and returns an int.
         return .int(Int(x.rounded(.toNearestOrEven)))
       }

@@ -56,8 +56,12 @@ enum Format {
       }
       if type == "%" { body += "%" }
     case "d"?:
-      guard case .int(let i) = v else { throw ShellError("format code 'd' needs an integer, not \(v.typeName)", at: range) }
-      body = String(i)
+      switch v {
+      case .int(let i): body = String(i)
+      case .bool(let b): body = b ? "1" : "0"
+      case .array(let a) where a.count == 1 && (a.dtype == .int64 || a.dtype == .bool): body = String(Int(a.double(at: 0)))
+      default: throw ShellError("format code 'd' needs an integer, not \(v.typeName)", at: range)
+      }
     case nil:
       if case .float(let f) = v, let p = precision {
         body = String(format: "%.\(max(p, 1))g", f)

@@ -85,7 +85,12 @@ public final class Interpreter {
     case .augmentedAssignment(let target, let op, let value):
       let current = try evaluate(target)
       let rhs = try evaluate(value)
-      try assign(target, try binary(op, current, rhs, at: statement.range))
+      if case .array(let a) = current {
+        // numpy keeps the left array's dtype (and refuses unsafe casts) for in-place operators.
+        try assign(target, try NumpyOps.augmented(op, a, rhs, at: statement.range))
+      } else {
+        try assign(target, try binary(op, current, rhs, at: statement.range))
+      }
     case .importModules(let modules):
       for m in modules {
         guard Modules.known.contains(m.dottedName) else {

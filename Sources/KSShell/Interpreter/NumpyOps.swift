@@ -95,9 +95,6 @@ enum NumpyOps {
     return .array(a.gathered(Array((k * n)..<((k + 1) * n)), shape: inner))
   }
 
-  /// A 0-d array as the value it prints as (kept as a numpy scalar).
-  static func scalar(_ a: NDArray) -> Value { .array(a) }
-
   /// `np.array(obj)`: nested lists and tuples of numbers and arrays to an array, with numpy's
   /// dtype inference (any float: float64; ints: int64; only bools: bool; arrays keep theirs).
   static func array(from v: Value, dtype: DType?, at range: SourceRange) throws(ShellError) -> NDArray {

@@ -100,8 +100,8 @@ extern "C" __global__ void ks_finish_2d(ks_t *ks_out, const ks_acc_t *ks_part, l
   if (ks_i >= ks_nout) return;
   ks_acc_t ks_acc[ks_acc_dim];
   ks_init(ks_acc);
-  for (long long ks_b = 0; ks_b < ks_nblocks; ks_b++) {
-    const ks_acc_t *ks_p = ks_part + (ks_b * ks_nout + ks_i) * ks_acc_dim;
+  for (long long ks_blk = 0; ks_blk < ks_nblocks; ks_blk++) {
+    const ks_acc_t *ks_p = ks_part + (ks_blk * ks_nout + ks_i) * ks_acc_dim;
     for (int ks_r = 0; ks_r < 3; ks_r++) for (int ks_k = 0; ks_k < 1; ks_k++)
     {
       const ks_t ks_val = ks_p[ks_r * 2 + ks_k];

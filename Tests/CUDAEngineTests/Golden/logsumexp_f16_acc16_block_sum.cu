@@ -133,8 +133,8 @@ extern "C" __global__ void ks_finish_2d(ks_t *ks_out, const ks_acc_t *ks_part, l
   if (ks_i >= ks_nout) return;
   ks_acc_t ks_acc[ks_acc_dim];
   ks_init(ks_acc);
-  for (long long ks_b = 0; ks_b < ks_nblocks; ks_b++) {
-    const ks_acc_t *ks_p = ks_part + (ks_b * ks_nout + ks_i) * ks_acc_dim;
+  for (long long ks_blk = 0; ks_blk < ks_nblocks; ks_blk++) {
+    const ks_acc_t *ks_p = ks_part + (ks_blk * ks_nout + ks_i) * ks_acc_dim;
     if (ks_acc[0] > (ks_acc_t)ks_p[0]) {
       const ks_acc_t ks_e = KS_RA(exp((ks_acc_t)ks_p[0] - ks_acc[0]));
       for (int ks_k = 1; ks_k < 2; ks_k++) ks_acc[ks_k] = KS_RA(ks_acc[ks_k] + KS_RA((ks_acc_t)ks_p[ks_k] * ks_e));

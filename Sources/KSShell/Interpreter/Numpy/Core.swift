@@ -197,9 +197,6 @@ extension DType {
     case .float16, .float32, .float64: return .float
     }
   }
-
-  /// numpy's name for the scalar type: `float64` prints as `np.float64(...)`.
-  var scalarTypeName: String { self == .bool ? "bool" : rawValue }
 }
 
 /// numpy 2's type promotion (NEP 50: Python scalars are "weak" and take the array's type).
@@ -329,11 +326,6 @@ extension NDArray {
     case .bool(let a): return .bool(a[i])
     }
   }
-
-  /// The element `i` as a 0-d array (numpy scalar).
-  func element(_ i: Int) -> NDArray {
-    NDArray(shape: [], storage: storage.gathered([i]))
-  }
 }
 
 /// Double to int64 as C's cast on x86 does for numpy (out of range: the minimum int64).
@@ -389,9 +381,6 @@ extension NumpyOps {
   static func toArray(_ v: Value, at range: SourceRange) throws(ShellError) -> NDArray {
     try operand(v, at: range).array
   }
-
-  /// The result of a numpy operation as a value: arrays stay arrays, 0-d ones are numpy scalars.
-  static func wrap(_ a: NDArray) -> Value { .array(a) }
 
   /// A 0-d integer array or Python int as an `Int`, for list indices and counts.
   static func pythonIndex(_ v: Value) -> Value {

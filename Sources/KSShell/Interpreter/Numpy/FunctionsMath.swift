@@ -235,7 +235,6 @@ extension NumpyFunctions {
     var r = a
     if let lo { r = Operand(try Ufunc.binary(.maximum, r, try NumpyOps.operand(lo, at: ctx.rangeOf(1)), at: ctx.range)) }
     if let hi { r = Operand(try Ufunc.binary(.minimum, r, try NumpyOps.operand(hi, at: ctx.rangeOf(2)), at: ctx.range)) }
-    // A Python-scalar array operand stays as its own type only if it was an array.
     return r.array
   }
 

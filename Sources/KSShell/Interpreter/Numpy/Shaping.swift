@@ -23,14 +23,16 @@ enum Shaping {
     if unknown.count > 1 { throw ShellError("can only specify one unknown dimension", at: range) }
     if dims.contains(where: { $0 < -1 }) { throw ShellError("negative dimensions not allowed", at: range) }
     let known = dims.filter { $0 != -1 }.reduce(1, *)
+    // numpy writes the requested shape compactly, with -1 as "newaxis": (4,newaxis).
+    let asked = dims.count == 1 ? "(\(dims[0] == -1 ? "newaxis" : String(dims[0])),)" : "(" + dims.map { $0 == -1 ? "newaxis" : String($0) }.joined(separator: ",") + ")"
     if let u = unknown.first {
       if known == 0 || count % known != 0 {
-        throw ShellError("cannot reshape array of size \(count) into shape \(tupleShape(dims))", at: range)
+        throw ShellError("cannot reshape array of size \(count) into shape \(asked)", at: range)
       }
       dims[u] = count / known
     }
     if dims.reduce(1, *) != count {
-      throw ShellError("cannot reshape array of size \(count) into shape \(tupleShape(dims))", at: range)
+      throw ShellError("cannot reshape array of size \(count) into shape \(asked)", at: range)
     }
     return dims
   }
