@@ -40,7 +40,7 @@ let package = Package(
     .executableTarget(
       name: "ks",
       dependencies: [
-        "KSShell", "KSTerminal", "KernelOperations",
+        "KSShell", "KSTerminal", "KernelOperations", "CPUEngine", "CUDAEngine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

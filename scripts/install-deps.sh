@@ -15,3 +15,10 @@ fi
 if ! python3 -c "import numpy" 2>/dev/null; then
   python3 -m pip install -q numpy || { $SUDO apt-get install -y -qq python3-numpy; }
 fi
+# NVRTC (from PyPI, no GPU needed) for the CUDA engine's tests: every generated kernel is compiled
+# to an sm_90 CUBIN in CI. The tests find it in .cuda-venv (or through $NVRTC_LIBRARY).
+cd "$(dirname "$0")/.."
+if ! ls .cuda-venv/lib/python3*/site-packages/nvidia/cu13/lib/libnvrtc.so.13 >/dev/null 2>&1; then
+  python3 -m venv .cuda-venv
+  .cuda-venv/bin/pip install -q nvidia-cuda-nvrtc==13.5.37
+fi

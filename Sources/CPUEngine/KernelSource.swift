@@ -157,7 +157,7 @@ private struct Generator {
     guard case .operation(let op) = n.kind else { return "" }
     let dims = n.inputs.map { graph.nodes[$0].dim }
     if let template = op.cTemplate {
-      return instantiate(template, args: dims.map { _ in "(x_arg)" }, params: n.params, type: "float")
+      return instantiateCTemplate(template, args: dims.map { _ in "(x_arg)" }, params: n.params, type: "float")
     }
     guard let emit = op.cEmit else { return "unsupported_op()" }
     return emit(
@@ -197,48 +197,6 @@ private struct Generator {
   }
 
   static func isIdentChar(_ c: UInt8) -> Bool { isIdentStart(c) || (c >= 48 && c <= 57) }
-
-  /// Substitutes `$0 $1 $2`, `$p0 $p1`, `$pow10p0` and `$T` in an operation's C template.
-  static func instantiate(_ template: String, args: [String], params: [Int], type: String) -> String {
-    var out = ""
-    let s = Array(template.unicodeScalars)
-    var k = 0
-    func digit(_ at: Int) -> Int? {
-      guard at < s.count, s[at].value >= 48 && s[at].value <= 57 else { return nil }
-      return Int(s[at].value) - 48
-    }
-    while k < s.count {
-      guard s[k] == "$" else {
-        out.unicodeScalars.append(s[k])
-        k += 1
-        continue
-      }
-      let rest = String(String.UnicodeScalarView(s[(k + 1)...]))
-      if rest.hasPrefix("T") {
-        out += type
-        k += 2
-      } else if rest.hasPrefix("pow10p"), let p = digit(k + 7), p < params.count {
-        out += "((\(type))\(cDoubleLiteral(pow10(params[p]))))"
-        k += 8
-      } else if rest.hasPrefix("p"), let p = digit(k + 2), p < params.count {
-        out += "(\(intLiteral(params[p])))"
-        k += 3
-      } else if let a = digit(k + 1), a < args.count {
-        out += args[a]
-        k += 2
-      } else {
-        preconditionFailure("bad placeholder in C template \(template)")
-      }
-    }
-    return out
-  }
-
-  /// 10^p as the reference computes it (`pow(10.0, p)`).
-  static func pow10(_ p: Int) -> Double { Foundation.pow(10.0, Double(p)) }
-
-  static func intLiteral(_ n: Int) -> String {
-    n == Int.min ? "(-9223372036854775807LL - 1)" : "\(n)LL"
-  }
 
   // MARK: Naming and access
 
@@ -291,12 +249,12 @@ private struct Generator {
       if let template = op.cTemplate {
         if n.dim == 1 {
           let args = n.inputs.map { operand($0, "0", row: r) }
-          code += " \(name)[0] = \(Self.instantiate(template, args: args, params: n.params, type: work));"
+          code += " \(name)[0] = \(instantiateCTemplate(template, args: args, params: n.params, type: work));"
         } else {
           let args = n.inputs.map { operand($0, "ks_k", row: r) }
           code +=
             " for (int ks_k = 0; ks_k < \(n.dim); ks_k++) \(name)[ks_k] = "
-            + "\(Self.instantiate(template, args: args, params: n.params, type: work));"
+            + "\(instantiateCTemplate(template, args: args, params: n.params, type: work));"
         }
       } else if let emitter = op.cEmit {
         let inputs = n.inputs

@@ -1,4 +1,5 @@
 import Glibc
+import KernelEngines
 
 /// The on-disk cache of compiled CUBINs.
 ///
@@ -27,7 +28,7 @@ public enum CUBINCache {
   public static func key(source: String, architecture: Int, nvrtcVersion: (Int, Int), options: [String]) -> String {
     let header = "ks-cuda-cubin-1\nsm_\(architecture)\nnvrtc \(nvrtcVersion.0).\(nvrtcVersion.1)\n"
       + options.joined(separator: " ") + "\n"
-    return sha256Hex(Array((header + source).utf8))
+    return SHA256.hex(bytes: Array((header + source).utf8))
   }
 
   /// The path of the CUBIN with `key` in `directory`.

@@ -155,43 +155,6 @@ struct CUDAGraph {
   }
 }
 
-/// Substitutes `$0 $1 $2`, `$p0 $p1`, `$pow10p0` and `$T` in an operation's C template.
-func instantiateCTemplate(_ template: String, args: [String], params: [Int], type: String) -> String {
-  var out = ""
-  let s = Array(template.unicodeScalars)
-  var k = 0
-  func digit(_ at: Int) -> Int? {
-    guard at < s.count, s[at].value >= 48 && s[at].value <= 57 else { return nil }
-    return Int(s[at].value) - 48
-  }
-  func starts(_ word: String, at: Int) -> Bool {
-    let w = Array(word.unicodeScalars)
-    return at + w.count <= s.count && Array(s[at..<(at + w.count)]) == w
-  }
-  while k < s.count {
-    guard s[k] == "$" else {
-      out.unicodeScalars.append(s[k])
-      k += 1
-      continue
-    }
-    if starts("T", at: k + 1) {
-      out += type
-      k += 2
-    } else if starts("pow10p", at: k + 1), let p = digit(k + 7), p < params.count {
-      out += "((\(type))\(cDoubleLiteral(pow10(params[p]))))"
-      k += 8
-    } else if starts("p", at: k + 1), let p = digit(k + 2), p < params.count {
-      out += "(\(params[p] == Int.min ? "(-9223372036854775807LL - 1)" : "\(params[p])LL"))"
-      k += 3
-    } else if let a = digit(k + 1), a < args.count {
-      out += args[a]
-      k += 2
-    } else {
-      preconditionFailure("bad placeholder in C template \(template)")
-    }
-  }
-  return out
-}
 
 /// 10^p as the reference computes it (`pow(10.0, p)`, the same libm).
 private func pow10(_ p: Int) -> Double { Glibc.pow(10.0, Double(p)) }

@@ -111,6 +111,13 @@ public struct Operation: Sendable, Hashable, CustomStringConvertible {
   /// For block operations, writes the C statements computing the output (see `CEmitContext`);
   /// nil for vectorized operations, which use `cTemplate`.
   public let cEmit: CEmitter?
+  /// The dimension rule in words, for the formula reference and `:help`.
+  public var dimensionRule: String {
+    rule ?? (evaluation.isVectorized
+      ? "elementwise: the arguments have dimension d or 1 (1 broadcasts against d); the result has dimension d"
+      : "see the summary")
+  }
+  private let rule: String?
 
   public var paramCount: Int { paramNames.count }
   public var description: String { name }
@@ -122,7 +129,7 @@ public struct Operation: Sendable, Hashable, CustomStringConvertible {
   }
 
   public init(
-    name: String, arity: Int, params: [String] = [], summary: String,
+    name: String, arity: Int, params: [String] = [], summary: String, rule: String? = nil,
     cTemplate: String? = nil,
     cEmit: CEmitter? = nil,
     dimension: @escaping @Sendable ([Int], [Int]) throws(DimensionError) -> Int,
@@ -132,6 +139,7 @@ public struct Operation: Sendable, Hashable, CustomStringConvertible {
     self.arity = arity
     self.paramNames = params
     self.summary = summary
+    self.rule = rule
     self.cTemplate = cTemplate
     self.cEmit = cEmit
     self.dimension = dimension

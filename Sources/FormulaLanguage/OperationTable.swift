@@ -130,14 +130,14 @@ extension Operation {
 
     // MARK: Vector reductions and norms (section 1.5)
     Operation(
-      name: "Sum", arity: 1, summary: "sum of the components", cEmit: cSum, dimension: fixed(1),
+      name: "Sum", arity: 1, summary: "sum of the components", rule: "d -> 1", cEmit: cSum, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var s = 0.0
         for k in 0..<x[0].dim { s += x[0][p, k] }
         out[0] = s
       }),
     Operation(
-      name: "SumT", arity: 1, params: ["d"], summary: "a scalar repeated d times (adjoint of Sum)",
+      name: "SumT", arity: 1, params: ["d"], summary: "a scalar repeated d times (adjoint of Sum)", rule: "1 -> d",
       cEmit: cSumT,
       dimension: { dims, p throws(DimensionError) in
         guard dims[0] == 1 else { throw DimensionError("the argument must have dimension 1, not \(dims[0])") }
@@ -146,21 +146,21 @@ extension Operation {
       },
       evaluation: perPoint { x, p, _, out, d in for k in 0..<d { out[k] = x[0][p, 0] } }),
     Operation(
-      name: "Max", arity: 1, summary: "largest component", cEmit: cMax, dimension: fixed(1),
+      name: "Max", arity: 1, summary: "largest component", rule: "d -> 1", cEmit: cMax, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var m = x[0][p, 0]
         for k in 1..<max(1, x[0].dim) where x[0][p, k] > m { m = x[0][p, k] }
         out[0] = m
       }),
     Operation(
-      name: "Min", arity: 1, summary: "smallest component", cEmit: cMin, dimension: fixed(1),
+      name: "Min", arity: 1, summary: "smallest component", rule: "d -> 1", cEmit: cMin, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var m = x[0][p, 0]
         for k in 1..<max(1, x[0].dim) where x[0][p, k] < m { m = x[0][p, k] }
         out[0] = m
       }),
     Operation(
-      name: "ArgMax", arity: 1, summary: "index of the largest component (first on ties), as a float",
+      name: "ArgMax", arity: 1, summary: "index of the largest component (first on ties), as a float", rule: "d -> 1",
       cEmit: cArgMax,
       dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
@@ -169,7 +169,7 @@ extension Operation {
         out[0] = Double(at)
       }),
     Operation(
-      name: "ArgMin", arity: 1, summary: "index of the smallest component (first on ties), as a float",
+      name: "ArgMin", arity: 1, summary: "index of the smallest component (first on ties), as a float", rule: "d -> 1",
       cEmit: cArgMin,
       dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
@@ -178,7 +178,7 @@ extension Operation {
         out[0] = Double(at)
       }),
     Operation(
-      name: "Scalprod", arity: 2, summary: "scalar product (f|g); a dimension-1 side multiplies the sum of the other",
+      name: "Scalprod", arity: 2, summary: "scalar product (f|g); a dimension-1 side multiplies the sum of the other", rule: "d, d -> 1 (or 1, d -> 1: the scalar multiplies the sum of the other)",
       cEmit: cScalprod,
       dimension: { d, _ throws(DimensionError) in
         if d[0] != d[1] && d[0] != 1 && d[1] != 1 {
@@ -193,13 +193,13 @@ extension Operation {
         out[0] = s
       }),
     Operation(
-      name: "SqNorm2", arity: 1, summary: "squared Euclidean norm", cEmit: cSqNorm2, dimension: fixed(1),
+      name: "SqNorm2", arity: 1, summary: "squared Euclidean norm", rule: "d -> 1", cEmit: cSqNorm2, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim) }),
     Operation(
-      name: "Norm2", arity: 1, summary: "Euclidean norm", cEmit: cNorm2, dimension: fixed(1),
+      name: "Norm2", arity: 1, summary: "Euclidean norm", rule: "d -> 1", cEmit: cNorm2, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim).squareRoot() }),
     Operation(
-      name: "Normalize", arity: 1, summary: "f / |f|, with Normalize(0) = 0",
+      name: "Normalize", arity: 1, summary: "f / |f|, with Normalize(0) = 0", rule: "d -> d",
       cEmit: cNormalize,
       dimension: { d, _ throws(DimensionError) in d[0] },
       evaluation: perPoint { x, p, _, out, d in
@@ -208,12 +208,12 @@ extension Operation {
         for k in 0..<d { out[k] = r * x[0][p, k] }
       }),
     Operation(
-      name: "SqDist", arity: 2, summary: "squared distance |f - g|^2",
+      name: "SqDist", arity: 2, summary: "squared distance |f - g|^2", rule: "d, d -> 1 (1 broadcasts against d)",
       cEmit: cSqDist,
       dimension: { d, p throws(DimensionError) in _ = try broadcastDimension(d, p); return 1 },
       evaluation: perPoint { x, p, _, out, _ in out[0] = sqDist(x[0], x[1], p) }),
     Operation(
-      name: "SqNormIso", arity: 2, summary: "s * |f|^2 for a scalar s",
+      name: "SqNormIso", arity: 2, summary: "s * |f|^2 for a scalar s", rule: "1, d -> 1",
       cEmit: cSqNormIso,
       dimension: { d, _ throws(DimensionError) in
         guard d[0] == 1 else { throw DimensionError("the weight s must have dimension 1, not \(d[0])") }
@@ -221,7 +221,7 @@ extension Operation {
       },
       evaluation: perPoint { x, p, _, out, _ in out[0] = x[0][p, 0] * sumSquares(x[1], p, x[1].dim) }),
     Operation(
-      name: "SqNormDiag", arity: 2, summary: "sum_k s_k f_k^2",
+      name: "SqNormDiag", arity: 2, summary: "sum_k s_k f_k^2", rule: "d, d -> 1",
       cEmit: cWeightedSqNorm,
       dimension: { d, _ throws(DimensionError) in
         guard d[0] == d[1] else { throw DimensionError("the weight has dimension \(d[0]) and the vector \(d[1]); they must be equal") }
@@ -229,7 +229,7 @@ extension Operation {
       },
       evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
     Operation(
-      name: "SymSqNorm", arity: 2, summary: "sum_kl A_kl f_k f_l for a d*d matrix A (row-major)",
+      name: "SymSqNorm", arity: 2, summary: "sum_kl A_kl f_k f_l for a d*d matrix A (row-major)", rule: "d*d, d -> 1",
       cEmit: cWeightedSqNorm,
       dimension: { d, _ throws(DimensionError) in
         guard d[0] == d[1] * d[1] else { throw DimensionError("the matrix has dimension \(d[0]); expected \(d[1] * d[1]) = \(d[1])^2") }
@@ -237,12 +237,12 @@ extension Operation {
       },
       evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
     Operation(
-      name: "WeightedSqNorm", arity: 2, summary: "SqNormIso, SqNormDiag or SymSqNorm, chosen by dim(s)",
+      name: "WeightedSqNorm", arity: 2, summary: "SqNormIso, SqNormDiag or SymSqNorm, chosen by dim(s)", rule: "s, d -> 1 with dim(s) = 1, d or d*d",
       cEmit: cWeightedSqNorm,
       dimension: { d, _ throws(DimensionError) in try weightedDim(d[0], d[1]); return 1 },
       evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
     Operation(
-      name: "WeightedSqDist", arity: 3, summary: "WeightedSqNorm(s, f - g)",
+      name: "WeightedSqDist", arity: 3, summary: "WeightedSqNorm(s, f - g)", rule: "s, d, d -> 1 with dim(s) = 1, d or d*d",
       cEmit: cWeightedSqDist,
       dimension: { d, p throws(DimensionError) in
         let v = try broadcastDimension([d[1], d[2]], p)
@@ -255,7 +255,7 @@ extension Operation {
 
     // MARK: Indexing, padding, concatenation (section 1.6)
     Operation(
-      name: "Elem", arity: 1, params: ["m"], summary: "component m of f",
+      name: "Elem", arity: 1, params: ["m"], summary: "component m of f", rule: "d -> 1, with 0 <= m < d",
       cEmit: cElem,
       dimension: { d, p throws(DimensionError) in
         guard p[0] >= 0 && p[0] < d[0] else { throw DimensionError("index \(p[0]) is out of range for dimension \(d[0]) (valid: 0...\(d[0] - 1))") }
@@ -263,7 +263,7 @@ extension Operation {
       },
       evaluation: perPoint { x, p, params, out, _ in out[0] = x[0][p, params[0]] }),
     Operation(
-      name: "ElemT", arity: 1, params: ["n", "m"], summary: "a vector of n zeros with f at position m",
+      name: "ElemT", arity: 1, params: ["n", "m"], summary: "a vector of n zeros with f at position m", rule: "1 -> n, with 0 <= m < n",
       cEmit: cElemT,
       dimension: { d, p throws(DimensionError) in
         guard d[0] == 1 else { throw DimensionError("the argument must have dimension 1, not \(d[0])") }
@@ -275,7 +275,7 @@ extension Operation {
         out[params[1]] = x[0][p, 0]
       }),
     Operation(
-      name: "Extract", arity: 1, params: ["start", "len"], summary: "components start ..< start+len of f",
+      name: "Extract", arity: 1, params: ["start", "len"], summary: "components start ..< start+len of f", rule: "d -> len, with start + len <= d",
       cEmit: cExtract,
       dimension: { d, p throws(DimensionError) in
         guard p[0] >= 0 && p[1] >= 1 && p[0] + p[1] <= d[0] else {
@@ -285,7 +285,7 @@ extension Operation {
       },
       evaluation: perPoint { x, p, params, out, d in for k in 0..<d { out[k] = x[0][p, params[0] + k] } }),
     Operation(
-      name: "ExtractT", arity: 1, params: ["start", "D"], summary: "a vector of D zeros with f placed at start",
+      name: "ExtractT", arity: 1, params: ["start", "D"], summary: "a vector of D zeros with f placed at start", rule: "d -> D, with start + d <= D",
       cEmit: cExtractT,
       dimension: { d, p throws(DimensionError) in
         guard p[0] >= 0 && p[0] + d[0] <= p[1] else {
@@ -298,7 +298,7 @@ extension Operation {
         for k in 0..<x[0].dim { out[params[0] + k] = x[0][p, k] }
       }),
     Operation(
-      name: "Concat", arity: 2, summary: "the components of f followed by those of g",
+      name: "Concat", arity: 2, summary: "the components of f followed by those of g", rule: "d1, d2 -> d1 + d2",
       cEmit: cConcat,
       dimension: { d, _ throws(DimensionError) in d[0] + d[1] },
       evaluation: perPoint { x, p, _, out, _ in
@@ -306,7 +306,7 @@ extension Operation {
         for k in 0..<x[1].dim { out[x[0].dim + k] = x[1][p, k] }
       }),
     Operation(
-      name: "OneHot", arity: 1, params: ["D"], summary: "a vector of D zeros with 1 at position round(f)",
+      name: "OneHot", arity: 1, params: ["D"], summary: "a vector of D zeros with 1 at position round(f)", rule: "1 -> D",
       cEmit: cOneHot,
       dimension: { d, p throws(DimensionError) in
         guard d[0] == 1 else { throw DimensionError("the argument must have dimension 1, not \(d[0])") }
@@ -321,7 +321,7 @@ extension Operation {
 
     // MARK: Small linear algebra (section 1.7, row-major as KeOps' code)
     Operation(
-      name: "MatVecMult", arity: 2, summary: "A v for A of dim n*p (row-major) and v of dim p",
+      name: "MatVecMult", arity: 2, summary: "A v for A of dim n*p (row-major) and v of dim p", rule: "n*p, p -> n",
       cEmit: cMatVecMult,
       dimension: { d, _ throws(DimensionError) in
         guard d[1] >= 1 && d[0] % d[1] == 0 else { throw DimensionError("dim(A) = \(d[0]) is not a multiple of dim(v) = \(d[1])") }
@@ -336,7 +336,7 @@ extension Operation {
         }
       }),
     Operation(
-      name: "VecMatMult", arity: 2, summary: "v^T A for v of dim p and A of dim p*n (row-major)",
+      name: "VecMatMult", arity: 2, summary: "v^T A for v of dim p and A of dim p*n (row-major)", rule: "p, p*n -> n",
       cEmit: cVecMatMult,
       dimension: { d, _ throws(DimensionError) in
         guard d[0] >= 1 && d[1] % d[0] == 0 else { throw DimensionError("dim(A) = \(d[1]) is not a multiple of dim(v) = \(d[0])") }
@@ -351,7 +351,7 @@ extension Operation {
         }
       }),
     Operation(
-      name: "TensorProd", arity: 2, summary: "outer product, out[k*dim(g)+l] = f_k g_l",
+      name: "TensorProd", arity: 2, summary: "outer product, out[k*dim(g)+l] = f_k g_l", rule: "d1, d2 -> d1*d2",
       cEmit: cTensorProd,
       dimension: { d, _ throws(DimensionError) in d[0] * d[1] },
       evaluation: perPoint { x, p, _, out, _ in
@@ -361,10 +361,10 @@ extension Operation {
 
     // MARK: Constants (section 1.8)
     Operation(
-      name: "IntCst", arity: 0, params: ["n"], summary: "the integer constant n", cEmit: cIntCst, dimension: fixed(1),
+      name: "IntCst", arity: 0, params: ["n"], summary: "the integer constant n", rule: "-> 1", cEmit: cIntCst, dimension: fixed(1),
       evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) }),
     Operation(
-      name: "RatCst", arity: 0, params: ["p", "q"], summary: "the rational constant p/q",
+      name: "RatCst", arity: 0, params: ["p", "q"], summary: "the rational constant p/q", rule: "-> 1",
       cEmit: cRatCst,
       dimension: { _, p throws(DimensionError) in
         guard p[1] != 0 else { throw DimensionError("the denominator is zero") }
@@ -372,7 +372,7 @@ extension Operation {
       },
       evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) / Double(params[1]) }),
     Operation(
-      name: "IntInv", arity: 0, params: ["n"], summary: "the constant 1/n",
+      name: "IntInv", arity: 0, params: ["n"], summary: "the constant 1/n", rule: "-> 1",
       cEmit: cIntInv,
       dimension: { _, p throws(DimensionError) in
         guard p[0] != 0 else { throw DimensionError("1/0 is not a constant") }
@@ -380,7 +380,7 @@ extension Operation {
       },
       evaluation: perPoint { _, _, params, out, _ in out[0] = 1 / Double(params[0]) }),
     Operation(
-      name: "Zero", arity: 0, params: ["d"], summary: "the zero vector of dimension d",
+      name: "Zero", arity: 0, params: ["d"], summary: "the zero vector of dimension d", rule: "-> d",
       cEmit: cZero,
       dimension: { _, p throws(DimensionError) in
         guard p[0] >= 1 else { throw DimensionError("d must be at least 1, not \(p[0])") }

@@ -159,7 +159,7 @@ public struct Genred: Sendable {
   public func call(
     _ arguments: [NDArray], backend: String = "auto", deviceId: Int = -1, cancel: CancellationToken? = nil
   ) throws(OperationError) -> ReductionResult {
-    let engine = try Backend.engine(named: backend)
+    let engine = try Backend.engine(named: backend, deviceID: deviceId)
     let (plan, args) = try prepare(arguments)
     let raw: [Double]
     do {

@@ -46,7 +46,7 @@ public struct SolveFailure: Error, Sendable, CustomStringConvertible {
     case .diverging:
       return "the residual kept growing for \(KernelSolve.growthPatience) iterations (now \(r) at iteration \(report.iterations)); the system is probably not positive definite"
     case .maxIterations(let n):
-      return "CG did not converge in maxiter=\(n) iterations (rms residual \(r), eps \(formatResidual(0)))"
+      return "CG did not converge in maxiter=\(n) iterations (rms residual \(r)); raise maxiter, or alpha for a better-conditioned system"
     case .cancelled:
       return "interrupted at iteration \(report.iterations), rms residual \(r)"
     }
@@ -132,10 +132,10 @@ public struct KernelSolve: Sendable {
   /// Solves the system; `arguments[unknownIndex]` is the right-hand side b.
   public func solve(
     _ arguments: [NDArray], alpha: Double = 1e-10, eps: Double = 1e-6, maxIterations: Int? = nil,
-    backend: String = "auto", cancel: CancellationToken? = nil,
+    backend: String = "auto", deviceId: Int = -1, cancel: CancellationToken? = nil,
     progress: ((SolveProgress) -> Void)? = nil
   ) throws -> (NDArray, SolveReport) {
-    let engine = try Backend.engine(named: backend)
+    let engine = try Backend.engine(named: backend, deviceID: deviceId)
     var (plan, args) = try genred.prepare(arguments)
     guard args.outputRows == args.reducedRows else {
       throw OperationError.call(

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CPUEngine
+import CUDAEngine
 import Foundation
 import Glibc
 import KSDiagnostics
@@ -90,36 +92,71 @@ struct Shell: ParsableCommand {
   }
 }
 
-/// Placeholder until the benchmark driver is wired in.
+/// `ks bench`: the standard benchmark cases on the CPU engine (or the GPU with `--gpu`).
 struct Bench: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Time reductions and solves on the available engines.")
+  static let configuration = CommandConfiguration(
+    abstract: "Time the standard reductions on the compiled CPU engine (or the GPU with --gpu).",
+    discussion: """
+      CPU: the Gaussian sum Exp(-SqDist(x,y))*b (D=3) at each size, float32 and float64, the
+      documentation example's Exp(-Norm2(x-y))*a, a D=64 case, the first-call compile time of a
+      fresh formula and the cached call overhead. Each figure is the median of --repeats runs.
+      GPU: the Gaussian sum at each size, float32 and float64, GPU_1D and GPU_2D.
+      """)
 
-  @ArgumentParser.Argument(parsing: .captureForPassthrough, help: "Benchmark options.") var options: [String] = []
+  @Option(parsing: .upToNextOption, help: "M = N of the Gaussian cases.") var sizes: [Int] = []
+  @Option(help: "M = N of the D=64 case.") var highDimensionSize = 20_000
+  @Option(help: "Runs per figure.") var repeats = 3
+  @Flag(help: "Benchmark the CUDA engine instead.") var gpu = false
+  @Option(help: "The GPU to use with --gpu.") var deviceId = -1
 
   func run() throws {
-    FileOutput.standardError.write("ks bench: not available in this build\n")
-    throw ExitCode(2)
+    if gpu {
+      let report = CUDABenchmark.run(
+        sizes: sizes.isEmpty ? [10_000, 100_000, 1_000_000] : sizes, repetitions: repeats, deviceID: deviceId,
+        progress: { FileOutput.standardOutput.write($0 + "\n") })
+      _ = report
+      return
+    }
+    let report = CPUBenchmark.run(
+      sizes: sizes.isEmpty ? [10_000, 100_000] : sizes, highDimensionSize: highDimensionSize, repeats: repeats)
+    FileOutput.standardOutput.write(report.hasSuffix("\n") ? report : report + "\n")
   }
 }
 
-/// Placeholder until the compiled-kernel cache is wired in.
+/// `ks cache list|clear`: the compiled kernels (CPU shared libraries and CUDA CUBINs).
 struct Cache: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "List or clear the compiled-kernel cache.", subcommands: [List.self, Clear.self])
+    abstract: "List or clear the compiled-kernel cache ($KS_CACHE_DIR, else $XDG_CACHE_HOME/ks, else ~/.cache/ks).",
+    subcommands: [List.self, Clear.self])
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the cached kernels.")
     func run() throws {
-      FileOutput.standardError.write("ks cache list: not available in this build\n")
-      throw ExitCode(2)
+      let entries = KernelCache.list()
+      let cubins = CUBINCache.list()
+      var out = "cache: \(KernelCache.defaultDirectory)\n"
+      var total = 0
+      for e in entries {
+        total += e.bytes
+        out += "  \(e.name)  \(String(format: "%8.1f", Double(e.bytes) / 1024)) KiB\n"
+      }
+      for c in cubins { out += "  cuda/\(c)\n" }
+      out += "\(entries.count) CPU kernel\(entries.count == 1 ? "" : "s") (\(String(format: "%.1f", Double(total) / 1024)) KiB), \(cubins.count) CUDA kernel\(cubins.count == 1 ? "" : "s")\n"
+      FileOutput.standardOutput.write(out)
     }
   }
 
   struct Clear: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Remove every cached kernel.")
     func run() throws {
-      FileOutput.standardError.write("ks cache clear: not available in this build\n")
-      throw ExitCode(2)
+      do {
+        let n = try KernelCache.clear()
+        let m = CUBINCache.clear()
+        FileOutput.standardOutput.write("removed \(n) CPU kernel\(n == 1 ? "" : "s") and \(m) CUDA kernel\(m == 1 ? "" : "s")\n")
+      } catch {
+        FileOutput.standardError.write("ks cache clear: \(error)\n")
+        throw ExitCode(2)
+      }
     }
   }
 }

@@ -46,10 +46,27 @@ import Testing
     #expect(try runKS(["run", "no-such-file.ks"]).status == 2)
     #expect(try runKS(["run", "no-such-file.ks"]).stderr.contains("cannot read 'no-such-file.ks'"))
     #expect(try runKS(["--no-such-option"]).status == 2)
-    #expect(try runKS(["bench"]).status == 2)
+    #expect(try runKS(["bench", "--repeats", "many"]).status == 2)
+    #expect(try runKS(["cache", "frobnicate"]).status == 2)
     let help = try runKS(["--help"])
     #expect(help.status == 0)
     #expect(help.stdout.contains("USAGE"))
+  }
+
+  @Test func cacheListAndClear() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ks-cache-\(UUID())").path
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let env = ["KS_CACHE_DIR=\(dir)"]
+    func runKS(_ arguments: [String]) throws -> RunResult { try BatchProcess(arguments, environment: env).finish() }
+    let run = try runKS(["-c", "print(Genred('Exp(-SqDist(x,y))*b', ['x = Vi(2)', 'y = Vj(2)', 'b = Vj(1)'], axis=1)([[0., 0.]], [[0., 0.]], [[2.]], backend='CPU'))"])
+    #expect(run.status == 0)
+    #expect(run.stdout.contains("[[2.]]"))
+    let list = try runKS(["cache", "list"])
+    #expect(list.status == 0)
+    #expect(list.stdout.contains("1 CPU kernel"))
+    let clear = try runKS(["cache", "clear"])
+    #expect(clear.stdout.contains("removed 1 CPU kernel"))
+    #expect(try runKS(["cache", "list"]).stdout.contains("0 CPU kernels"))
   }
 
   @Test func interruptIs130() throws {

@@ -248,6 +248,11 @@ enum KeOpsBuiltins {
     return out
   }
 
+  static func deviceID(_ ctx: inout CallContext) throws(ShellError) -> Int {
+    guard let v = try ctx.optional(nil, "device_id") else { return -1 }
+    return try ctx.int(v, "device_id", at: ctx.rangeOf(keyword: "device_id"))
+  }
+
   static func backend(_ ctx: inout CallContext) throws(ShellError) -> String {
     if let v = try ctx.optional(nil, "backend") {
       return try ctx.string(v, "backend", at: ctx.rangeOf(keyword: "backend")).text
@@ -257,7 +262,7 @@ enum KeOpsBuiltins {
 
   static func callGenred(_ g: GenredObject, _ ctx: inout CallContext) throws(ShellError) -> Value {
     let backend = try backend(&ctx)
-    if let v = try ctx.optional(nil, "device_id") { _ = try ctx.int(v, "device_id", at: ctx.rangeOf(keyword: "device_id")) }
+    let device = try deviceID(&ctx)
     if let v = try ctx.optional(nil, "ranges"), !isNone(v) {
       throw ShellError("ranges= (block-sparse reductions) is not supported yet", at: ctx.rangeOf(keyword: "ranges"))
     }
@@ -267,7 +272,7 @@ enum KeOpsBuiltins {
     let arrays = try arrays(&ctx, names: g.genred.reduced.argumentNames, skip: ["backend", "device_id", "ranges", "out"])
     try ctx.finish(maxPositional: arrays.count)
     do {
-      switch try g.genred.call(arrays, backend: backend, cancel: ctx.interpreter.cancel) {
+      switch try g.genred.call(arrays, backend: backend, deviceId: device, cancel: ctx.interpreter.cancel) {
       case .single(let a): return .array(a)
       case .pair(let a, let b): return .tuple([.array(a), .array(b)])
       }
@@ -279,7 +284,7 @@ enum KeOpsBuiltins {
 
   static func callKernelSolve(_ k: KernelSolveObject, _ ctx: inout CallContext) throws(ShellError) -> Value {
     let backend = try backend(&ctx)
-    if let v = try ctx.optional(nil, "device_id") { _ = try ctx.int(v, "device_id", at: ctx.rangeOf(keyword: "device_id")) }
+    let device = try deviceID(&ctx)
     var alpha = 1e-10, eps = 1e-6
     var maxiter: Int?
     if let v = try ctx.optional(nil, "alpha") { alpha = try ctx.double(v, "alpha", at: ctx.rangeOf(keyword: "alpha")) }
@@ -294,7 +299,7 @@ enum KeOpsBuiltins {
     let interp = ctx.interpreter
     do {
       let (a, report) = try k.solver.solve(
-        arrays, alpha: alpha, eps: eps, maxIterations: maxiter, backend: backend, cancel: interp.cancel,
+        arrays, alpha: alpha, eps: eps, maxIterations: maxiter, backend: backend, deviceId: device, cancel: interp.cancel,
         progress: interp.solveProgress)
       interp.solveSummary?(report)
       return .array(a)

@@ -1,6 +1,6 @@
 /// SHA-256 (FIPS 180-4), for kernel cache keys. Small and dependency-free; not constant-time (no
 /// secrets are hashed).
-struct SHA256 {
+public struct SHA256 {
   private var h: [UInt32] = [
     0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
   ]
@@ -18,9 +18,9 @@ struct SHA256 {
     0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
   ]
 
-  init() {}
+  public init() {}
 
-  mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+  public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
     for b in bytes {
       pending.append(b)
       length &+= 1
@@ -31,10 +31,10 @@ struct SHA256 {
     }
   }
 
-  mutating func update(_ text: String) { update(text.utf8) }
+  public mutating func update(_ text: String) { update(text.utf8) }
 
   /// The 32-byte digest; the hasher must not be used afterwards.
-  mutating func finalize() -> [UInt8] {
+  public mutating func finalize() -> [UInt8] {
     let bitLength = length &* 8
     var tail = pending + [0x80]
     while tail.count % 64 != 56 { tail.append(0) }
@@ -83,8 +83,15 @@ struct SHA256 {
 
   @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
+  /// The lowercase hex digest of `bytes`.
+  public static func hex(bytes: [UInt8]) -> String {
+    var s = SHA256()
+    s.update(bytes)
+    return s.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+  }
+
   /// The lowercase hex digest of `text`.
-  static func hex(_ text: String) -> String {
+  public static func hex(_ text: String) -> String {
     var s = SHA256()
     s.update(text)
     return s.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
