@@ -1,0 +1,84 @@
+import Foundation
+import KSDiagnostics
+import KSShell
+import Testing
+
+/// Every teaching demo in `sessions/` replays to its golden transcript (`sessions/NAME.out`):
+/// each statement echoed with its prompt, then what it printed, as `ks run FILE --echo` shows it.
+///
+/// Goldens hold no timings and no color. Two things are masked before comparing, because they
+/// depend on the last bits of floating-point rounding of the machine's vector code: the iteration
+/// count and residual of `CG converged` lines (iteration counts are tested against PyKeOps in
+/// KernelSolveTests), and full-precision floats (8 or more significant digits), compared to 3
+/// significant digits. `UPDATE_GOLDENS=1 swift test --filter SessionTranscript` rewrites them.
+@Suite(.serialized) struct SessionTranscriptTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  static let sessions = root.appendingPathComponent("sessions")
+
+  static var scripts: [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: sessions.path)) ?? []
+    return names.filter { $0.hasSuffix(".ks") }.sorted()
+  }
+
+  @Test func thereAreDemos() {
+    #expect(Self.scripts.count >= 6, "sessions/ should hold the six teaching demos")
+  }
+
+  @Test(arguments: scripts)
+  func replaysToGolden(_ name: String) throws {
+    let path = Self.sessions.appendingPathComponent(name).path
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    var transcript = ""
+    let session = Session(output: { transcript += $0 })
+    session.interpreter.solveSummary = { report in
+      transcript += "CG \(report.converged ? "converged in" : "stopped after") \(report.iterations) iterations, rms \(Session.scientific(report.rmsResidual))\n"
+    }
+    let outcome = session.run(SourceText(name: "sessions/\(name)", text: text), echo: true)
+    #expect(outcome.exitCode == 0, "\(name) failed:\n\(transcript)")
+    let goldenPath = Self.sessions.appendingPathComponent(name.replacingOccurrences(of: ".ks", with: ".out")).path
+    if ProcessInfo.processInfo.environment["UPDATE_GOLDENS"] == "1" {
+      try transcript.write(toFile: goldenPath, atomically: true, encoding: .utf8)
+      return
+    }
+    guard let golden = try? String(contentsOfFile: goldenPath, encoding: .utf8) else {
+      Issue.record("missing golden \(goldenPath); run UPDATE_GOLDENS=1 swift test --filter SessionTranscript")
+      return
+    }
+    let want = Self.mask(golden), got = Self.mask(transcript)
+    if want != got {
+      let w = want.split(separator: "\n", omittingEmptySubsequences: false)
+      let g = got.split(separator: "\n", omittingEmptySubsequences: false)
+      let first = (0..<min(w.count, g.count)).first { w[$0] != g[$0] } ?? min(w.count, g.count)
+      Issue.record(
+        "\(name): transcript differs from the golden at line \(first + 1):\n  golden: \(first < w.count ? String(w[first]) : "<end>")\n  actual: \(first < g.count ? String(g[first]) : "<end>")")
+    }
+  }
+
+  /// Masks the machine-dependent digits (see the suite's comment).
+  static func mask(_ text: String) -> String {
+    var lines: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix("CG converged in") || line.hasPrefix("CG stopped after") {
+        lines.append(line.hasPrefix("CG converged") ? "CG converged" : "CG stopped")
+        continue
+      }
+      lines.append(maskLongFloats(String(line)))
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  static func maskLongFloats(_ line: String) -> String {
+    let pattern = try! NSRegularExpression(pattern: "-?[0-9]+\\.[0-9]+(e[-+][0-9]+)?")
+    var out = line
+    let ns = line as NSString
+    for m in pattern.matches(in: line, range: NSRange(location: 0, length: ns.length)).reversed() {
+      let token = ns.substring(with: m.range)
+      let mantissa = token.split(separator: "e").first.map(String.init) ?? token
+      guard mantissa.filter({ $0.isNumber }).drop(while: { $0 == "0" }).count >= 8, let v = Double(token) else { continue }
+      let r = (out as NSString).replacingCharacters(in: m.range, with: String(format: "%.2e", v))
+      out = r
+    }
+    return out
+  }
+}
