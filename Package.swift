@@ -57,7 +57,8 @@ let package = Package(
       dependencies: ["CUDAEngine", "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO"],
       exclude: ["Emulation", "Golden"]),
     .testTarget(
-      name: "KernelOperationsTests", dependencies: ["KernelOperations", "KernelEngines", "ArrayIO"]),
+      name: "KernelOperationsTests", dependencies: ["KernelOperations", "KernelEngines", "ArrayIO"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ks"]),
     .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "ks"]),
   ]

@@ -114,7 +114,7 @@ public struct Operation: Sendable, Hashable, CustomStringConvertible {
   /// The dimension rule in words, for the formula reference and `:help`.
   public var dimensionRule: String {
     rule ?? (evaluation.isVectorized
-      ? "elementwise: the arguments have dimension d or 1 (1 broadcasts against d); the result has dimension d"
+      ? "elementwise: d -> d (a dimension-1 argument broadcasts)"
       : "see the summary")
   }
   private let rule: String?

@@ -1,0 +1,60 @@
+import Foundation
+import FormulaLanguage
+import Testing
+
+/// `docs/formula-reference.md` is generated from the operation table, so it can never drift from
+/// what the parser accepts. `UPDATE_GOLDENS=1 swift test --filter FormulaReferenceDoc` rewrites it.
+@Suite struct FormulaReferenceDocTests {
+  static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("docs/formula-reference.md").path
+
+  static func render() -> String {
+    var out = """
+      # Formula reference
+
+      A formula is a Python expression over aliases (`x`, `y`, ...), integer and float literals, and
+      the operations below. Operators build operations as in KeOps: `f + g` is Add, `f - g` Subtract,
+      `f * g` Mult, `f / g` Divide (`1 / f` is Inv), `-f` Minus, `f ** 2` Square, `f ** m` Pow for an
+      integer m, `f ** 0.5` Sqrt, `f ** g` Powf, `(f | g)` Scalprod, `f < g` LessThan, `f > g`
+      LessThan(g, f), `f <= g` LessOrEqual, `f >= g` LessOrEqual(g, f), and (beyond KeOps)
+      `f == g` Equal, `f != g` NotEqual. Precedence is Python's: `**` > unary `-` > `* /` > `+ -` >
+      `|` > comparisons, so write `(x | y) * b`. A number meeting a formula becomes `IntCst(n)`, or
+      a float constant (beyond KeOps, which refuses float literals).
+
+      Every value is a vector of fixed dimension. Elementwise operations take arguments of
+      dimension d, or 1 and d: a dimension-1 argument is broadcast (KeOps' rule). Integer
+      parameters (`m`, `d`, `start`, ...) must be integer literals.
+
+      Variables: `Vi(d)` (indexed by i), `Vj(d)` (indexed by j), `Pm(d)` (a parameter), with an
+      optional position first (`Vi(0, 3)`), or `Var(pos, dim, cat)` with cat 0, 1 or 2; these can
+      be written inside the formula too.
+
+      This page is generated from the operation table (`Sources/FormulaLanguage/OperationTable.swift`).
+
+      | operation | meaning | dimensions |
+      | --- | --- | --- |
+
+      """
+    for op in Operation.table {
+      out += "| `\(op.signature)` | \(op.summary.replacingOccurrences(of: "|", with: "\\|")) | \(op.dimensionRule.replacingOccurrences(of: "|", with: "\\|")) |\n"
+    }
+    out += """
+
+      Not available yet (KeOps has them): Grad, Diff, GradMatrix, Divergence, Laplacian,
+      TraceOperator, AdjointOperator, TensorDot, Kron, the complex operations, SoftDTW_SqDist,
+      BSpline. Using one gives a clear error.
+
+      """
+    return out
+  }
+
+  @Test func referenceMatchesTheTable() throws {
+    let text = Self.render()
+    if ProcessInfo.processInfo.environment["UPDATE_GOLDENS"] == "1" {
+      try text.write(toFile: Self.path, atomically: true, encoding: .utf8)
+    }
+    let onDisk = try String(contentsOfFile: Self.path, encoding: .utf8)
+    #expect(onDisk == text, "docs/formula-reference.md is out of date: UPDATE_GOLDENS=1 swift test --filter FormulaReferenceDoc")
+    for op in Operation.table { #expect(onDisk.contains("`\(op.signature)`")) }
+  }
+}
