@@ -52,12 +52,20 @@ public enum KernelCache {
     public var modified: Date
   }
 
-  /// The flags every kernel is compiled with. `-ffp-contract=off` keeps a*b+c unfused (the
-  /// reference rounds the product); no `-ffast-math`, which would reorder the sum schemes.
-  static let flags = [
-    "-std=gnu11", "-O3", "-march=native", "-fPIC", "-shared", "-fopenmp-simd", "-ffp-contract=off",
-    "-fno-math-errno", "-fno-trapping-math", "-w",
+  /// The flags every kernel is compiled with, before the contraction mode `flags(for:)` adds. No
+  /// `-ffast-math`, which would reorder the sum schemes.
+  static let baseFlags = [
+    "-std=gnu11", "-O3", "-march=native", "-fPIC", "-shared", "-fopenmp-simd", "-fno-math-errno",
+    "-fno-trapping-math", "-w",
   ]
+
+  /// The flags for a generated source. The exact kernel gets `-ffp-contract=off`, which keeps a*b+c
+  /// unfused (the reference rounds the product); the vectorized kernel, not bit-identical anyway,
+  /// gets `-ffp-contract=fast` (fused distances and accumulation: fewer operations, no larger
+  /// error). The flags are part of the cache key.
+  static func flags(for source: String) -> [String] {
+    baseFlags + [KernelSource.isVectorized(source: source) ? "-ffp-contract=fast" : "-ffp-contract=off"]
+  }
 
   /// The cache directory from the process environment.
   public static var defaultDirectory: String { directory(environment: ProcessInfo.processInfo.environment) }
@@ -105,9 +113,10 @@ public enum KernelCache {
 
   /// The kernel for `source`: from this process, else from the cache directory, else compiled.
   static func kernel(source: String, directory: String, compiler: Compiler) throws(EngineError) -> CompiledKernel {
+    let kernelFlags = Self.flags(for: source)
     var hasher = SHA256()
     hasher.update(source)
-    hasher.update("\u{0}compiler: \(compiler.identity)\u{0}flags: \(flags.joined(separator: " "))\u{0}cpu: \(cpuFlags)")
+    hasher.update("\u{0}compiler: \(compiler.identity)\u{0}flags: \(kernelFlags.joined(separator: " "))\u{0}cpu: \(cpuFlags)")
     let key = hasher.finalize().prefix(16).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     let path = directory + "/ks-\(key).so"
     if let k = loaded.withLock({ $0[path] }) { return k }
@@ -121,7 +130,7 @@ public enum KernelCache {
         unlink(path)
       }
     }
-    try compile(source: source, to: path, key: key, compiler: compiler)
+    try compile(source: source, to: path, key: key, flags: kernelFlags, compiler: compiler)
     switch open(path) {
     case .success(let k): return remember(k)
     case .failure(let why): throw .failed("the compiled kernel \(path) cannot be loaded: \(why)")
@@ -164,7 +173,10 @@ public enum KernelCache {
   }
 
   /// Compiles to a unique temporary name next to `path`, then renames it into place.
-  static func compile(source: String, to path: String, key: String, compiler: Compiler) throws(EngineError) {
+  /// `flags` defaults to `flags(for: source)`.
+  static func compile(
+    source: String, to path: String, key: String, flags: [String]? = nil, compiler: Compiler
+  ) throws(EngineError) {
     let dir = (path as NSString).deletingLastPathComponent
     let unique = "\(getpid())-\(UUID().uuidString.prefix(8))"
     let tempSource = dir + "/.ks-tmp-\(key)-\(unique).c"
@@ -176,7 +188,7 @@ public enum KernelCache {
     guard FileManager.default.createFile(atPath: tempSource, contents: Data(source.utf8)) else {
       throw .failed("cannot write a kernel source into the cache directory \(dir)")
     }
-    let result = compiler.run(flags + [tempSource, "-o", tempLibrary, "-lm"])
+    let result = compiler.run((flags ?? Self.flags(for: source)) + [tempSource, "-o", tempLibrary, "-lm"])
     guard result.status == 0 else {
       let lines = result.stderr.split(separator: "\n").prefix(6).joined(separator: "\n")
       throw .failed("the C compiler failed on a generated kernel (a bug in ks):\n\(lines)")

@@ -120,7 +120,7 @@ public struct KernelSolve: Sendable {
     }
     if let bad = Linearity.firstNonLinearNode(g.reduced.formula, in: v) {
       let d = Diagnostic(
-        "the formula is not linear in \"\(varinvalias)\": \(bad.operation?.name ?? "this term") of it is not a linear operation",
+        "KernelSolve needs a formula linear in \"\(varinvalias)\", but this \(bad.operation.map { "\($0.name)(...)" } ?? "term") is not linear in it",
         at: bad.range ?? nil)
       throw .formula(FormulaError(d, origin: .formula))
     }
