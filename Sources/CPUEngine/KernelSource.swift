@@ -63,53 +63,8 @@ public enum KernelSource {
 
 // MARK: - The flattened formula
 
-/// A formula tree flattened in post-order, shared subtrees once, each node classified by the
-/// indices it depends on.
-struct KernelGraph {
-  struct Node {
-    var kind: FormulaNode.Kind
-    var inputs: [Int]
-    var params: [Int]
-    var dim: Int
-    /// Depends on the output index (i for axis=1).
-    var usesOut: Bool
-    /// Depends on the reduced index (j for axis=1).
-    var usesRed: Bool
-  }
-
-  var nodes: [Node] = []
-  var root = 0
-
-  init(_ formula: FormulaNode, output: VariableCategory) {
-    var memo: [FormulaNode: Int] = [:]
-    func visit(_ n: FormulaNode) -> Int {
-      if let s = memo[n] { return s }
-      let inputs = n.children.map(visit)
-      var node = Node(kind: n.kind, inputs: inputs, params: n.params, dim: n.dim, usesOut: false, usesRed: false)
-      if case .variable(let v) = n.kind {
-        node.usesOut = v.category == output
-        node.usesRed = v.category != output && v.category != .parameter
-      }
-      for k in inputs {
-        node.usesOut = node.usesOut || nodes[k].usesOut
-        node.usesRed = node.usesRed || nodes[k].usesRed
-      }
-      nodes.append(node)
-      memo[n] = nodes.count - 1
-      return nodes.count - 1
-    }
-    root = visit(formula)
-  }
-
-  /// The variables of the formula, each once, in first-use order.
-  var variables: [Variable] {
-    var seen: [Variable] = []
-    for n in nodes {
-      if case .variable(let v) = n.kind, !seen.contains(v) { seen.append(v) }
-    }
-    return seen
-  }
-}
+/// The flattened formula the generator walks.
+typealias KernelGraph = FlatFormula
 
 // MARK: - Generator
 
@@ -151,7 +106,7 @@ private struct Generator {
     vectorized =
       reduction == .sum && plan.sumScheme != .kahanScheme && plan.accumulatorPrecision != .float16
       && graph.nodes[graph.root].dim <= Self.maxVectorizedOutputDim
-      && graph.nodes.allSatisfy { !$0.usesRed || $0.dim <= Self.maxVectorizedNodeDim }
+      && graph.nodes.allSatisfy { !$0.usesReduced || $0.dim <= Self.maxVectorizedNodeDim }
       && graph.nodes.allSatisfy { Self.simdSafe(Self.probe(graph, $0)) }
     var offset = 0
     var transposed: [(Variable, Int)] = []
@@ -225,14 +180,14 @@ private struct Generator {
       if v.dim == 1 { return "\(a)[ks_j]" }
       return "ks_s\(v.index)[(\(idx)) * ks_nred + ks_j]"
     default:
-      if vectorized && n.usesOut { return "v_\(id)_\(r)[\(idx)]" }
+      if vectorized && n.usesOutput { return "v_\(id)_\(r)[\(idx)]" }
       return "v_\(id)[\(idx)]"
     }
   }
 
   /// The array name node `id` is stored in for row instance `r`.
   func storage(_ id: Int, row r: Int) -> String {
-    vectorized && graph.nodes[id].usesOut ? "v_\(id)_\(r)" : "v_\(id)"
+    vectorized && graph.nodes[id].usesOutput ? "v_\(id)_\(r)" : "v_\(id)"
   }
 
   /// The type expressions are evaluated in: double for the exact kernel, the compute type otherwise.
@@ -380,18 +335,18 @@ private struct Generator {
     s += argumentPointers
     s += "  const long ks_period = ks_nred < 10 ? 100 : (long)sqrt((double)ks_nred);\n  (void)ks_period;\n"
     let order = Array(0..<graph.nodes.count)
-    for id in order where !graph.nodes[id].usesOut && !graph.nodes[id].usesRed {
+    for id in order where !graph.nodes[id].usesOutput && !graph.nodes[id].usesReduced {
       s += emit(id, row: 0, indent: "  ")
     }
     s += "  for (long ks_i = ks_i0; ks_i < ks_i1; ks_i++) {\n"
     s += "    if (ks_cancelled && ((ks_i - ks_i0) & 15) == 0 && ks_cancelled(ks_ctx)) return 1;\n"
-    for id in order where graph.nodes[id].usesOut && !graph.nodes[id].usesRed {
+    for id in order where graph.nodes[id].usesOutput && !graph.nodes[id].usesReduced {
       s += emit(id, row: 0, indent: "    ")
     }
     let acc = Accumulation(gen: self, scheme: scheme)
     s += acc.declarations(indent: "    ")
     s += "    for (long ks_j = 0; ks_j < ks_nred; ks_j++) {\n"
-    for id in order where graph.nodes[id].usesRed {
+    for id in order where graph.nodes[id].usesReduced {
       s += emit(id, row: 0, indent: "      ")
     }
     s += acc.update(indent: "      ")
@@ -440,7 +395,7 @@ private struct Generator {
       s += "  /* direct_sum: cache blocks of reduced indices; lane partial sums in the accumulator type. */\n"
       s += "  const long ks_bs = \(bs);\n"
     }
-    for id in 0..<graph.nodes.count where !graph.nodes[id].usesOut && !graph.nodes[id].usesRed {
+    for id in 0..<graph.nodes.count where !graph.nodes[id].usesOutput && !graph.nodes[id].usesReduced {
       s += emit(id, row: 0, indent: "  ")
     }
     s += """
@@ -482,7 +437,7 @@ private struct Generator {
       for v in outVars {
         s += "\(pad)  ks_t u_a\(v.index)_\(r)[\(v.dim)]; memcpy(u_a\(v.index)_\(r), ks_a\(v.index) + (ks_i + \(r)) * \(v.dim), sizeof u_a\(v.index)_\(r));\n"
       }
-      for id in 0..<graph.nodes.count where graph.nodes[id].usesOut && !graph.nodes[id].usesRed {
+      for id in 0..<graph.nodes.count where graph.nodes[id].usesOutput && !graph.nodes[id].usesReduced {
         s += unrolled(emit(id, row: r, indent: pad + "  "))
       }
     }
@@ -490,11 +445,11 @@ private struct Generator {
     s += "\(pad)  ks_sum_t \(sums.map { "\($0) = 0" }.joined(separator: ", "));\n"
     s += "\(pad)  #pragma omp simd reduction(+: \(sums.joined(separator: ", ")))\n"
     s += "\(pad)  for (long ks_j = ks_jb; ks_j < ks_je; ks_j++) {\n"
-    for id in 0..<graph.nodes.count where graph.nodes[id].usesRed && !graph.nodes[id].usesOut {
+    for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && !graph.nodes[id].usesOutput {
       s += unrolled(emit(id, row: 0, indent: pad + "    "))
     }
     for r in rowRange {
-      for id in 0..<graph.nodes.count where graph.nodes[id].usesRed && graph.nodes[id].usesOut {
+      for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && graph.nodes[id].usesOutput {
         s += unrolled(emit(id, row: r, indent: pad + "    "))
       }
     }

@@ -111,53 +111,9 @@ public struct CUDAKernelSource: Sendable {
 
 // MARK: - The flattened formula
 
-/// A formula tree flattened in post-order, shared subtrees once, each node marked when it depends
-/// on the reduced index (and so cannot be hoisted out of the reduction loop).
-struct CUDAGraph {
-  struct Node {
-    var kind: FormulaNode.Kind
-    var inputs: [Int]
-    var params: [Int]
-    var dim: Int
-    var usesReduced: Bool
+/// The flattened formula the generator walks.
+typealias CUDAGraph = FlatFormula
 
-    var isVariable: Bool {
-      if case .variable = kind { return true }
-      return false
-    }
-  }
-
-  var nodes: [Node] = []
-  var root = 0
-
-  init(_ formula: FormulaNode, reduced: VariableCategory) {
-    var memo: [FormulaNode: Int] = [:]
-    func visit(_ n: FormulaNode) -> Int {
-      if let s = memo[n] { return s }
-      let inputs = n.children.map(visit)
-      var node = Node(kind: n.kind, inputs: inputs, params: n.params, dim: n.dim, usesReduced: false)
-      if case .variable(let v) = n.kind { node.usesReduced = v.category == reduced }
-      for k in inputs where nodes[k].usesReduced { node.usesReduced = true }
-      nodes.append(node)
-      memo[n] = nodes.count - 1
-      return nodes.count - 1
-    }
-    root = visit(formula)
-  }
-
-  /// The variables of the formula, each once, in first-use order.
-  var variables: [Variable] {
-    var seen: [Variable] = []
-    for n in nodes {
-      if case .variable(let v) = n.kind, !seen.contains(v) { seen.append(v) }
-    }
-    return seen
-  }
-}
-
-
-/// 10^p as the reference computes it (`pow(10.0, p)`, the same libm).
-private func pow10(_ p: Int) -> Double { Glibc.pow(10.0, Double(p)) }
 
 // MARK: - Generator
 
@@ -189,7 +145,7 @@ struct CUDAGenerator {
     output = plan.formula.outputCategory
     reduced = plan.formula.reducedCategory
     reduction = plan.formula.reduction
-    graph = CUDAGraph(plan.mapFormula, reduced: reduced)
+    graph = CUDAGraph(plan.mapFormula, output: plan.formula.outputCategory)
     d = graph.nodes[graph.root].dim
     rawDim = plan.formula.rawDimension
     scheme = reduction.isSumType ? plan.sumScheme : .directSum

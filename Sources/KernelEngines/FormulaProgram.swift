@@ -21,26 +21,17 @@ struct FormulaProgram {
   var root: Int { steps.count - 1 }
 
   init(_ root: FormulaNode, reducedCategory: VariableCategory) {
-    var memo: [FormulaNode: Int] = [:]
-    func visit(_ n: FormulaNode) -> Int {
-      if let s = memo[n] { return s }
-      let inputs = n.children.map(visit)
-      let step: Step
-      switch n.kind {
-      case .variable(let v):
-        step = Step(kind: .variable(argument: v.index, category: v.category), inputs: [], dim: v.dim,
-                    uniform: v.category != reducedCategory)
-      case .real(let x):
-        step = Step(kind: .constant(x), inputs: [], dim: 1, uniform: true)
-      case .operation(let op):
-        step = Step(kind: .operation(op.evaluation, params: n.params), inputs: inputs, dim: n.dim,
-                    uniform: inputs.allSatisfy { steps[$0].uniform })
+    let output: VariableCategory = reducedCategory == .j ? .i : .j
+    let flat = FlatFormula(root, output: output)
+    for node in flat.nodes {
+      let kind: Kind
+      switch node.kind {
+      case .variable(let v): kind = .variable(argument: v.index, category: v.category)
+      case .real(let x): kind = .constant(x)
+      case .operation(let op): kind = .operation(op.evaluation, params: node.params)
       }
-      steps.append(step)
-      memo[n] = steps.count - 1
-      return steps.count - 1
+      steps.append(Step(kind: kind, inputs: node.inputs, dim: node.dim, uniform: !node.usesReduced))
     }
-    _ = visit(root)
   }
 }
 
