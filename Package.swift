@@ -23,7 +23,6 @@ let package = Package(
     .target(name: "KSDiagnostics"),
     .target(name: "FormulaLanguage", dependencies: ["KSDiagnostics"]),
     .target(name: "ArrayIO"),
-    .systemLibrary(name: "CLapack", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
     .target(name: "KernelEngines", dependencies: ["FormulaLanguage", "ArrayIO"]),
     .target(name: "CPUEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .target(name: "CUDAEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
@@ -31,7 +30,7 @@ let package = Package(
       name: "KernelOperations", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine"]),
     .target(
       name: "KSShell",
-      dependencies: ["KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO", "KSDiagnostics", "CLapack"]),
+      dependencies: ["KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO", "KSDiagnostics"]),
     .systemLibrary(
       name: "CEditLine", pkgConfig: staticEdit ? nil : "libedit", providers: [.apt(["libedit-dev"]), .brew(["libedit"])]),
     .target(

@@ -4,6 +4,9 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 need=()
+# ks opens LAPACKE and CBLAS with dlopen at run time (nothing links them); liblapacke-dev and
+# libopenblas-dev bring the runtime libraries (liblapacke.so.3, libopenblas.so.0) that np.linalg
+# and the BLAS matrix products use, and the tests compare them with numpy.
 for pkg in libedit-dev liblapacke-dev libopenblas-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -17,9 +17,8 @@ enum NumpyHarness {
   static func ks(_ text: String, keepGoing: Bool = true) -> Run {
     var output = ""
     var errors = ""
-    let interpreter = Interpreter(output: { output += $0 })
-    let status = ScriptRunner(keepGoing: keepGoing).run(
-      SourceText(name: "test.ks", text: text), on: interpreter, errors: { errors += $0 })
+    let session = Session(output: { output += $0 }, errors: { errors += $0 }, status: { _ in })
+    let status = session.run(SourceText(name: "test.ks", text: text), keepGoing: keepGoing).exitCode
     return Run(output: output, errors: errors, status: status)
   }
 

@@ -1,13 +1,14 @@
 import ArrayIO
-import CLapack
 import Foundation
 import KSDiagnostics
 
 /// Matrix products (BLAS) and `np.linalg` (LAPACK through LAPACKE), with numpy's dtypes and
-/// messages.
+/// messages. Both libraries are opened at run time (`LinalgLibraries`): without CBLAS the float
+/// products use `naiveGemm` (same results up to rounding, slower on large matrices); without
+/// LAPACKE the `np.linalg` functions that need it throw one clear error.
 enum Linalg {
-  static let rowMajor: Int32 = 101
-  static let noTrans: Int32 = 111
+  static let rowMajor = LinalgLibraries.rowMajor
+  static let noTrans = LinalgLibraries.noTrans
 
   // MARK: Products
 
@@ -18,7 +19,8 @@ enum Linalg {
       c.update(repeating: 0, count: m * n)
       return
     }
-    cblas_dgemm(rowMajor, noTrans, noTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, c, Int32(n))
+    guard let blas = LinalgLibraries.blas else { return naiveGemm(a, b, c, m, n, k) }
+    blas.dgemm(rowMajor, noTrans, noTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, c, Int32(n))
   }
 
   static func gemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ m: Int, _ n: Int, _ k: Int) {
@@ -27,7 +29,24 @@ enum Linalg {
       c.update(repeating: 0, count: m * n)
       return
     }
-    cblas_sgemm(rowMajor, noTrans, noTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, c, Int32(n))
+    guard let blas = LinalgLibraries.blas else { return naiveGemm(a, b, c, m, n, k) }
+    blas.sgemm(rowMajor, noTrans, noTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(n), 0, c, Int32(n))
+  }
+
+  /// C = A B with a plain loop (row-major, i-l-j order so the inner loop is contiguous): the
+  /// product when no CBLAS library could be loaded.
+  static func naiveGemm<T: FloatingPoint>(
+    _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>, _ m: Int, _ n: Int, _ k: Int
+  ) {
+    for i in 0..<m {
+      let row = c + i * n
+      row.update(repeating: 0, count: n)
+      for l in 0..<k {
+        let x = a[i * k + l]
+        let bl = b + l * n
+        for j in 0..<n { row[j] += x * bl[j] }
+      }
+    }
   }
 
   static func gemm(_ a: UnsafePointer<Int64>, _ b: UnsafePointer<Int64>, _ c: UnsafeMutablePointer<Int64>, _ m: Int, _ n: Int, _ k: Int) {
@@ -152,21 +171,24 @@ enum Linalg {
         at: bRange)
     }
     let nrhs = b.rank == 1 ? 1 : b.shape[1]
-    return try gesv(a, b, n: n, nrhs: nrhs, shape: b.shape, at: range)
+    return try gesv(a, b, n: n, nrhs: nrhs, shape: b.shape, function: "np.linalg.solve", at: range)
   }
 
-  static func gesv(_ a: NDArray, _ b: NDArray, n: Int, nrhs: Int, shape: [Int], at range: SourceRange) throws(ShellError) -> NDArray {
+  static func gesv(
+    _ a: NDArray, _ b: NDArray, n: Int, nrhs: Int, shape: [Int], function: String, at range: SourceRange
+  ) throws(ShellError) -> NDArray {
     if n == 0 || nrhs == 0 { return NDArray(shape: shape, storage: .empty(linalgType([a, b]))) }
+    let lapack = try LinalgLibraries.lapack(for: function, at: range)
     var ipiv = [Int32](repeating: 0, count: n)
     let info: Int32
     let result: NDArray
     if linalgType([a, b]) == .float32 {
       var m = a.floatValues, r = b.floatValues
-      info = LAPACKE_sgesv(Int32(LAPACK_ROW_MAJOR), Int32(n), Int32(nrhs), &m, Int32(n), &ipiv, &r, Int32(nrhs))
+      info = lapack.sgesv(rowMajor, Int32(n), Int32(nrhs), &m, Int32(n), &ipiv, &r, Int32(nrhs))
       result = NDArray(shape: shape, storage: .float32(r))
     } else {
       var m = a.doubleValues, r = b.doubleValues
-      info = LAPACKE_dgesv(Int32(LAPACK_ROW_MAJOR), Int32(n), Int32(nrhs), &m, Int32(n), &ipiv, &r, Int32(nrhs))
+      info = lapack.dgesv(rowMajor, Int32(n), Int32(nrhs), &m, Int32(n), &ipiv, &r, Int32(nrhs))
       result = NDArray(shape: shape, storage: .float64(r))
     }
     if info > 0 { throw ShellError("Singular matrix", at: range) }
@@ -180,13 +202,14 @@ enum Linalg {
     var eye = [Double](repeating: 0, count: n * n)
     for i in 0..<n { eye[i * n + i] = 1 }
     let t = linalgType([a])
-    return try gesv(a, NDArray(shape: [n, n], storage: ArrayStorage.make(eye, t)), n: n, nrhs: n, shape: [n, n], at: range)
+    return try gesv(a, NDArray(shape: [n, n], storage: ArrayStorage.make(eye, t)), n: n, nrhs: n, shape: [n, n], function: "np.linalg.inv", at: range)
   }
 
   /// `np.linalg.cholesky(a)`: the lower factor L with a = L Lᵀ (potrf).
   static func cholesky(_ a: NDArray, at range: SourceRange) throws(ShellError) -> NDArray {
     let n = try requireSquare(a, at: range)
     if n == 0 { return NDArray(shape: [0, 0], storage: .empty(linalgType([a]))) }
+    let lapack = try LinalgLibraries.lapack(for: "np.linalg.cholesky", at: range)
     let lower = Int8(UInt8(ascii: "L"))
     func zeroUpper<T: FloatingPoint>(_ v: inout [T]) {
       for i in 0..<n { for j in (i + 1)..<n where j < n { v[i * n + j] = 0 } }
@@ -195,12 +218,12 @@ enum Linalg {
     let result: NDArray
     if linalgType([a]) == .float32 {
       var m = a.floatValues
-      info = LAPACKE_spotrf(Int32(LAPACK_ROW_MAJOR), lower, Int32(n), &m, Int32(n))
+      info = lapack.spotrf(rowMajor, lower, Int32(n), &m, Int32(n))
       zeroUpper(&m)
       result = NDArray(shape: [n, n], storage: .float32(m))
     } else {
       var m = a.doubleValues
-      info = LAPACKE_dpotrf(Int32(LAPACK_ROW_MAJOR), lower, Int32(n), &m, Int32(n))
+      info = lapack.dpotrf(rowMajor, lower, Int32(n), &m, Int32(n))
       zeroUpper(&m)
       result = NDArray(shape: [n, n], storage: .float64(m))
     }
@@ -217,18 +240,19 @@ enum Linalg {
       let t = linalgType([a])
       return (NDArray(shape: [0], storage: .empty(t)), vectors ? NDArray(shape: [0, 0], storage: .empty(t)) : nil)
     }
+    let lapack = try LinalgLibraries.lapack(for: vectors ? "np.linalg.eigh" : "np.linalg.eigvalsh", at: range)
     let info: Int32
     let w: NDArray, v: NDArray
     if linalgType([a]) == .float32 {
       var m = a.floatValues
       var e = [Float](repeating: 0, count: n)
-      info = LAPACKE_ssyevd(Int32(LAPACK_ROW_MAJOR), jobz, lower, Int32(n), &m, Int32(n), &e)
+      info = lapack.ssyevd(rowMajor, jobz, lower, Int32(n), &m, Int32(n), &e)
       w = NDArray(shape: [n], storage: .float32(e))
       v = NDArray(shape: [n, n], storage: .float32(m))
     } else {
       var m = a.doubleValues
       var e = [Double](repeating: 0, count: n)
-      info = LAPACKE_dsyevd(Int32(LAPACK_ROW_MAJOR), jobz, lower, Int32(n), &m, Int32(n), &e)
+      info = lapack.dsyevd(rowMajor, jobz, lower, Int32(n), &m, Int32(n), &e)
       w = NDArray(shape: [n], storage: .float64(e))
       v = NDArray(shape: [n, n], storage: .float64(m))
     }
@@ -241,9 +265,10 @@ enum Linalg {
     let n = try requireSquare(a, at: range)
     let t = linalgType([a])
     if n == 0 { return .scalar(1, t) }
+    let lapack = try LinalgLibraries.lapack(for: "np.linalg.det", at: range)
     var m = a.doubleValues
     var ipiv = [Int32](repeating: 0, count: n)
-    let info = LAPACKE_dgetrf(Int32(LAPACK_ROW_MAJOR), Int32(n), Int32(n), &m, Int32(n), &ipiv)
+    let info = lapack.dgetrf(rowMajor, Int32(n), Int32(n), &m, Int32(n), &ipiv)
     if info > 0 { return .scalar(0, t) }
     var sign = 1.0, logdet = 0.0
     for i in 0..<n {
@@ -256,8 +281,11 @@ enum Linalg {
   }
 
   /// Singular values (descending), and optionally U and Vᵀ (gesdd).
-  static func svd(_ a: NDArray, vectors: Bool, full: Bool, at range: SourceRange) throws(ShellError) -> (NDArray?, NDArray, NDArray?) {
+  static func svd(
+    _ a: NDArray, vectors: Bool, full: Bool, function: String = "np.linalg.svd", at range: SourceRange
+  ) throws(ShellError) -> (NDArray?, NDArray, NDArray?) {
     guard a.rank == 2 else { throw ShellError("ks's svd takes a 2-D array", at: range) }
+    let lapack = try LinalgLibraries.lapack(for: function, at: range)
     let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
     var x = a.doubleValues
     var s = [Double](repeating: 0, count: k)
@@ -265,8 +293,8 @@ enum Linalg {
     var u = [Double](repeating: 0, count: vectors ? m * uCols : 1)
     var vt = [Double](repeating: 0, count: vectors ? vRows * n : 1)
     let job = Int8(UInt8(ascii: vectors ? (full ? "A" : "S") : "N"))
-    let info = LAPACKE_dgesdd(
-      Int32(LAPACK_ROW_MAJOR), job, Int32(m), Int32(n), &x, Int32(Swift.max(n, 1)), &s, &u, Int32(Swift.max(uCols, 1)), &vt,
+    let info = lapack.dgesdd(
+      rowMajor, job, Int32(m), Int32(n), &x, Int32(Swift.max(n, 1)), &s, &u, Int32(Swift.max(uCols, 1)), &vt,
       Int32(Swift.max(n, 1)))
     if info > 0 { throw ShellError("SVD did not converge", at: range) }
     let t = linalgType([a])
@@ -331,7 +359,7 @@ enum Linalg {
       return keepdims ? r : try Shaping.squeeze(r, axes: ax, at: range)
     case .number(2), .number(-2), .nuc:
       guard rank == 2 else { throw ShellError("ks computes 2-norms and nuclear norms of 2-D arrays only", at: range) }
-      let (_, s, _) = try svd(ax == [1, 0] ? Shaping.transpose(x) : x, vectors: false, full: false, at: range)
+      let (_, s, _) = try svd(ax == [1, 0] ? Shaping.transpose(x) : x, vectors: false, full: false, function: "np.linalg.norm", at: range)
       let r: NDArray
       if ord == .nuc {
         r = Reductions.sum(s, axes: nil, keepdims: false)
