@@ -7,20 +7,17 @@ import KernelEngines
 /// The engines ks can run on, chosen by `backend=` (KeOps' names plus "reference").
 ///
 /// - `"reference"`: the Swift interpreter (`ReferenceEngine`), the oracle.
-/// - `"CPU"`: the compiled CPU engine, when this build has one (`cpuEngine()`).
+/// - `"CPU"`: the compiled CPU engine (`CPUKernelEngine`); without a C compiler, a one-line error.
 /// - `"GPU"`, `"GPU_1D"`, `"GPU_2D"`: the CUDA engine; `"GPU"` picks the scheme per call
 ///   (`CUDALaunchPolicy.preferredScheme`). KeOps' `_host`/`_device` suffixes are accepted and
 ///   mean the same (ks always copies the arrays from the host).
 /// - `"auto"`: the CUDA engine when an NVIDIA GPU and NVRTC are present (probed once per
-///   process), else the CPU engine when the build has one, else the reference engine.
+///   process), else the CPU engine, falling back (with one warning) to the reference engine when
+///   no C compiler is found.
 public enum Backend {
   /// The values `backend=` accepts.
   public static let names = ["auto", "CPU", "GPU", "GPU_1D", "GPU_2D", "reference"]
 
-  /// The compiled CPU engine, or nil when this build has none.
-  ///
-  /// `"CPU"` and the `"auto"` fallback both come from here.
-  static func cpuEngine() -> (any KernelEngine)? { CPUKernelEngine() }
 
   /// Resolves a backend name to an engine, or explains in one line why it cannot be used.
   ///
@@ -32,15 +29,10 @@ public enum Backend {
       return ReferenceEngine()
     case "auto":
       if case .success = CUDAKernelEngine.probe() { return CUDAKernelEngine(deviceID: deviceID) }
-      guard let cpu = cpuEngine() else { return ReferenceEngine() }
-      return FallbackEngine(primary: cpu, fallback: ReferenceEngine())
+      return FallbackEngine(primary: CPUKernelEngine(), fallback: ReferenceEngine())
     case "CPU":
-      guard let engine = cpuEngine() else {
-        throw .option(
-          name: "backend",
-          message: "the compiled CPU engine is not available in this build; use backend=\"reference\" or \"auto\"")
-      }
-      return engine
+      // Without a C compiler the engine fails on its first call with a one-line reason.
+      return CPUKernelEngine()
     case "GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_2D_host", "GPU_1D_device", "GPU_2D_device":
       if case .failure(let why) = CUDAKernelEngine.probe() {
         throw .option(
