@@ -1,39 +1,96 @@
 import ArrayIO
 import Foundation
 
-/// numpy 2's text for arrays and numpy scalars, with numpy's default print options.
+/// numpy's print options (`np.set_printoptions`, `:set precision 4`): the subset ks honours.
+///
+/// They live in the interpreter's `SessionState`, so a failed statement leaves them as they
+/// were and `:reset` restores the defaults.
+public struct PrintOptions: Sendable, Equatable {
+  /// Digits after the point (at most) when printing float arrays.
+  public var precision = 8
+  /// Arrays with more elements than this print summarized (`...`).
+  public var threshold = 1000
+  /// Items shown at each end of a summarized axis.
+  public var edgeItems = 3
+  /// Characters per line before wrapping.
+  public var lineWidth = 75
+  /// Whether small numbers print in fixed-point rather than switching the array to scientific.
+  public var suppress = false
+
+  public init() {}
+
+  /// numpy's defaults: precision 8, threshold 1000, edgeitems 3, linewidth 75, suppress False.
+  public static let defaults = PrintOptions()
+
+  /// The integer options, by their numpy names, in `np.get_printoptions()` order.
+  public static let integerNames = ["edgeitems", "threshold", "precision", "linewidth"]
+
+  /// An integer option by its numpy name (`edgeitems`, `threshold`, `precision`, `linewidth`).
+  public subscript(integer name: String) -> Int? {
+    get {
+      switch name {
+      case "precision": return precision
+      case "threshold": return threshold
+      case "edgeitems": return edgeItems
+      case "linewidth": return lineWidth
+      default: return nil
+      }
+    }
+    set {
+      guard let v = newValue else { return }
+      switch name {
+      case "precision": precision = v
+      case "threshold": threshold = v
+      case "edgeitems": edgeItems = v
+      case "linewidth": lineWidth = v
+      default: break
+      }
+    }
+  }
+
+  /// Why `value` cannot be the integer option `name`, or nil when it can.
+  public static func problem(setting name: String, to value: Int) -> String? {
+    switch name {
+    case "linewidth": return value >= 1 ? nil : "linewidth must be a positive integer"
+    default: return value >= 0 ? nil : "\(name) must be a non-negative integer"
+    }
+  }
+}
+
+/// numpy 2's text for arrays and numpy scalars, under the session's print options.
 ///
 /// - `str` is what `print` shows (`[[1. 2.]\n [3. 4.]]`), `repr` what the shell echoes
 ///   (`array([1., 2.])`, `array([0.1, 0.2], dtype=float32)`).
 /// - 0-d arrays are ks's numpy scalars: `str` gives `1.5`, `repr` gives `np.float64(1.5)`.
-/// - Floats: precision 8, floatmode 'maxprec' (shortest round-trip digits, at most 8 after the
+/// - Floats: floatmode 'maxprec' (shortest round-trip digits, at most `precision` (8) after the
 ///   point, trailing zeros dropped, one width for all), scientific notation when the largest
-///   magnitude is >= 1e8 (1e6 for float32, 1e3 for float16), or the smallest nonzero one < 1e-4,
-///   or their ratio > 1e3 (compared in the array's own float type, as numpy does).
-/// - Arrays over 1000 elements are summarised with 3 edge items per axis and `...`; lines wrap
-///   at 75 characters.
+///   magnitude is >= 1e8 (1e6 for float32, 1e3 for float16), or (unless `suppress`) the smallest
+///   nonzero one < 1e-4, or their ratio > 1e3 (compared in the array's own float type, as numpy
+///   does).
+/// - Arrays over `threshold` (1000) elements are summarised with `edgeItems` (3) edge items per
+///   axis and `...`; lines wrap at `lineWidth` (75) characters.
+/// - numpy scalars ignore the options, as in numpy.
 public enum ArrayFormatter {
-  public static let precision = 8
-  public static let threshold = 1000
-  public static let edgeItems = 3
-  public static let lineWidth = 75
-
   /// `str(a)`.
-  public static func str(_ a: NDArray) -> String {
+  public static func str(_ a: NDArray, options: PrintOptions) -> String {
     if a.rank == 0 { return scalarStr(a) }
     if a.count == 0 { return "[]" }
-    return render(a, lineWidth: lineWidth, nextLinePrefix: " ", separator: " ")
+    return render(a, options: options, lineWidth: options.lineWidth, nextLinePrefix: " ", separator: " ")
   }
 
   /// `repr(a)`.
-  public static func repr(_ a: NDArray) -> String {
+  public static func repr(_ a: NDArray, options: PrintOptions) -> String {
     if a.rank == 0 { return scalarRepr(a) }
+    let lineWidth = options.lineWidth
     let prefix = "array("
     let body =
       a.count == 0
-      ? "[]" : render(a, lineWidth: lineWidth - 1, nextLinePrefix: " " + String(repeating: " ", count: prefix.count), separator: ", ")
+      ? "[]"
+      : render(
+        a, options: options, lineWidth: lineWidth - 1, nextLinePrefix: " " + String(repeating: " ", count: prefix.count),
+        separator: ", ")
     var extras: [String] = []
-    if (a.count == 0 && a.shape != [0]) || a.count > threshold { extras.append("shape=\(tupleShape(a.shape))") }
+    if (a.count == 0 && a.shape != [0]) || a.count > options.threshold { extras.append("shape=\(tupleShape(a.shape))") }
     if ![DType.float64, .int64, .bool].contains(a.dtype) || a.count == 0 { extras.append("dtype=\(a.dtype.rawValue)") }
     if extras.isEmpty { return prefix + body + ")" }
     let arrStr = prefix + body + ","
@@ -77,13 +134,16 @@ public enum ArrayFormatter {
 
   // MARK: - Arrays
 
-  static func render(_ a: NDArray, lineWidth: Int, nextLinePrefix: String, separator: String) -> String {
-    let summarize = a.count > threshold
+  static func render(_ a: NDArray, options: PrintOptions, lineWidth: Int, nextLinePrefix: String, separator: String) -> String {
+    let summarize = a.count > options.threshold
+    let edgeItems = options.edgeItems
     let strides = cStrides(a.shape)
     // The elements numpy looks at to choose the format: all, or the edge items of every axis.
     var shown: [[Int]] = []
     for n in a.shape {
-      shown.append(summarize && n > 2 * edgeItems ? Array(0..<edgeItems) + Array((n - edgeItems)..<n) : Array(0..<n))
+      // numpy samples a[:edgeitems] and a[-edgeitems:]; with 0 edge items the latter is all of a.
+      let trailing = edgeItems == 0 ? 0 : n - edgeItems
+      shown.append(summarize && n > 2 * edgeItems ? Array(0..<edgeItems) + Array(trailing..<n) : Array(0..<n))
     }
     var offsets = [0]
     for (k, idx) in shown.enumerated() {
@@ -92,14 +152,14 @@ public enum ArrayFormatter {
       for o in offsets { for i in idx { next.append(o + i * strides[k]) } }
       offsets = next
     }
-    let element = elementFormatter(a, sample: offsets)
+    let element = elementFormatter(a, sample: offsets, options: options)
     return formatArray(
       shape: a.shape, strides: strides, element: element, lineWidth: lineWidth, nextLinePrefix: nextLinePrefix,
-      separator: separator, summaryInsert: summarize ? "..." : "")
+      separator: separator, summaryInsert: summarize ? "..." : "", edgeItems: edgeItems)
   }
 
   /// The formatter of one element (by flat index), chosen from the sampled elements.
-  static func elementFormatter(_ a: NDArray, sample: [Int]) -> (Int) -> String {
+  static func elementFormatter(_ a: NDArray, sample: [Int], options: PrintOptions) -> (Int) -> String {
     switch a.storage {
     case .bool(let v):
       return { v[$0] ? " True" : "False" }
@@ -111,13 +171,13 @@ public enum ArrayFormatter {
         return t.count >= width ? t : String(repeating: " ", count: width - t.count) + t
       }
     case .float64(let v):
-      let f = FloatFormat(sample.map { v[$0] })
+      let f = FloatFormat(sample.map { v[$0] }, options: options)
       return { f.format(v[$0]) }
     case .float32(let v):
-      let f = FloatFormat(sample.map { v[$0] })
+      let f = FloatFormat(sample.map { v[$0] }, options: options)
       return { f.format(v[$0]) }
     case .float16(let v):
-      let f = FloatFormat(sample.map { v[$0] })
+      let f = FloatFormat(sample.map { v[$0] }, options: options)
       return { f.format(v[$0]) }
     }
   }
@@ -125,7 +185,7 @@ public enum ArrayFormatter {
   /// numpy's `_formatArray`: nested brackets, separators, line wrapping, summarisation.
   static func formatArray(
     shape: [Int], strides: [Int], element: (Int) -> String, lineWidth: Int, nextLinePrefix: String,
-    separator: String, summaryInsert: String
+    separator: String, summaryInsert: String, edgeItems: Int
   ) -> String {
     let rank = shape.count
     let sepStripped = rstrip(separator)
@@ -330,24 +390,26 @@ struct DecimalDigits {
   }
 }
 
-/// numpy's `FloatingFormat` for one array (default options: precision 8, 'maxprec', sign '-').
+/// numpy's `FloatingFormat` for one array ('maxprec', sign '-', the session's precision and
+/// suppress).
 struct FloatFormat<T: FormattableFloat> {
   var expFormat = false
   var padLeft = 0
   var padRight = 0
-  var precision = ArrayFormatter.precision
+  var precision: Int
   var minFraction = 0
   var trim = DecimalDigits.Trim.keepPoint
   var expSize = -1
 
-  init(_ data: [T]) {
+  init(_ data: [T], options: PrintOptions) {
+    precision = options.precision
     let finite = data.filter { $0.isFinite }
     let absNonZero = finite.filter { $0 != 0 }.map { Swift.abs($0) }
     if let maxVal = absNonZero.max(), let minVal = absNonZero.min() {
       // Compared in T, as numpy compares its typed values with the (weak) Python floats.
       // numpy >= 2.3: the large cutoff is 10**min(8, finfo(dtype).precision).
       let cutoff: T = T.self == Float16.self ? 1e3 : (T.self == Float.self ? 1e6 : 1e8)
-      if maxVal >= cutoff || minVal < T(0.0001) || maxVal / minVal > T(1000) { expFormat = true }
+      if maxVal >= cutoff || (!options.suppress && (minVal < T(0.0001) || maxVal / minVal > T(1000))) { expFormat = true }
     }
     if finite.isEmpty {
       padLeft = 0

@@ -45,10 +45,8 @@ enum Builtins {
       _ = try ctx.optional(nil, "end")
       if let f = try ctx.optional(nil, "flush") { _ = f }
       try ctx.finish(maxPositional: Int.max)
-      let text = ctx.positional.map { v -> String in
-        if case .array(let a) = v { return ArrayFormatter.str(a) }
-        return v.str
-      }.joined(separator: sep)
+      let options = ctx.interpreter.state.printOptions
+      let text = ctx.positional.map { $0.str(with: options) }.joined(separator: sep)
       ctx.interpreter.output(text + end)
       return .none
     }
@@ -68,13 +66,12 @@ enum Builtins {
     g["str"] = anyFn("str") { ctx in
       let v = try ctx.optional(0, "object") ?? .str("")
       try ctx.finish(maxPositional: 1)
-      if case .array(let a) = v { return .str(ArrayFormatter.str(a)) }
-      return .str(v.str)
+      return .str(v.str(with: ctx.interpreter.state.printOptions))
     }
     g["repr"] = anyFn("repr") { ctx in
       let v = try ctx.required(0, "obj")
       try ctx.finish(maxPositional: 1)
-      return .str(v.repr)
+      return .str(v.repr(with: ctx.interpreter.state.printOptions))
     }
     g["int"] = anyFn("int") { ctx in
       let v = try ctx.optional(0, "x") ?? .int(0)

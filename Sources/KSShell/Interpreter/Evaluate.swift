@@ -22,17 +22,18 @@ extension Interpreter {
         case .literal(let text, _): out += text
         case .field(let f):
           let v = try evaluate(f.expression)
+          let options = state.printOptions
           if let d = f.debugText { out += d }
           var text: String
           switch f.conversion {
-          case .repr?, .ascii?: text = v.repr
-          case .str?: text = v.str
-          case nil: text = v.str
+          case .repr?, .ascii?: text = v.repr(with: options)
+          case .str?: text = v.str(with: options)
+          case nil: text = v.str(with: options)
           }
           if let spec = f.formatSpec {
-            text = try Format.apply(spec, to: v, at: f.formatSpecRange ?? f.range)
+            text = try Format.apply(spec, to: v, options: options, at: f.formatSpecRange ?? f.range)
           } else if f.debugText != nil && f.conversion == nil {
-            text = v.repr
+            text = v.repr(with: options)
           }
           out += text
         }

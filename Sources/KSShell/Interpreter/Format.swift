@@ -3,7 +3,7 @@ import KSDiagnostics
 
 /// Python's format-spec mini-language (`{:.3f}`, `{:>10}`, `{:.2e}`, `{:,}`) and `%` formatting.
 enum Format {
-  static func apply(_ spec: String, to v: Value, at range: SourceRange) throws -> String {
+  static func apply(_ spec: String, to v: Value, options: PrintOptions, at range: SourceRange) throws -> String {
     var chars = Array(spec)
     var fill: Character = " "
     var align: Character?
@@ -71,12 +71,12 @@ enum Format {
         body = pythonFloatRepr(f)
       } else {
         numeric = false
-        body = v.str
+        body = v.str(with: options)
         if let p = precision { body = String(body.prefix(p)) }
       }
     case "s"?:
       numeric = false
-      body = v.str
+      body = v.str(with: options)
       if let p = precision { body = String(body.prefix(p)) }
     default:
       throw ShellError("unknown format code '\(type!)' for \(v.typeName)", at: range)
@@ -116,6 +116,7 @@ enum Format {
 
   /// `"...".format(args)` with `{}`, `{0}`, `{name}` and specs.
   static func format(_ template: String, _ ctx: CallContext, at range: SourceRange) throws -> String {
+    let options = ctx.interpreter.state.printOptions
     var out = ""
     var auto = 0
     var chars = Array(template)[...]
@@ -151,8 +152,10 @@ enum Format {
         } else {
           throw ShellError("KeyError: '\(name)'", at: range)
         }
-        var text = conversion == "r" ? value.repr : value.str
-        if let spec, !spec.isEmpty { text = try apply(spec, to: conversion == "r" ? .str(value.repr) : value, at: range) }
+        var text = conversion == "r" ? value.repr(with: options) : value.str(with: options)
+        if let spec, !spec.isEmpty {
+          text = try apply(spec, to: conversion == "r" ? .str(value.repr(with: options)) : value, options: options, at: range)
+        }
         out += text
       } else if c == "}" {
         if chars.first == "}" { chars.removeFirst() }
@@ -165,7 +168,7 @@ enum Format {
   }
 
   /// `"%.3f" % x` and `"%s %d" % (a, b)`.
-  static func percent(_ template: String, _ args: Value, at range: SourceRange) throws -> String {
+  static func percent(_ template: String, _ args: Value, options: PrintOptions, at range: SourceRange) throws -> String {
     var values: [Value]
     if case .tuple(let t) = args { values = t } else { values = [args] }
     var out = ""
@@ -181,10 +184,10 @@ enum Format {
       guard !values.isEmpty else { throw ShellError("not enough arguments for format string", at: range) }
       let v = values.removeFirst()
       switch type {
-      case "s": out += try apply(spec, to: .str(v.str), at: range)
-      case "r": out += try apply(spec, to: .str(v.repr), at: range)
-      case "i": out += try apply(spec + "d", to: v, at: range)
-      default: out += try apply(spec + String(type), to: v, at: range)
+      case "s": out += try apply(spec, to: .str(v.str(with: options)), options: options, at: range)
+      case "r": out += try apply(spec, to: .str(v.repr(with: options)), options: options, at: range)
+      case "i": out += try apply(spec + "d", to: v, options: options, at: range)
+      default: out += try apply(spec + String(type), to: v, options: options, at: range)
       }
     }
     return out

@@ -14,30 +14,39 @@ public func pythonFloatRepr(_ x: Double) -> String {
 private func format16(_ v: Double) -> String { "\(v)" }
 
 extension Value {
-  /// Python's `str(value)`.
-  public var str: String {
+  /// Python's `str(value)` with numpy's default print options (for messages; printing uses
+  /// `str(with:)` and the session's options).
+  public var str: String { str(with: .defaults) }
+
+  /// Python's `repr(value)` with numpy's default print options (for messages; echoing uses
+  /// `repr(with:)` and the session's options).
+  public var repr: String { repr(with: .defaults) }
+
+  /// Python's `str(value)`, arrays printed under `options`.
+  public func str(with options: PrintOptions) -> String {
     switch self {
     case .string(let s): return s.text
     case .dtype(let d): return d.rawValue
-    case .array(let a): return ArrayFormatter.str(a)
-    default: return repr
+    case .array(let a): return ArrayFormatter.str(a, options: options)
+    default: return repr(with: options)
     }
   }
 
-  /// Python's `repr(value)`.
-  public var repr: String {
+  /// Python's `repr(value)`, arrays printed under `options`.
+  public func repr(with options: PrintOptions) -> String {
     switch self {
     case .none: return "None"
     case .bool(let b): return b ? "True" : "False"
     case .int(let i): return String(i)
     case .float(let x): return pythonFloatRepr(x)
     case .string(let s): return pythonStringRepr(s.text)
-    case .list(let items): return "[" + items.map(\.repr).joined(separator: ", ") + "]"
+    case .list(let items): return "[" + items.map { $0.repr(with: options) }.joined(separator: ", ") + "]"
     case .tuple(let items):
-      if items.count == 1 { return "(" + items[0].repr + ",)" }
-      return "(" + items.map(\.repr).joined(separator: ", ") + ")"
-    case .dict(let entries): return "{" + entries.map { "\($0.0.repr): \($0.1.repr)" }.joined(separator: ", ") + "}"
-    case .array(let a): return ArrayFormatter.repr(a)
+      if items.count == 1 { return "(" + items[0].repr(with: options) + ",)" }
+      return "(" + items.map { $0.repr(with: options) }.joined(separator: ", ") + ")"
+    case .dict(let entries):
+      return "{" + entries.map { "\($0.0.repr(with: options)): \($0.1.repr(with: options))" }.joined(separator: ", ") + "}"
+    case .array(let a): return ArrayFormatter.repr(a, options: options)
     case .dtype(let d): return "dtype('\(d.rawValue)')"
     case .genred(let g): return "<Genred \(g.name)>"
     case .kernelSolve(let k): return "<KernelSolve \(k.name)>"

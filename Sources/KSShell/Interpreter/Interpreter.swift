@@ -15,6 +15,8 @@ public struct SessionState: Sendable {
   public var seed: UInt64 = 0
   /// The engine used when a call does not name one (`:engine`).
   public var engine = "auto"
+  /// How arrays print (`np.set_printoptions`, `:set precision 4`).
+  public var printOptions = PrintOptions.defaults
 
   public init() {}
 }
@@ -203,7 +205,7 @@ public final class Interpreter {
 
   /// The text an expression statement echoes.
   public func display(_ v: Value) -> String {
-    v.repr
+    v.repr(with: state.printOptions)
   }
 }
 

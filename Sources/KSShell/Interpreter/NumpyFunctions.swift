@@ -45,7 +45,7 @@ enum NumpyFunctions {
 
   static let table: [String: Body] = {
     var t: [String: Body] = [:]
-    for part in [mathFunctions(), reductionFunctions(), creationFunctions(), shapeFunctions(), linalgFunctions(), randomFunctions()] {
+    for part in [mathFunctions(), reductionFunctions(), creationFunctions(), shapeFunctions(), linalgFunctions(), randomFunctions(), printFunctions()] {
       t.merge(part) { a, _ in a }
     }
     return t

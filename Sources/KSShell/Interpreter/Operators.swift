@@ -34,7 +34,7 @@ extension Interpreter {
     case (.string(let x), .int(let n)) where op == .multiply:
       return .str(String(repeating: x.text, count: max(0, n)))
     case (.string(let x), _) where op == .modulo:
-      return .str(try Format.percent(x.text, b, at: range))
+      return .str(try Format.percent(x.text, b, options: state.printOptions, at: range))
     case (.list(let x), .list(let y)) where op == .add: return .list(x + y)
     case (.tuple(let x), .tuple(let y)) where op == .add: return .tuple(x + y)
     case (.list(let x), .int(let n)) where op == .multiply:

@@ -29,7 +29,10 @@ public struct MetaCommand: Sendable {
     MetaCommand(name: "history", arguments: "[n]", summary: "the last n inputs of this session (all by default)", takesPath: false),
     MetaCommand(name: "time", arguments: "STATEMENT", summary: "run a statement and print how long it took", takesPath: false),
     MetaCommand(name: "engine", arguments: "[reference | cpu | cuda | auto]", summary: "show or choose the engine calls use when they name no backend", takesPath: false),
-    MetaCommand(name: "set", arguments: "[progress N]", summary: "show the settings, or print a CG progress line every N iterations", takesPath: false),
+    MetaCommand(
+      name: "set", arguments: "[NAME VALUE]",
+      summary: "show the settings, or set one: precision, threshold, edgeitems, linewidth, suppress (as np.set_printoptions), progress N",
+      takesPath: false),
     MetaCommand(name: "reset", arguments: "", summary: "forget every variable and alias, and reseed with 0", takesPath: false),
     MetaCommand(name: "quit", arguments: "", summary: "leave ks (also :exit, or Ctrl-D)", takesPath: false),
   ]
@@ -101,10 +104,10 @@ extension Session {
         recorded.append(RecordedStatement(text: ":engine \(Self.engineName(of: interpreter.state.engine))", succeeded: true))
       }
     case "set":
-      try settings(argument, at: range)
+      try settings(argument, statement: statement)
     case "reset":
       reset()
-      emitOutput("session reset: no variables, no aliases, random seed 0\n")
+      emitOutput("session reset: no variables, no aliases, random seed 0, default print options\n")
     case "quit":
       requestQuit()
       return .quit
@@ -221,33 +224,95 @@ extension Session {
     return "\(error)"
   }
 
-  func settings(_ argument: String, at range: SourceRange) throws(ShellError) {
-    let parts = argument.replacingOccurrences(of: "=", with: " ").split(separator: " ").map(String.init)
-    if parts.isEmpty {
-      let progress = progressEvery == 0 ? "0   (only the summary line when not on a terminal)" : "\(progressEvery)   (a line every \(progressEvery) iterations when not on a terminal)"
-      emitOutput(
-        """
-        precision  \(ArrayFormatter.precision)   (digits when printing arrays; fixed in this build)
-        threshold  \(ArrayFormatter.threshold)   (arrays with more elements print summarized; fixed in this build)
-        progress   \(progress)
-        engine     \(interpreter.state.engine)
+  /// The settings `:set` knows: the print options (numpy's names), then `progress`.
+  static let settingNames = ["precision", "threshold", "edgeitems", "linewidth", "suppress", "progress"]
 
-        """)
+  /// The `:set` listing: every setting with its value.
+  func settingsText() -> String {
+    let o = interpreter.state.printOptions
+    let progress = progressEvery == 0 ? "0   (only the summary line when not on a terminal)" : "\(progressEvery)   (a line every \(progressEvery) iterations when not on a terminal)"
+    func row(_ name: String, _ value: String, _ note: String) -> String {
+      name.padding(toLength: 11, withPad: " ", startingAt: 0) + value.padding(toLength: max(value.count, 6), withPad: " ", startingAt: 0) + note + "\n"
+    }
+    return row("precision", "\(o.precision)", "(digits after the point when printing float arrays)")
+      + row("threshold", "\(o.threshold)", "(arrays with more elements print summarized)")
+      + row("edgeitems", "\(o.edgeItems)", "(items shown at each end of a summarized axis)")
+      + row("linewidth", "\(o.lineWidth)", "(characters per line when printing arrays)")
+      + row("suppress", o.suppress ? "True" : "False", "(True: small numbers print in fixed point, not scientific)")
+      + "progress   \(progress)\n"
+      + "engine     \(Self.engineName(of: interpreter.state.engine))\n"
+  }
+
+  /// `:set`, `:set progress N`, `:set precision 4` (also `threshold`, `edgeitems`, `linewidth`,
+  /// `suppress`; several `NAME VALUE` pairs may follow one `:set`). Print options are recorded for
+  /// `:save` as one canonical `:set` line.
+  func settings(_ argument: String, statement: Statement) throws(ShellError) {
+    let range = statement.range
+    // The argument ends where the statement does: find each word's place for carets.
+    let argumentStart = range.end - argument.utf8.count
+    let bytes = Array(argument.utf8)
+    var words: [(text: String, range: SourceRange)] = []
+    var wordStart: Int?
+    for k in 0...bytes.count {
+      let separator = k == bytes.count || [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "=")].contains(bytes[k])
+      if separator, let start = wordStart {
+        words.append((String(decoding: bytes[start..<k], as: UTF8.self), SourceRange(argumentStart + start, argumentStart + k)))
+        wordStart = nil
+      } else if !separator && wordStart == nil {
+        wordStart = k
+      }
+    }
+    if words.isEmpty {
+      emitOutput(settingsText())
       return
     }
-    switch parts[0] {
-    case "progress":
-      guard parts.count == 2, let n = Int(parts[1]), n >= 0 else {
-        throw ShellError("usage: :set progress N (N >= 0; 0 prints only the summary)", at: range)
+    if words[0].text.lowercased() == "progress" {
+      guard words.count == 2, let n = Int(words[1].text), n >= 0 else {
+        throw ShellError("usage: :set progress N (N >= 0; 0 prints only the summary)", at: words.count == 2 ? words[1].range : range)
       }
       progressEvery = n
       emitOutput("progress: \(n == 0 ? "summary only" : "every \(n) iterations")\n")
-    case "precision", "threshold":
-      throw ShellError("'\(parts[0])' is fixed at \(parts[0] == "precision" ? ArrayFormatter.precision : ArrayFormatter.threshold) in this build", at: range)
-    default:
-      let hint = Suggestions.closest(to: parts[0], among: ["progress", "precision", "threshold"]).map { "; did you mean '\($0)'?" } ?? ""
-      throw ShellError("unknown setting '\(parts[0])'\(hint)", at: range)
+      return
     }
+    var options = interpreter.state.printOptions
+    var changed: [String] = []
+    var k = 0
+    while k < words.count {
+      let (name, nameRange) = (words[k].text.lowercased(), words[k].range)
+      guard Self.settingNames.contains(name) else {
+        let hint = Suggestions.closest(to: words[k].text, among: Self.settingNames).map { "; did you mean '\($0)'?" } ?? ""
+        throw ShellError("unknown setting '\(words[k].text)'\(hint)", at: nameRange, notes: ["settings: " + Self.settingNames.joined(separator: ", ")])
+      }
+      if name == "progress" { throw ShellError("set progress on its own: :set progress N", at: nameRange) }
+      guard k + 1 < words.count else {
+        throw ShellError("usage: :set \(name) \(name == "suppress" ? "True|False" : "N")", at: nameRange)
+      }
+      let (value, valueRange) = (words[k + 1].text, words[k + 1].range)
+      if name == "suppress" {
+        switch value.lowercased() {
+        case "true", "on", "1", "yes": options.suppress = true
+        case "false", "off", "0", "no": options.suppress = false
+        default: throw ShellError("suppress must be True or False", at: valueRange)
+        }
+        changed.append("suppress \(options.suppress ? "True" : "False")")
+      } else {
+        let n: Int
+        if name == "threshold" && ["inf", "np.inf"].contains(value.lowercased()) {
+          n = Int.max
+        } else if let parsed = Int(value) {
+          n = parsed
+        } else {
+          throw ShellError(PrintOptions.problem(setting: name, to: -1) ?? "\(name) must be an integer", at: valueRange)
+        }
+        if let problem = PrintOptions.problem(setting: name, to: n) { throw ShellError(problem, at: valueRange) }
+        options[integer: name] = n
+        changed.append("\(name) \(n)")
+      }
+      k += 2
+    }
+    interpreter.state.printOptions = options
+    recorded.append(RecordedStatement(text: ":set " + changed.joined(separator: " "), succeeded: true))
+    emitOutput(changed.map { $0.replacingOccurrences(of: " ", with: ": ") }.joined(separator: ", ") + "\n")
   }
 
   // MARK: - :history and :vars
