@@ -23,7 +23,10 @@ extension Interpreter {
 
   func binary(_ op: BinaryOperator, _ a: Value, _ b: Value, at range: SourceRange) throws -> Value {
     if case .array = a { return try NumpyOps.binary(op, a, b, at: range) }
-    if case .array = b { return try NumpyOps.binary(op, a, b, at: range) }
+    // "%s" % array is Python string formatting, not numpy's remainder.
+    if case .array = b, !(op == .modulo && { if case .string = a { return true } else { return false } }()) {
+      return try NumpyOps.binary(op, a, b, at: range)
+    }
     switch (a, b) {
     case (.int, .int), (.bool, .int), (.int, .bool), (.bool, .bool):
       return try intBinary(op, intValue(a), intValue(b), at: range)

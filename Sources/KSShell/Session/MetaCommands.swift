@@ -524,6 +524,10 @@ enum HelpText {
     "np.argsort": Entry(signature: "np.argsort(a, axis=-1)", summary: "indices that sort the array", example: "np.argsort(d)"),
     "np.load": Entry(signature: "np.load(path)", summary: "read a .npy file", example: "x = np.load(\"x.npy\")"),
     "np.save": Entry(signature: "np.save(path, array)", summary: "write a .npy file, atomically", example: "np.save(\"a.npy\", a)"),
+    "np.set_printoptions": Entry(
+      signature: "np.set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, suppress=None)",
+      summary: "how arrays print (also :set precision 4); None keeps a value", example: "np.set_printoptions(precision=3)"),
+    "np.get_printoptions": Entry(signature: "np.get_printoptions()", summary: "the print options, as a dict", example: "np.get_printoptions()['precision']"),
     "np.linalg.norm": Entry(signature: "np.linalg.norm(x)", summary: "Euclidean norm", example: "np.linalg.norm(a - b)"),
     "np.linalg.solve": Entry(signature: "np.linalg.solve(A, b)", summary: "dense linear solve", example: "np.linalg.solve(K, b)"),
   ]
