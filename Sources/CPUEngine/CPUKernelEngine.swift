@@ -44,6 +44,7 @@ public struct CPUKernelEngine: KernelEngine {
   public func reduce(
     _ plan: KernelPlan, _ arguments: KernelArguments, cancel: CancellationToken?
   ) throws(EngineError) -> [Double] {
+    if arguments.ranges != nil { throw .failed("the CPU engine does not support ranges= (block-sparse reductions) yet") }
     let k = try kernel(for: plan)
     return try run(k, plan, arguments, cancel: cancel)
   }

@@ -180,6 +180,7 @@ public struct CUDAKernelEngine: KernelEngine {
   public func reduce(
     _ plan: KernelPlan, _ arguments: KernelArguments, cancel: CancellationToken?
   ) throws(EngineError) -> [Double] {
+    if arguments.ranges != nil { throw .failed("the GPU engine does not support ranges= (block-sparse reductions) yet") }
     let m = arguments.outputRows, n = arguments.reducedRows
     let source = try Self.source(for: plan)
     let device = try CUDADevice.open(try CUDADriver.load(path: driverLibrary), ordinal: max(0, deviceID))

@@ -9,12 +9,20 @@ struct Accumulator {
   let t: Precision  // data / compute type (tmp of block_sum and kahan)
   let a: Precision  // accumulator type
   let period: Int
+  /// False in KeOps' ranges mode (`CpuReduc_ranges`): block_sum then never flushes `tmp`
+  /// periodically, all terms go into `tmp` (data dtype) and reach `acc` once, at `finish`
+  /// (keops-semantics.md section 4.3, discrepancy #13).
+  let periodicFlush: Bool
   var acc: [Double]
   var tmp: [Double]
   var count = 0
 
-  init(kind: ReductionKind, formulaDim: Int, scheme: SumScheme, compute: Precision, accumulate: Precision, reducedRows: Int) {
+  init(
+    kind: ReductionKind, formulaDim: Int, scheme: SumScheme, compute: Precision, accumulate: Precision,
+    reducedRows: Int, periodicFlush: Bool = true
+  ) {
     self.kind = kind
+    self.periodicFlush = periodicFlush
     self.d = formulaDim
     self.t = compute
     self.a = kind.isSumType ? accumulate : compute
@@ -98,7 +106,7 @@ struct Accumulator {
       }
     }
     count += 1
-    if scheme == .blockSum && count % period == 0 { flush() }
+    if scheme == .blockSum && periodicFlush && count % period == 0 { flush() }
   }
 
   /// block_sum: folds the temporary accumulator into the main one and resets it.
@@ -148,8 +156,10 @@ struct Accumulator {
   }
 
   /// Writes the raw output row (KeOps' FinalizeOutput), rounded to the data type.
-  mutating func finish(into out: UnsafeMutablePointer<Double>, data: Precision) {
-    if scheme == .blockSum { flush() }
+  /// `finalOperation: false` skips the sum scheme's final step, as KeOps does for rows that no
+  /// block of `ranges` covers (InitializeReduction then FinalizeOutput).
+  mutating func finish(into out: UnsafeMutablePointer<Double>, data: Precision, finalOperation: Bool = true) {
+    if scheme == .blockSum && finalOperation { flush() }
     switch kind {
     case .sum, .max, .min, .maxArgMax, .minArgMin, .maxSumShiftExpWeight, .kMinArgKMin:
       for k in 0..<acc.count { out[k] = data.round(acc[k]) }

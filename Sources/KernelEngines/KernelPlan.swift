@@ -70,11 +70,15 @@ public struct KernelArguments: Sendable {
   public var arrays: [NDArray]
   public var outputRows: Int
   public var reducedRows: Int
+  /// Block-sparse mode (KeOps' `ranges=`), or nil for the dense reduction. Only the reference
+  /// engine supports it; the others report `.unavailable`.
+  public var ranges: BlockRanges?
 
-  public init(arrays: [NDArray], outputRows: Int, reducedRows: Int) {
+  public init(arrays: [NDArray], outputRows: Int, reducedRows: Int, ranges: BlockRanges? = nil) {
     self.arrays = arrays
     self.outputRows = outputRows
     self.reducedRows = reducedRows
+    self.ranges = ranges
   }
 }
 

@@ -27,6 +27,12 @@ public struct ReferenceEngine: KernelEngine {
     let rootDim = program.steps[program.root].dim
     let rawDim = plan.formula.rawDimension
     let m = arguments.outputRows, n = arguments.reducedRows
+    // Block-sparse mode: the block of each output row (-1: none) and the reduced intervals.
+    let ranges = arguments.ranges
+    if let ranges {
+      do { try ranges.validate(outputRows: m, reducedRows: n) } catch { throw .failed("ranges: \(error.message)") }
+    }
+    let rowBlock = ranges?.blockOfRow(outputRows: m) ?? []
     // Inputs as contiguous doubles (O(M + N)).
     let data: [[Double]] = arguments.arrays.map { $0.toDoubles() }
     var output = [Double](repeating: 0, count: m * rawDim)
@@ -59,30 +65,44 @@ public struct ReferenceEngine: KernelEngine {
           defer { state.release() }
           var accumulator = Accumulator(
             kind: plan.formula.reduction, formulaDim: rootDim, scheme: plan.sumScheme,
-            compute: plan.computePrecision, accumulate: plan.accumulatorPrecision, reducedRows: n)
+            compute: plan.computePrecision, accumulate: plan.accumulatorPrecision, reducedRows: n,
+            periodicFlush: ranges == nil)
           for i in start..<end {
             if let c = cancel, c.isCancelled { return }
             accumulator.reset()
+            // The reduced intervals of this row: all of [0, n), or its block's (in order).
+            var intervals: [(Int, Int)] = [(0, n)]
+            if let ranges {
+              let k = rowBlock[i]
+              if k < 0 {
+                // Not covered: KeOps' InitializeReduction then FinalizeOutput.
+                accumulator.finish(into: out + i * rawDim, data: dataPrecision, finalOperation: false)
+                continue
+              }
+              intervals = ranges.intervals(ofBlock: k).map { (ranges.reducedRanges[2 * $0], ranges.reducedRanges[2 * $0 + 1]) }
+            }
             for (s, step) in program.steps.enumerated() {
               if case .variable(let arg, let cat) = step.kind, cat == plan.formula.outputCategory {
                 state.bind(step: s, base: args[arg] + i * step.dim, stride: 0)
               }
             }
             state.run(count: 1, uniformOnly: true)
-            var j0 = 0
-            while j0 < n {
-              let count = min(blockSize, n - j0)
-              for (s, step) in program.steps.enumerated() {
-                if case .variable(let arg, let cat) = step.kind, cat == reduced {
-                  state.bind(step: s, base: args[arg] + j0 * step.dim, stride: step.dim)
+            for (lower, upper) in intervals {
+              var j0 = lower
+              while j0 < upper {
+                let count = min(blockSize, upper - j0)
+                for (s, step) in program.steps.enumerated() {
+                  if case .variable(let arg, let cat) = step.kind, cat == reduced {
+                    state.bind(step: s, base: args[arg] + j0 * step.dim, stride: step.dim)
+                  }
                 }
+                state.run(count: count, uniformOnly: false)
+                let root = state.operands[program.root]
+                for p in 0..<count {
+                  accumulator.add(root.base + p * root.stride, stride: 1, index: j0 + p)
+                }
+                j0 += count
               }
-              state.run(count: count, uniformOnly: false)
-              let root = state.operands[program.root]
-              for p in 0..<count {
-                accumulator.add(root.base + p * root.stride, stride: 1, index: j0 + p)
-              }
-              j0 += count
             }
             accumulator.finish(into: out + i * rawDim, data: dataPrecision)
           }

@@ -24,6 +24,19 @@ public enum Backend {
   /// - Parameter deviceID: the GPU to use (`device_id`); -1 means device 0. A device that does
   ///   not exist is reported when the engine runs.
   public static func engine(named name: String, deviceID: Int = -1) throws(OperationError) -> any KernelEngine {
+    try engine(named: name, deviceID: deviceID, blockSparse: false)
+  }
+
+  /// As `engine(named:deviceID:)`; with `blockSparse` (a `ranges=` call), `"auto"` resolves to the
+  /// reference engine, the only one that supports ranges yet, and `"CPU"`/`"GPU*"` are refused.
+  public static func engine(named name: String, deviceID: Int, blockSparse: Bool) throws(OperationError) -> any KernelEngine {
+    let compiled = ["auto", "CPU", "GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_2D_host", "GPU_1D_device", "GPU_2D_device"]
+    if blockSparse && compiled.contains(name) {
+      if name == "auto" { return ReferenceEngine() }
+      throw .option(
+        name: "backend",
+        message: "backend=\"\(name)\" does not support ranges= (block-sparse reductions) yet; use \"auto\" or \"reference\"")
+    }
     switch name {
     case "reference":
       return ReferenceEngine()

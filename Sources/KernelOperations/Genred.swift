@@ -156,11 +156,17 @@ public struct Genred: Sendable {
   public var argumentCount: Int { reduced.arguments.count }
 
   /// Runs the reduction on `arguments` (argument k binds `Var(k, ...)`).
+  ///
+  /// - Parameter ranges: PyKeOps' block-sparse 6-tuple `(ranges_i, slices_i, redranges_j,
+  ///   ranges_j, slices_j, redranges_i)` of int64 arrays (keops-semantics.md section 4.4); axis=1
+  ///   uses the first three, axis=0 the last three. Only the reference engine supports it yet:
+  ///   `backend="auto"` runs such calls there, `"CPU"`/`"GPU"` refuse them.
   public func call(
-    _ arguments: [NDArray], backend: String = "auto", deviceId: Int = -1, cancel: CancellationToken? = nil
+    _ arguments: [NDArray], backend: String = "auto", deviceId: Int = -1, ranges: [NDArray]? = nil,
+    cancel: CancellationToken? = nil
   ) throws(OperationError) -> ReductionResult {
-    let engine = try Backend.engine(named: backend, deviceID: deviceId)
-    let (plan, args) = try prepare(arguments)
+    let engine = try Backend.engine(named: backend, deviceID: deviceId, blockSparse: ranges != nil)
+    let (plan, args) = try prepare(arguments, ranges: ranges)
     let raw: [Double]
     do {
       raw = try engine.reduce(plan, args, cancel: cancel)
@@ -170,8 +176,29 @@ public struct Genred: Sendable {
     return finish(raw, rows: args.outputRows, plan: plan)
   }
 
-  /// Checks the arrays against the formula and resolves the precision options.
-  public func prepare(_ arguments: [NDArray]) throws(OperationError) -> (KernelPlan, KernelArguments) {
+  /// The three arrays of a `ranges` 6-tuple that apply to this reduction's axis, checked for
+  /// dtype and shapes (bounds are checked by `prepare`, which knows the sizes).
+  public func blockRanges(_ ranges: [NDArray]) throws(OperationError) -> BlockRanges {
+    guard ranges.count == 6 else {
+      throw .option(
+        name: "ranges",
+        message: "ranges must be a 6-tuple (ranges_i, slices_i, redranges_j, ranges_j, slices_j, redranges_i), got \(ranges.count) array\(ranges.count == 1 ? "" : "s")")
+    }
+    let overJ = reduced.outputCategory == .i
+    let names = overJ ? ["ranges_i", "slices_i", "redranges_j"] : ["ranges_j", "slices_j", "redranges_i"]
+    let base = overJ ? 0 : 3
+    do {
+      return try BlockRanges(
+        outputRanges: ranges[base], sliceEnds: ranges[base + 1], reducedRanges: ranges[base + 2], names: names)
+    } catch {
+      throw .option(name: "ranges", message: error.message)
+    }
+  }
+
+  /// Checks the arrays (and the optional `ranges` 6-tuple) against the formula and resolves the
+  /// precision options.
+  public func prepare(_ arguments: [NDArray], ranges: [NDArray]? = nil) throws(OperationError) -> (KernelPlan, KernelArguments) {
+    let blockRanges = try ranges.map { (r: [NDArray]) throws(OperationError) in try self.blockRanges(r) }
     let vars = reduced.arguments
     guard arguments.count == vars.count else {
       throw .call("this Genred takes \(vars.count) argument\(vars.count == 1 ? "" : "s") (\(signatureText)), got \(arguments.count)")
@@ -250,7 +277,16 @@ public struct Genred: Sendable {
     if !reduced.reduction.isSumType { acc = compute }
     let plan = KernelPlan(
       formula: reduced, dataType: dtype, computePrecision: compute, accumulatorPrecision: acc, sumScheme: sumScheme)
-    return (plan, KernelArguments(arrays: arrays, outputRows: outputRows, reducedRows: reducedRows))
+    if let blockRanges {
+      do {
+        try blockRanges.validate(outputRows: outputRows, reducedRows: reducedRows)
+      } catch {
+        throw .option(name: "ranges", message: error.message)
+      }
+    }
+    return (
+      plan, KernelArguments(arrays: arrays, outputRows: outputRows, reducedRows: reducedRows, ranges: blockRanges)
+    )
   }
 
   /// PyKeOps' `postprocess`: shapes, int64 indices, LogSumExp and SoftMax finalization.

@@ -129,14 +129,15 @@ public struct KernelSolve: Sendable {
     self.unknownName = varinvalias
   }
 
-  /// Solves the system; `arguments[unknownIndex]` is the right-hand side b.
+  /// Solves the system; `arguments[unknownIndex]` is the right-hand side b. `ranges` (PyKeOps'
+  /// block-sparse 6-tuple, see `Genred.call`) applies to every operator application.
   public func solve(
     _ arguments: [NDArray], alpha: Double = 1e-10, eps: Double = 1e-6, maxIterations: Int? = nil,
-    backend: String = "auto", deviceId: Int = -1, cancel: CancellationToken? = nil,
+    backend: String = "auto", deviceId: Int = -1, ranges: [NDArray]? = nil, cancel: CancellationToken? = nil,
     progress: ((SolveProgress) -> Void)? = nil
   ) throws -> (NDArray, SolveReport) {
-    let engine = try Backend.engine(named: backend, deviceID: deviceId)
-    var (plan, args) = try genred.prepare(arguments)
+    let engine = try Backend.engine(named: backend, deviceID: deviceId, blockSparse: ranges != nil)
+    var (plan, args) = try genred.prepare(arguments, ranges: ranges)
     guard args.outputRows == args.reducedRows else {
       throw OperationError.call(
         "KernelSolve needs a square system: the output has \(args.outputRows) rows but the unknown has \(args.reducedRows)")

@@ -75,3 +75,37 @@ import Testing
     #expect(out == "1\n")
   }
 }
+
+/// `ranges=` through a script: block-sparse sums, and errors at the keyword.
+@Suite struct ShellRangesTests {
+  @Test func blockSparseSumInAScript() {
+    var out = "", errors = ""
+    let session = Session(output: { out += $0 }, errors: { errors += $0 }, status: { _ in })
+    _ = session.run(SourceText(name: "r.ks", text: """
+      import numpy as np
+      K = Genred("x*y", ["x = Vi(1)", "y = Vj(1)"], axis=1)
+      x = np.array([[1.0], [2.0], [3.0]])
+      y = np.array([[1.0], [10.0], [100.0]])
+      r = (np.array([[0, 2]]), np.array([1]), np.array([[1, 3]]), np.array([[0, 3]]), np.array([1]), np.array([[0, 3]]))
+      print(K(x, y, ranges=r)[:, 0])
+      print(K(x, y, ranges=[[[0, 3]], [2], [[0, 1], [0, 3]], [[0, 3]], [1], [[0, 3]]])[:, 0])
+      """))
+    #expect(errors == "")
+    #expect(out == "[110. 220.   0.]\n[112. 224. 336.]\n")
+  }
+
+  @Test func rangesErrorsPointAtTheKeyword() {
+    var errors = ""
+    let session = Session(output: { _ in }, errors: { errors += $0 }, status: { _ in })
+    _ = session.run(SourceText(name: "r.ks", text: """
+      import numpy as np
+      K = Genred("x*y", ["x = Vi(1)", "y = Vj(1)"], axis=1)
+      x = np.array([[1.0], [2.0]])
+      K(x, x, ranges=([[0, 2]], [1], [[0, 5]], [[0, 2]], [1], [[0, 2]]))
+      """))
+    #expect(errors.hasPrefix("r.ks:4:9: error: redranges_j[0] = [0, 5) is not a range of reduced rows"), "\(errors)")
+    errors = ""
+    _ = session.run(SourceText(name: "s.ks", text: "K(x, x, ranges=3)\n"))
+    #expect(errors.hasPrefix("s.ks:1:9: error: ranges must be a tuple of 6 int64 arrays"), "\(errors)")
+  }
+}

@@ -253,6 +253,37 @@ enum KeOpsBuiltins {
     return try ctx.int(v, "device_id", at: ctx.rangeOf(keyword: "device_id"))
   }
 
+  /// `ranges=(ranges_i, slices_i, redranges_j, ranges_j, slices_j, redranges_i)`: a tuple or list
+  /// of six int64 arrays (or integer lists), or None. Errors point at the keyword.
+  static func blockRanges(_ ctx: inout CallContext) throws(ShellError) -> [NDArray]? {
+    guard let v = try ctx.optional(nil, "ranges"), !isNone(v) else { return nil }
+    let at = ctx.rangeOf(keyword: "ranges")
+    let items: [Value]
+    switch v {
+    case .tuple(let t): items = t
+    case .list(let l): items = l
+    default:
+      throw ShellError(
+        "ranges must be a tuple of 6 int64 arrays (ranges_i, slices_i, redranges_j, ranges_j, slices_j, redranges_i), got \(v.typeName)",
+        at: at)
+    }
+    guard items.count == 6 else {
+      throw ShellError(
+        "ranges must be a tuple of 6 int64 arrays (ranges_i, slices_i, redranges_j, ranges_j, slices_j, redranges_i), got \(items.count) item\(items.count == 1 ? "" : "s")",
+        at: at)
+    }
+    let names = ["ranges_i", "slices_i", "redranges_j", "ranges_j", "slices_j", "redranges_i"]
+    var out: [NDArray] = []
+    for (k, item) in items.enumerated() {
+      switch item {
+      case .array(let a): out.append(a)
+      case .list, .tuple: out.append(try NumpyOps.array(from: item, dtype: nil, at: at))
+      default: throw ShellError("ranges: \(names[k]) must be an int64 array, got \(item.typeName)", at: at)
+      }
+    }
+    return out
+  }
+
   static func backend(_ ctx: inout CallContext) throws(ShellError) -> String {
     if let v = try ctx.optional(nil, "backend") {
       return try ctx.string(v, "backend", at: ctx.rangeOf(keyword: "backend")).text
@@ -263,16 +294,14 @@ enum KeOpsBuiltins {
   static func callGenred(_ g: GenredObject, _ ctx: inout CallContext) throws(ShellError) -> Value {
     let backend = try backend(&ctx)
     let device = try deviceID(&ctx)
-    if let v = try ctx.optional(nil, "ranges"), !isNone(v) {
-      throw ShellError("ranges= (block-sparse reductions) is not supported yet", at: ctx.rangeOf(keyword: "ranges"))
-    }
+    let ranges = try blockRanges(&ctx)
     if let v = try ctx.optional(nil, "out"), !isNone(v) {
       throw ShellError("out= is not supported; assign the result instead", at: ctx.rangeOf(keyword: "out"))
     }
     let arrays = try arrays(&ctx, names: g.genred.reduced.argumentNames, skip: ["backend", "device_id", "ranges", "out"])
     try ctx.finish(maxPositional: arrays.count)
     do {
-      switch try g.genred.call(arrays, backend: backend, deviceId: device, cancel: ctx.interpreter.cancel) {
+      switch try g.genred.call(arrays, backend: backend, deviceId: device, ranges: ranges, cancel: ctx.interpreter.cancel) {
       case .single(let a): return .array(a)
       case .pair(let a, let b): return .tuple([.array(a), .array(b)])
       }
@@ -290,16 +319,15 @@ enum KeOpsBuiltins {
     if let v = try ctx.optional(nil, "alpha") { alpha = try ctx.double(v, "alpha", at: ctx.rangeOf(keyword: "alpha")) }
     if let v = try ctx.optional(nil, "eps") { eps = try ctx.double(v, "eps", at: ctx.rangeOf(keyword: "eps")) }
     if let v = try ctx.optional(nil, "maxiter"), !isNone(v) { maxiter = try ctx.int(v, "maxiter", at: ctx.rangeOf(keyword: "maxiter")) }
-    if let v = try ctx.optional(nil, "ranges"), !isNone(v) {
-      throw ShellError("ranges= (block-sparse reductions) is not supported yet", at: ctx.rangeOf(keyword: "ranges"))
-    }
+    let ranges = try blockRanges(&ctx)
     let arrays = try arrays(
       &ctx, names: k.solver.genred.reduced.argumentNames, skip: ["backend", "device_id", "alpha", "eps", "maxiter", "ranges"])
     try ctx.finish(maxPositional: arrays.count)
     let interp = ctx.interpreter
     do {
       let (a, report) = try k.solver.solve(
-        arrays, alpha: alpha, eps: eps, maxIterations: maxiter, backend: backend, deviceId: device, cancel: interp.cancel,
+        arrays, alpha: alpha, eps: eps, maxIterations: maxiter, backend: backend, deviceId: device, ranges: ranges,
+        cancel: interp.cancel,
         progress: interp.solveProgress)
       interp.solveSummary?(report)
       return .array(a)
