@@ -44,19 +44,22 @@ let package = Package(
       ]),
 
     // MARK: - Tests
+    .target(
+      name: "_KSTestSupport", dependencies: ["ArrayIO", "FormulaLanguage", "KernelEngines"],
+      path: "Tests/_KSTestSupport"),
     .testTarget(name: "KSDiagnosticsTests", dependencies: ["KSDiagnostics"]),
     .testTarget(name: "FormulaLanguageTests", dependencies: ["FormulaLanguage"]),
-    .testTarget(name: "ArrayIOTests", dependencies: ["ArrayIO"]),
-    .testTarget(name: "KernelEnginesTests", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
+    .testTarget(name: "ArrayIOTests", dependencies: ["_KSTestSupport", "ArrayIO"]),
+    .testTarget(name: "KernelEnginesTests", dependencies: ["_KSTestSupport", "KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .testTarget(
-      name: "CPUEngineTests", dependencies: ["CPUEngine", "KernelEngines", "FormulaLanguage", "ArrayIO"],
+      name: "CPUEngineTests", dependencies: ["_KSTestSupport", "CPUEngine", "KernelEngines", "FormulaLanguage", "ArrayIO"],
       exclude: ["Golden"]),
     .testTarget(
       name: "CUDAEngineTests",
-      dependencies: ["CUDAEngine", "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO"],
+      dependencies: ["_KSTestSupport", "CUDAEngine", "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO"],
       exclude: ["Emulation", "Golden"]),
     .testTarget(
-      name: "KernelOperationsTests", dependencies: ["KernelOperations", "KernelEngines", "ArrayIO"],
+      name: "KernelOperationsTests", dependencies: ["_KSTestSupport", "KernelOperations", "KernelEngines", "ArrayIO"],
       exclude: ["Fixtures"]),
     .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ks"]),
     .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "ks"]),

@@ -260,21 +260,7 @@ private struct Generator {
     return s
   }
 
-  var reductionDescription: String {
-    switch reduction {
-    case .sum: return "Sum"
-    case .max: return "Max"
-    case .min: return "Min"
-    case .argMax: return "ArgMax"
-    case .argMin: return "ArgMin"
-    case .maxArgMax: return "Max_ArgMax"
-    case .minArgMin: return "Min_ArgMin"
-    case .kMin(let k): return "KMin(K=\(k))"
-    case .argKMin(let k): return "ArgKMin(K=\(k))"
-    case .kMinArgKMin(let k): return "KMin_ArgKMin(K=\(k))"
-    case .maxSumShiftExpWeight: return "Max_SumShiftExpWeight"
-    }
-  }
+  var reductionDescription: String { reduction.description }
 
   /// The rounding macro body for a precision (values are held in double).
   static func rounding(_ p: Precision) -> String {

@@ -1,11 +1,28 @@
 import KSDiagnostics
 
 /// The internal reductions of KeOps (section 3 of keops-semantics.md).
-public enum ReductionKind: Sendable, Hashable {
+public enum ReductionKind: Sendable, Hashable, CustomStringConvertible {
   case sum, max, min, argMax, argMin, maxArgMax, minArgMin
   case kMin(Int), argKMin(Int), kMinArgKMin(Int)
   /// (m, s) = (max_j f, sum_j exp(f - m) g); LogSumExp and SoftMax are built on it.
   case maxSumShiftExpWeight
+
+  /// KeOps' name of the reduction, with K for the K-min family: `KMin(K=3)`.
+  public var description: String {
+    switch self {
+    case .sum: return "Sum"
+    case .max: return "Max"
+    case .min: return "Min"
+    case .argMax: return "ArgMax"
+    case .argMin: return "ArgMin"
+    case .maxArgMax: return "Max_ArgMax"
+    case .minArgMin: return "Min_ArgMin"
+    case .kMin(let k): return "KMin(K=\(k))"
+    case .argKMin(let k): return "ArgKMin(K=\(k))"
+    case .kMinArgKMin(let k): return "KMin_ArgKMin(K=\(k))"
+    case .maxSumShiftExpWeight: return "Max_SumShiftExpWeight"
+    }
+  }
 
   /// True for the reductions that accumulate sums (where dtype_acc and sum_scheme apply).
   public var isSumType: Bool { self == .sum || self == .maxSumShiftExpWeight }

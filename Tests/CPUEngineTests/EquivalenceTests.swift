@@ -4,6 +4,7 @@ import KernelEngines
 import Testing
 
 @testable import CPUEngine
+import _KSTestSupport
 
 /// One Genred definition exercised on every axis, dtype, accumulator and sum scheme.
 struct ReductionCase: CustomStringConvertible, Sendable {

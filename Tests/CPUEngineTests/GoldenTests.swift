@@ -5,6 +5,7 @@ import KernelEngines
 import Testing
 
 @testable import CPUEngine
+import _KSTestSupport
 
 /// The generated C for small formulas, checked against files in Golden/. Run with
 /// `UPDATE_GOLDENS=1` to rewrite them after an intended change, and review the diff.

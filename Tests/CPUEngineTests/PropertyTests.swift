@@ -5,11 +5,12 @@ import KernelEngines
 import Testing
 
 @testable import CPUEngine
+import _KSTestSupport
 
 /// Random formulas built from `Operation.table`: every vectorized and block operation, random
 /// integer parameters, retried until the dimension rules accept them.
 struct RandomFormulas {
-  var rng: SplitMix
+  var rng: SplitMix64
   /// x = Vi(3), s = Vi(1), y = Vj(3), b = Vj(1), p = Pm(2).
   static let variables = [
     Variable(index: 0, dim: 3, category: .i), Variable(index: 1, dim: 1, category: .i),
@@ -64,7 +65,7 @@ func randomFormulasMatchReference(_ shard: Int) throws {
   defer { dir.remove() }
   let engine = CPUKernelEngine(cacheDirectory: dir.path)
   let trees = Int(ProcessInfo.processInfo.environment["KS_PROPERTY_TREES"] ?? "") ?? 10
-  var gen = RandomFormulas(rng: SplitMix(seed: 0xC0FFEE &+ UInt64(shard)))
+  var gen = RandomFormulas(rng: SplitMix64(seed: 0xC0FFEE &+ UInt64(shard)))
   for t in 0..<trees {
     let f = gen.tree(depth: 3)
     let axis = gen.int(0...1)

@@ -4,6 +4,7 @@ import KernelEngines
 import Testing
 
 @testable import CUDAEngine
+import _KSTestSupport
 
 /// The generated CUDA source of a few representative plans, checked against Golden/*.cu.
 /// After an intended change of the generator, regenerate them with

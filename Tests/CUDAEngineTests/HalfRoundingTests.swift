@@ -3,6 +3,7 @@ import KernelEngines
 import Testing
 
 @testable import CUDAEngine
+import _KSTestSupport
 
 /// dtype_acc=float16 rounds a float accumulator to half after every operation with the
 /// generated `ks_round_half`; it must agree with Swift's Float16 conversion for every float.

@@ -5,6 +5,7 @@ import KernelEngines
 import Testing
 
 @testable import CUDAEngine
+import _KSTestSupport
 
 /// A plan, its data and how close the CUDA result must be to the reference engine.
 struct EmulationCase: Sendable, CustomStringConvertible {

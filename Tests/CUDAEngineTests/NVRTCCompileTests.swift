@@ -4,6 +4,7 @@ import KernelEngines
 import Testing
 
 @testable import CUDAEngine
+import _KSTestSupport
 
 /// Every generated kernel must compile with NVRTC to an sm_90 CUBIN (front-end and ptxas
 /// errors, e.g. too much shared memory, show up only then). NVRTC comes from the pip wheel

@@ -92,19 +92,3 @@ func close(_ a: [[Double]], _ b: [[Double]], tolerance: Double) -> Bool {
   a.count == b.count && zip(a, b).allSatisfy { r, s in r.count == s.count && zip(r, s).allSatisfy { close($0, $1, tolerance: tolerance) } }
 }
 
-/// A small deterministic random generator (SplitMix64), so failures are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  mutating func uniform(_ count: Int, in range: ClosedRange<Double> = -1...1) -> [Double] {
-    (0..<count).map { _ in Double.random(in: range, using: &self) }
-  }
-}

@@ -4,6 +4,7 @@ import FormulaLanguage
 import Testing
 
 @testable import KernelEngines
+import _KSTestSupport
 
 @Suite struct ReferenceEngineTests {
   private let m = 5, n = 13

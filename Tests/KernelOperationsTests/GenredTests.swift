@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import KernelOperations
+import _KSTestSupport
 
 /// Small random data and brute-force versions of every reduction (keops-semantics.md 3, 4).
 struct BruteForce {

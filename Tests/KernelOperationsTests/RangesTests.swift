@@ -3,6 +3,7 @@ import Foundation
 import KernelEngines
 import KernelOperations
 import Testing
+import _KSTestSupport
 
 /// An int64 array of shape (rows, 2) from [start, end) pairs.
 private func pairs(_ p: [(Int, Int)]) -> NDArray {

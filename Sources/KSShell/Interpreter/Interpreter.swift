@@ -120,43 +120,40 @@ public final class Interpreter {
       for s in orElse ?? [] { try runBody(s) }
     case .forLoop(let target, let iterable, let body, let orElse):
       let items = try iterate(try evaluate(iterable), at: iterable.range)
-      var broke = false
-      loop: for item in items {
-        try checkCancelled(statement.range)
+      var next = items.makeIterator()
+      try runLoop(body, orElse: orElse, at: statement.range) {
+        guard let item = next.next() else { return false }
         try assign(target, item)
-        for s in body {
-          do {
-            try runBody(s)
-          } catch Flow.breakLoop {
-            broke = true
-            break loop
-          } catch Flow.continueLoop {
-            continue loop
-          }
-        }
+        return true
       }
-      if !broke { for s in orElse ?? [] { try runBody(s) } }
     case .whileLoop(let condition, let body, let orElse):
-      var broke = false
-      loop: while try truth(try evaluate(condition), at: condition.range) {
-        try checkCancelled(statement.range)
-        for s in body {
-          do {
-            try runBody(s)
-          } catch Flow.breakLoop {
-            broke = true
-            break loop
-          } catch Flow.continueLoop {
-            continue loop
-          }
-        }
+      try runLoop(body, orElse: orElse, at: statement.range) {
+        try truth(try evaluate(condition), at: condition.range)
       }
-      if !broke { for s in orElse ?? [] { try runBody(s) } }
     case .metaCommand(let name, _):
       throw ShellError("meta-command ':\(name)' is only available in the interactive shell", at: statement.range)
     case .alias(let bindings):
       try declareAliases(bindings)
     }
+  }
+
+  /// Python's loop semantics: run `body` while `advance()` says so (a `for` binds its next item
+  /// there), `break` skips the `else` block, `continue` goes to the next round; Ctrl-C stops it.
+  func runLoop(_ body: [Statement], orElse: [Statement]?, at range: SourceRange, advance: () throws -> Bool) throws {
+    loop: while true {
+      try checkCancelled(range)
+      guard try advance() else { break }
+      for s in body {
+        do {
+          try runBody(s)
+        } catch Flow.breakLoop {
+          return
+        } catch Flow.continueLoop {
+          continue loop
+        }
+      }
+    }
+    for s in orElse ?? [] { try runBody(s) }
   }
 
   func checkCancelled(_ range: SourceRange) throws(ShellError) {
