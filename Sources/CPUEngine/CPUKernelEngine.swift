@@ -53,14 +53,7 @@ public struct CPUKernelEngine: KernelEngine {
 
   /// What determines a kernel's source, plus where it is cached: the in-process memo key.
   struct PlanKey: Hashable {
-    var formula: FormulaNode
-    var weight: FormulaNode?
-    var reduction: ReductionKind
-    var output: VariableCategory
-    var dataType: DType
-    var compute: Precision
-    var accumulator: Precision
-    var scheme: SumScheme
+    var plan: KernelPlan.Identity
     var directory: String
     var compiler: String?
   }
@@ -69,10 +62,7 @@ public struct CPUKernelEngine: KernelEngine {
 
   func kernel(for plan: KernelPlan) throws(EngineError) -> CompiledKernel {
     let directory = cacheDirectory ?? KernelCache.defaultDirectory
-    let key = PlanKey(
-      formula: plan.formula.formula, weight: plan.formula.weight, reduction: plan.formula.reduction,
-      output: plan.formula.outputCategory, dataType: plan.dataType, compute: plan.computePrecision,
-      accumulator: plan.accumulatorPrecision, scheme: plan.sumScheme, directory: directory, compiler: compiler)
+    let key = PlanKey(plan: plan.identity, directory: directory, compiler: compiler)
     if let k = Self.memo.withLock({ $0[key] }) { return k }
     let cc = try Compiler.find(compiler)
     let k = try KernelCache.kernel(source: KernelSource.generate(for: plan), directory: directory, compiler: cc)

@@ -86,37 +86,13 @@ public struct CUDAKernelEngine: KernelEngine {
 
   // MARK: Kernels
 
-  /// What determines a kernel's source: the in-process memo key.
-  struct PlanKey: Hashable {
-    var formula: FormulaNode
-    var weight: FormulaNode?
-    var reduction: ReductionKind
-    var output: VariableCategory
-    var dataType: DType
-    var compute: Precision
-    var accumulator: Precision
-    var scheme: SumScheme
-    var argumentCount: Int
 
-    init(_ plan: KernelPlan) {
-      formula = plan.formula.formula
-      weight = plan.formula.weight
-      reduction = plan.formula.reduction
-      output = plan.formula.outputCategory
-      dataType = plan.dataType
-      compute = plan.computePrecision
-      accumulator = plan.accumulatorPrecision
-      scheme = plan.sumScheme
-      argumentCount = plan.formula.arguments.count
-    }
-  }
-
-  private static let sources = Mutex<[PlanKey: CUDAKernelSource]>([:])
+  private static let sources = Mutex<[KernelPlan.Identity: CUDAKernelSource]>([:])
   private static let modules = Mutex<[String: LoadedModule]>([:])
 
   /// The generated source of `plan` (memoized).
   static func source(for plan: KernelPlan) throws(EngineError) -> CUDAKernelSource {
-    let key = PlanKey(plan)
+    let key = plan.identity
     if let s = sources.withLock({ $0[key] }) { return s }
     let s = try CUDAKernelSource.generate(for: plan)
     sources.withLock { $0[key] = s }

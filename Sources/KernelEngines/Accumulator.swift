@@ -58,7 +58,7 @@ struct Accumulator {
   }
 
   /// Folds in the formula value `x[0..<d]` of reduced index `j`.
-  @inline(__always) mutating func add(_ x: UnsafePointer<Double>, stride: Int, index j: Int) {
+  @inline(__always) mutating func add(_ x: UnsafePointer<Double>, index j: Int) {
     switch kind {
     case .sum:
       switch scheme {

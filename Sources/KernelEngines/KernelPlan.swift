@@ -53,6 +53,26 @@ public struct KernelPlan: Sendable {
     self.sumScheme = sumScheme
   }
 
+  /// Everything that determines a generated kernel: compiled engines memoize kernels by it.
+  public struct Identity: Hashable, Sendable {
+    public var formula: FormulaNode
+    public var weight: FormulaNode?
+    public var reduction: ReductionKind
+    public var output: VariableCategory
+    public var argumentCount: Int
+    public var dataType: DType
+    public var compute: Precision
+    public var accumulator: Precision
+    public var scheme: SumScheme
+  }
+
+  public var identity: Identity {
+    Identity(
+      formula: formula.formula, weight: formula.weight, reduction: formula.reduction,
+      output: formula.outputCategory, argumentCount: formula.arguments.count, dataType: dataType,
+      compute: computePrecision, accumulator: accumulatorPrecision, scheme: sumScheme)
+  }
+
   /// The map formula the engine evaluates per (i, j): F, or Concat(f, g) for Max_SumShiftExpWeight.
   public var mapFormula: FormulaNode {
     if let g = formula.weight, formula.reduction == .maxSumShiftExpWeight,

@@ -99,7 +99,7 @@ public struct ReferenceEngine: KernelEngine {
                 state.run(count: count, uniformOnly: false)
                 let root = state.operands[program.root]
                 for p in 0..<count {
-                  accumulator.add(root.base + p * root.stride, stride: 1, index: j0 + p)
+                  accumulator.add(root.base + p * root.stride, index: j0 + p)
                 }
                 j0 += count
               }

@@ -137,7 +137,8 @@ public struct KernelSolve: Sendable {
     progress: ((SolveProgress) -> Void)? = nil
   ) throws -> (NDArray, SolveReport) {
     let engine = try Backend.engine(named: backend, deviceID: deviceId, blockSparse: ranges != nil)
-    var (plan, args) = try genred.prepare(arguments, ranges: ranges)
+    let (plan, preparedArgs) = try genred.prepare(arguments, ranges: ranges)
+    var args = preparedArgs
     guard args.outputRows == args.reducedRows else {
       throw OperationError.call(
         "KernelSolve needs a square system: the output has \(args.outputRows) rows but the unknown has \(args.reducedRows)")
@@ -168,7 +169,6 @@ public struct KernelSolve: Sendable {
       round(&kp)
       return kp
     }
-    _ = plan.formula
     let delta = Double(n) * eps * eps
     var a = [Double](repeating: 0, count: n)
     var r = b.toDoubles()

@@ -193,7 +193,7 @@ import _KSTestSupport
   private func fold(_ kind: ReductionKind, d: Int, _ values: [[Double]]) -> [Double] {
     var acc = Accumulator(
       kind: kind, formulaDim: d, scheme: .directSum, compute: .float64, accumulate: .float64, reducedRows: values.count)
-    for (j, v) in values.enumerated() { v.withUnsafeBufferPointer { acc.add($0.baseAddress!, stride: 1, index: j) } }
+    for (j, v) in values.enumerated() { v.withUnsafeBufferPointer { acc.add($0.baseAddress!, index: j) } }
     var out = [Double](repeating: .nan, count: kind.rawDimension(formulaDim: d, weightDim: d - 1))
     out.withUnsafeMutableBufferPointer { acc.finish(into: $0.baseAddress!, data: .float64) }
     return out

@@ -12,7 +12,7 @@ enum KeOpsBuiltins {
   ]
 
   /// Reads the accuracy and compatibility keywords shared by Genred and KernelSolve.
-  static func readOptions(_ ctx: inout CallContext, _ o: inout GenredOptions, firstIndex: Int) throws(ShellError) {
+  static func readOptions(_ ctx: inout CallContext, _ o: inout GenredOptions) throws(ShellError) {
     if let v = try ctx.optional(nil, "dtype") {
       switch v {
       case .string(let s): o.dtype = s.text
@@ -108,7 +108,7 @@ enum KeOpsBuiltins {
       formula2 = try ctx.string(v, "formula2", at: ctx.rangeOf(keyword: "formula2"))
       o.formula2 = formula2?.text
     }
-    try readOptions(&ctx, &o, firstIndex: 4)
+    try readOptions(&ctx, &o)
     let aliasValue = try ctx.optional(1, "aliases")
     let aliasRange = ctx.rangeOf(1, "aliases")
     try ctx.finish(maxPositional: 4)
@@ -158,7 +158,7 @@ enum KeOpsBuiltins {
     var o = GenredOptions()
     var axis = 0
     if let v = try ctx.optional(3, "axis") { axis = try ctx.int(v, "axis", at: ctx.rangeOf(3, "axis")) }
-    try readOptions(&ctx, &o, firstIndex: 4)
+    try readOptions(&ctx, &o)
     try ctx.finish(maxPositional: 4)
     let (aliases, aliasRanges) = try Self.aliases(aliasValue, range: aliasRange, formulas: [formula.text], ctx: ctx)
     let strings = Strings(
