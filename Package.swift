@@ -28,13 +28,26 @@ let package = Package(
     .target(name: "CUDAEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .target(
       name: "KernelOperations", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine"]),
+    // The shell language, one module per layer: syntax -> runtime -> numpy -> PyKeOps -> session.
+    .target(name: "ShellSyntax", dependencies: ["KSDiagnostics"]),
+    .target(name: "ShellRuntime", dependencies: ["ShellSyntax", "ArrayIO", "FormulaLanguage", "KSDiagnostics"]),
+    .target(name: "NumpySubset", dependencies: ["ShellRuntime", "ShellSyntax", "ArrayIO", "KSDiagnostics"]),
+    .target(
+      name: "PyKeOpsBindings",
+      dependencies: [
+        "NumpySubset", "ShellRuntime", "ShellSyntax", "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO",
+        "KSDiagnostics",
+      ]),
     .target(
       name: "KSShell",
-      dependencies: ["KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO", "KSDiagnostics"]),
+      dependencies: [
+        "PyKeOpsBindings", "NumpySubset", "ShellRuntime", "ShellSyntax", "KernelOperations", "KernelEngines",
+        "FormulaLanguage", "ArrayIO", "KSDiagnostics",
+      ]),
     .systemLibrary(
       name: "CEditLine", pkgConfig: staticEdit ? nil : "libedit", providers: [.apt(["libedit-dev"]), .brew(["libedit"])]),
     .target(
-      name: "KSTerminal", dependencies: ["KSShell", "CEditLine", "FormulaLanguage", "KernelOperations"],
+      name: "KSTerminal", dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "CEditLine", "FormulaLanguage", "KernelOperations"],
       linkerSettings: editLink),
     .executableTarget(
       name: "ks",
@@ -61,7 +74,8 @@ let package = Package(
     .testTarget(
       name: "KernelOperationsTests", dependencies: ["_KSTestSupport", "KernelOperations", "KernelEngines", "ArrayIO"],
       exclude: ["Fixtures"]),
-    .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ks"]),
-    .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "ks"]),
+    .testTarget(name: "ShellSyntaxTests", dependencies: ["ShellSyntax", "KSDiagnostics"]),
+    .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "NumpySubset", "KernelOperations", "ArrayIO", "ks"]),
+    .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "ShellSyntax", "ShellRuntime", "ks"]),
   ]
 )

@@ -1,6 +1,8 @@
 import Foundation
 import FormulaLanguage
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import KernelOperations
 
 /// What Tab completes: the word before the cursor and what it can become.

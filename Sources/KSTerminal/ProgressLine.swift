@@ -1,5 +1,7 @@
 import Foundation
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import KernelOperations
 
 /// The live conjugate-gradient display: one status line redrawn in place on a terminal.

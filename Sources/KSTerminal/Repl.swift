@@ -1,6 +1,8 @@
 import Foundation
 import KSDiagnostics
 import KSShell
+import ShellRuntime
+import ShellSyntax
 
 /// The interactive shell: numbered prompts, multi-line input, history, completion, Ctrl-C.
 ///

@@ -1,4 +1,6 @@
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import Testing
 
 /// KeOps reductions and solvers checked against dense numpy computations written in the same

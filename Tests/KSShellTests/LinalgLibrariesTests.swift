@@ -1,6 +1,6 @@
 import Testing
 
-@testable import KSShell
+@testable import NumpySubset
 
 /// LAPACKE and CBLAS are opened at run time; these tests point the loader at libraries that do
 /// not exist (or lack the symbols) and check what ks does then.

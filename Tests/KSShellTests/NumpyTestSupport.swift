@@ -1,6 +1,8 @@
 import Foundation
 import KSDiagnostics
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import Testing
 
 /// Runs `.ks` scripts through the interpreter and the same text through python3 + numpy, so

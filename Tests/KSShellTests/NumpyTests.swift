@@ -1,4 +1,6 @@
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import Testing
 
 /// ks's numpy against real numpy: every case prints `str` and `repr` of an expression in both, and

@@ -1,6 +1,9 @@
 import Foundation
+import ArrayIO
 import KSDiagnostics
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import Testing
 
 /// The directory of the built products (`.build/<triple>/debug`), where `ks` is.

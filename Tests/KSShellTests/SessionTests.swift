@@ -1,5 +1,7 @@
 import Foundation
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import Testing
 
 /// A session driven in process: everything it writes, by stream.

@@ -5,6 +5,9 @@ extension Double {
 }
 import KSDiagnostics
 import KSShell
+import KernelOperations
+import ShellRuntime
+import ShellSyntax
 import Testing
 
 /// Every teaching demo in `sessions/` replays to its golden transcript (`sessions/NAME.out`):
@@ -35,7 +38,8 @@ import Testing
     let text = try String(contentsOfFile: path, encoding: .utf8)
     var transcript = ""
     let session = Session(output: { transcript += $0 })
-    session.interpreter.solveSummary = { report in
+    session.interpreter.events = { event in
+      guard let report = event as? SolveReport else { return }
       transcript += "CG \(report.converged ? "converged in" : "stopped after") \(report.iterations) iterations, rms \(Session.scientific(report.rmsResidual))\n"
     }
     let outcome = session.run(SourceText(name: "sessions/\(name)", text: text), echo: true)

@@ -1,5 +1,7 @@
 import KSDiagnostics
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import Testing
 
 /// Errors in scripts: `FILE:LINE:COL: error:`, the source line and a caret under the exact span,

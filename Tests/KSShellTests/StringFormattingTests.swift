@@ -1,5 +1,7 @@
 import KSDiagnostics
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import Testing
 
 /// Python string formatting of shell values: `%`, `str.format`, f-strings.

@@ -1,4 +1,6 @@
 import KSShell
+import ShellRuntime
+import ShellSyntax
 import Testing
 
 @testable import KSTerminal

@@ -1,0 +1,201 @@
+import ArrayIO
+import Foundation
+import KSDiagnostics
+import ShellSyntax
+
+extension Interpreter {
+  public func unary(_ op: UnaryOperator, _ v: Value, at range: SourceRange) throws -> Value {
+    switch (op, v) {
+    case (.not, _): return .bool(!(try truth(v, at: range)))
+    case (.plus, .int), (.plus, .float): return v
+    case (.negate, .int(let i)):
+      let (r, o) = Int(0).subtractingReportingOverflow(i)
+      if o { throw ShellError("integer overflow", at: range) }
+      return .int(r)
+    case (.negate, .float(let x)): return .float(-x)
+    case (.negate, .bool(let b)): return .int(b ? -1 : 0)
+    case (.invert, .int(let i)): return .int(~i)
+    case (.invert, .bool(let b)): return .int(b ? -2 : -1)
+    case (_, .array(let a)): return try arrays(at: range).unary(op, a, at: range)
+    case (_, .object(let o)):
+      if let r = try o.unary(op, at: range, in: self) { return r }
+      throw ShellError("bad operand type for unary \(op.symbol): '\(v.typeName)'", at: range)
+    default:
+      throw ShellError("bad operand type for unary \(op.symbol): '\(v.typeName)'", at: range)
+    }
+  }
+
+  public func binary(_ op: BinaryOperator, _ a: Value, _ b: Value, at range: SourceRange) throws -> Value {
+    if case .object(let o) = a, let r = try o.binary(op, b, reflected: false, at: range, in: self) { return r }
+    if case .object(let o) = b, let r = try o.binary(op, a, reflected: true, at: range, in: self) { return r }
+    if case .array = a { return try arrays(at: range).binary(op, a, b, at: range) }
+    // "%s" % array is Python string formatting, not numpy's remainder.
+    if case .array = b, !(op == .modulo && { if case .string = a { return true } else { return false } }()) {
+      return try arrays(at: range).binary(op, a, b, at: range)
+    }
+    switch (a, b) {
+    case (.int, .int), (.bool, .int), (.int, .bool), (.bool, .bool):
+      return try intBinary(op, intValue(a), intValue(b), at: range)
+    case (.int, .float), (.float, .int), (.float, .float), (.bool, .float), (.float, .bool):
+      return try floatBinary(op, doubleValue(a), doubleValue(b), at: range)
+    case (.string(let x), .string(let y)) where op == .add:
+      return .str(x.text + y.text)
+    case (.string(let x), .int(let n)) where op == .multiply:
+      return .str(String(repeating: x.text, count: max(0, n)))
+    case (.string(let x), _) where op == .modulo:
+      return .str(try Format.percent(x.text, b, options: state.printOptions, at: range))
+    case (.list(let x), .list(let y)) where op == .add: return .list(x + y)
+    case (.tuple(let x), .tuple(let y)) where op == .add: return .tuple(x + y)
+    case (.list(let x), .int(let n)) where op == .multiply:
+      return .list(Array([[Value]](repeating: x, count: max(0, n)).joined()))
+    default:
+      throw ShellError("unsupported operand types for \(op.symbol): '\(a.typeName)' and '\(b.typeName)'", at: range)
+    }
+  }
+
+  public func intValue(_ v: Value) -> Int {
+    switch v {
+    case .int(let i): return i
+    case .bool(let b): return b ? 1 : 0
+    default: return 0
+    }
+  }
+
+  public func doubleValue(_ v: Value) -> Double {
+    switch v {
+    case .int(let i): return Double(i)
+    case .bool(let b): return b ? 1 : 0
+    case .float(let x): return x
+    default: return .nan
+    }
+  }
+
+  func intBinary(_ op: BinaryOperator, _ x: Int, _ y: Int, at range: SourceRange) throws -> Value {
+    func checked(_ r: (partialValue: Int, overflow: Bool)) throws -> Value {
+      if r.overflow { throw ShellError("integer overflow (ks integers are 64-bit)", at: range) }
+      return .int(r.partialValue)
+    }
+    switch op {
+    case .add: return try checked(x.addingReportingOverflow(y))
+    case .subtract: return try checked(x.subtractingReportingOverflow(y))
+    case .multiply: return try checked(x.multipliedReportingOverflow(by: y))
+    case .divide:
+      if y == 0 { throw ShellError("division by zero", at: range) }
+      return .float(Double(x) / Double(y))
+    case .floorDivide:
+      if y == 0 { throw ShellError("integer division or modulo by zero", at: range) }
+      let q = x / y
+      return .int((x % y != 0 && (x < 0) != (y < 0)) ? q - 1 : q)
+    case .modulo:
+      if y == 0 { throw ShellError("integer division or modulo by zero", at: range) }
+      let r = x % y
+      return .int(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+    case .power:
+      if y < 0 { return .float(Foundation.pow(Double(x), Double(y))) }
+      var result = 1
+      for _ in 0..<y {
+        let (v, o) = result.multipliedReportingOverflow(by: x)
+        if o { throw ShellError("integer overflow (ks integers are 64-bit)", at: range) }
+        result = v
+      }
+      return .int(result)
+    case .bitwiseAnd: return .int(x & y)
+    case .bitwiseOr: return .int(x | y)
+    case .bitwiseXor: return .int(x ^ y)
+    case .leftShift: return .int(x << y)
+    case .rightShift: return .int(x >> y)
+    case .matrixMultiply: throw ShellError("unsupported operand types for @: 'int' and 'int'", at: range)
+    }
+  }
+
+  func floatBinary(_ op: BinaryOperator, _ x: Double, _ y: Double, at range: SourceRange) throws -> Value {
+    switch op {
+    case .add: return .float(x + y)
+    case .subtract: return .float(x - y)
+    case .multiply: return .float(x * y)
+    case .divide:
+      if y == 0 { throw ShellError("float division by zero", at: range) }
+      return .float(x / y)
+    case .floorDivide:
+      if y == 0 { throw ShellError("float floor division by zero", at: range) }
+      return .float(Foundation.floor(x / y))
+    case .modulo:
+      if y == 0 { throw ShellError("float modulo", at: range) }
+      let r = Foundation.fmod(x, y)
+      return .float(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+    case .power: return .float(Foundation.pow(x, y))
+    default: throw ShellError("unsupported operand types for \(op.symbol): 'float'", at: range)
+    }
+  }
+
+  public func compare(_ op: ComparisonOperator, _ a: Value, _ b: Value, at range: SourceRange) throws -> Value {
+    if case .object(let o) = a, let r = try o.compare(op, b, reflected: false, at: range, in: self) { return r }
+    if case .object(let o) = b, let r = try o.compare(op, a, reflected: true, at: range, in: self) { return r }
+    if case .array = a { return try arrays(at: range).compare(op, a, b, at: range) }
+    if case .array = b { return try arrays(at: range).compare(op, a, b, at: range) }
+    switch op {
+    case .isIn, .notIn:
+      let items = try iterate(b, at: range)
+      var found = false
+      if case .string(let hay) = b, case .string(let needle) = a {
+        found = needle.text.isEmpty || hay.text.contains(needle.text)
+      } else {
+        for x in items where valuesEqual(a, x) { found = true; break }
+      }
+      return .bool(op == .isIn ? found : !found)
+    case .identical, .notIdentical:
+      var same = false
+      if case .none = a, case .none = b { same = true } else if case .bool(let x) = a, case .bool(let y) = b { same = x == y }
+      return .bool(op == .identical ? same : !same)
+    case .equal: return .bool(valuesEqual(a, b))
+    case .notEqual: return .bool(!valuesEqual(a, b))
+    default:
+      switch (a, b) {
+      case (.string(let x), .string(let y)):
+        return .bool(orderHolds(op, x.text < y.text ? -1 : (x.text == y.text ? 0 : 1)))
+      case (.int, .int), (.int, .bool), (.bool, .int), (.bool, .bool):
+        let x = intValue(a), y = intValue(b)
+        return .bool(orderHolds(op, x < y ? -1 : (x == y ? 0 : 1)))
+      default:
+        let x = doubleValue(a), y = doubleValue(b)
+        if !isNumber(a) || !isNumber(b) {
+          throw ShellError("'\(op.symbol)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'", at: range)
+        }
+        if x.isNaN || y.isNaN { return .bool(false) }
+        return .bool(orderHolds(op, x < y ? -1 : (x == y ? 0 : 1)))
+      }
+    }
+  }
+
+  public func isNumber(_ v: Value) -> Bool {
+    switch v {
+    case .int, .float, .bool: return true
+    default: return false
+    }
+  }
+
+  func orderHolds(_ op: ComparisonOperator, _ c: Int) -> Bool {
+    switch op {
+    case .less: return c < 0
+    case .lessOrEqual: return c <= 0
+    case .greater: return c > 0
+    case .greaterOrEqual: return c >= 0
+    default: return false
+    }
+  }
+
+  public func valuesEqual(_ a: Value, _ b: Value) -> Bool {
+    switch (a, b) {
+    case (.none, .none): return true
+    case (.string(let x), .string(let y)): return x.text == y.text
+    case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
+      return x.count == y.count && zip(x, y).allSatisfy { valuesEqual($0, $1) }
+    case (.dtype(let x), .dtype(let y)): return x == y
+    case (.dtype(let x), .string(let y)): return x.rawValue == y.text
+    case (.string(let x), .dtype(let y)): return x.text == y.rawValue
+    default:
+      if isNumber(a) && isNumber(b) { return doubleValue(a) == doubleValue(b) }
+      return false
+    }
+  }
+}
