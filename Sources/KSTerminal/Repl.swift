@@ -120,11 +120,12 @@ public enum ScriptMode {
   /// exactly what the statements print. On a terminal stderr shows the live progress line.
   /// Ctrl-C (SIGINT) cancels the running statement and ends the script with 130; a second one
   /// exits at once.
-  public static func run(_ source: SourceText, echo: Bool, keepGoing: Bool) -> Int32 {
+  public static func run(_ source: SourceText, echo: Bool, keepGoing: Bool, showValues: Bool = true) -> Int32 {
     let out = FileOutput.standardOutput
     let err = FileOutput.standardError
     Interrupts.install(restartSystemCalls: true, forceExitAfter: 2)
     let session = Session(output: out.write, errors: err.write, status: err.write)
+    session.interpreter.echoValues = showValues
     session.color = TerminalInfo.useColor(fd: err.fd)
     if err.isTerminal { session.progressDisplay = ProgressLine(output: err) }
     Interrupts.arm(session.interpreter.cancel)

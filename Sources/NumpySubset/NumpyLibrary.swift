@@ -34,7 +34,7 @@ public enum NumpyLibrary {
 
   static func numpyNames() -> [String] {
     NumpyFunctions.names.filter { !$0.contains(".") } + [
-      "newaxis", "pi", "e", "inf", "nan", "float16", "float32", "float64", "int64", "bool_", "load", "save",
+      "newaxis", "ndarray", "pi", "e", "inf", "nan", "float16", "float32", "float64", "int64", "bool_", "load", "save",
     ]
   }
 
@@ -47,6 +47,11 @@ public enum NumpyLibrary {
     case "inf": return .float(.infinity)
     case "nan": return .float(.nan)
     case "load": return Builtins.anyFn("load") { ctx in try IOBuiltins.load(&ctx) }
+    case "ndarray":
+      // The array type, for isinstance(x, np.ndarray); arrays are made with np.array/np.zeros.
+      return Builtins.anyFn("ndarray") { ctx in
+        throw ShellError("np.ndarray(...) is not supported in ks; use np.array, np.zeros or np.empty", type: "TypeError", at: ctx.range)
+      }
     case "save": return Builtins.anyFn("save") { ctx in try IOBuiltins.save(&ctx, valueFirst: false) }
     default:
       if let d = DType(name: name), ["float16", "float32", "float64", "int64", "bool_"].contains(name) { return .dtype(d) }

@@ -25,7 +25,8 @@ public enum Builtins {
   }
 
   /// Python's builtins as a library (always installed first).
-  public static let library = ShellLibrary(globals: makeGlobals())
+  public static let library = ShellLibrary(
+    globals: makeGlobals().merging(ExceptionClasses.globals) { a, _ in a }, modules: [TimeModule.module])
 
   static func makeGlobals() -> [String: Value] {
     var g: [String: Value] = [:]
@@ -173,45 +174,190 @@ public enum Builtins {
     }
     g["sorted"] = anyFn("sorted") { ctx in
       let v = try ctx.required(0, "iterable")
-      var reverse = false
-      if let r = try ctx.optional(nil, "reverse") { reverse = try ctx.bool(r, "reverse", at: ctx.rangeOf(keyword: "reverse")) }
-      try ctx.finish(maxPositional: 1)
       let items = try ctx.interpreter.iterate(v, at: ctx.rangeOf(0))
-      let interp = ctx.interpreter
-      var failure: Error?
-      var sortedItems = items.sorted { a, b in
-        do { return try interp.truth(try interp.compare(.less, a, b, at: ctx.range), at: ctx.range) } catch {
-          failure = error
-          return false
-        }
-      }
-      if let failure { throw failure }
-      if reverse { sortedItems.reverse() }
-      return .list(sortedItems)
+      let sorted = try sortValues(items, &ctx)
+      try ctx.finish(maxPositional: 1)
+      return .list(sorted)
     }
     for name in ["min", "max", "sum"] {
       g[name] = anyFn(name) { ctx in
-        if ctx.positional.count == 1, case .array = ctx.positional[0] { return try ctx.interpreter.callLibraryFunction("numpy", name, &ctx) }
-        var items = ctx.positional.count == 1 ? try ctx.interpreter.iterate(ctx.positional[0], at: ctx.rangeOf(0)) : ctx.positional
+        if ctx.positional.count == 1, case .array = ctx.positional[0], ctx.keywords.isEmpty {
+          return try ctx.interpreter.callLibraryFunction("numpy", name, &ctx)
+        }
+        let interp = ctx.interpreter
+        var items = ctx.positional.count == 1 ? try interp.iterate(ctx.positional[0], at: ctx.rangeOf(0)) : ctx.positional
         var start: Value = .int(0)
-        if name == "sum", let s = try ctx.optional(1, "start") { start = s; if ctx.positional.count == 2 { items = try ctx.interpreter.iterate(ctx.positional[0], at: ctx.rangeOf(0)) } }
+        if name == "sum", let s = try ctx.optional(1, "start") {
+          start = s
+          if ctx.positional.count == 2 { items = try interp.iterate(ctx.positional[0], at: ctx.rangeOf(0)) }
+        }
+        let key = name == "sum" ? nil : try ctx.optional(nil, "key")
+        let fallback = name == "sum" ? nil : try ctx.optional(nil, "default")
         try ctx.finish(maxPositional: name == "sum" ? 2 : Int.max)
         if name == "sum" {
           var acc = start
-          for x in items { acc = try ctx.interpreter.binary(.add, acc, x, at: ctx.range) }
+          for x in items { acc = try interp.binary(.add, acc, x, at: ctx.range) }
           return acc
         }
-        guard var best = items.first else { throw ShellError("\(name)() arg is an empty sequence", at: ctx.range) }
+        guard var best = items.first else {
+          if let fallback { return fallback }
+          throw ShellError("\(name)() arg is an empty sequence", type: "ValueError", at: ctx.range)
+        }
+        var bestKey = try key.map { try interp.callValue($0, [best], at: ctx.range) } ?? best
         for x in items.dropFirst() {
-          let better = try ctx.interpreter.truth(try ctx.interpreter.compare(name == "min" ? .less : .greater, x, best, at: ctx.range), at: ctx.range)
-          if better { best = x }
+          let xKey = try key.map { try interp.callValue($0, [x], at: ctx.range) } ?? x
+          let better = try interp.truth(try interp.compare(name == "min" ? .less : .greater, xKey, bestKey, at: ctx.range), at: ctx.range)
+          if better {
+            best = x
+            bestKey = xKey
+          }
         }
         return best
       }
     }
     g["isinstance"] = anyFn("isinstance") { ctx in
-      throw ShellError("isinstance() is not supported in ks", at: ctx.range)
+      let v = try ctx.required(0, "obj")
+      let types = try ctx.required(1, "class_or_tuple")
+      try ctx.finish(maxPositional: 2)
+      return .bool(try isInstance(v, types, at: ctx.rangeOf(1)))
+    }
+    g["callable"] = anyFn("callable") { ctx in
+      let v = try ctx.required(0, "obj")
+      try ctx.finish(maxPositional: 1)
+      switch v {
+      case .builtin, .method, .dtype: return .bool(true)
+      case .object(let o): return .bool(o is FunctionValue || o is ExceptionClass || o.typeName == "Genred" || o.typeName == "KernelSolve")
+      default: return .bool(false)
+      }
+    }
+    g["map"] = anyFn("map") { ctx in
+      let f = try ctx.required(0, "function")
+      let lists = try ctx.positional.dropFirst().enumerated().map { try ctx.interpreter.iterate($0.element, at: ctx.rangeOf($0.offset + 1)) }
+      try ctx.finish(maxPositional: Int.max)
+      guard !lists.isEmpty else { throw ShellError("map() must have at least two arguments.", type: "TypeError", at: ctx.range) }
+      let n = lists.map(\.count).min() ?? 0
+      return .list(try (0..<n).map { i in try ctx.interpreter.callValue(f, lists.map { $0[i] }, at: ctx.range) })
+    }
+    g["filter"] = anyFn("filter") { ctx in
+      let f = try ctx.required(0, "function")
+      let items = try ctx.interpreter.iterate(try ctx.required(1, "iterable"), at: ctx.rangeOf(1))
+      try ctx.finish(maxPositional: 2)
+      let interp = ctx.interpreter
+      return .list(try items.filter { x in
+        try interp.truth(f.isNone ? x : try interp.callValue(f, [x], at: ctx.range), at: ctx.range)
+      })
+    }
+    for name in ["any", "all"] {
+      g[name] = anyFn(name) { ctx in
+        let v = try ctx.required(0, "iterable")
+        try ctx.finish(maxPositional: 1)
+        if case .array = v { return try ctx.interpreter.callLibraryFunction("numpy", name, &ctx) }
+        for x in try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)) {
+          let t = try ctx.interpreter.truth(x, at: ctx.rangeOf(0))
+          if name == "any" && t { return .bool(true) }
+          if name == "all" && !t { return .bool(false) }
+        }
+        return .bool(name == "all")
+      }
+    }
+    g["reversed"] = anyFn("reversed") { ctx in
+      let v = try ctx.required(0, "sequence")
+      try ctx.finish(maxPositional: 1)
+      return .list(try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)).reversed())
+    }
+    g["dict"] = anyFn("dict") { ctx in
+      let v = try ctx.optional(0, "mapping")
+      for kw in ctx.keywords { _ = try ctx.optional(nil, kw.name) }
+      try ctx.finish(maxPositional: 1)
+      var entries: [(Value, Value)] = []
+      if let v {
+        if case .dict(let d) = v {
+          entries = d
+        } else {
+          for item in try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)) {
+            let pair = try ctx.interpreter.iterate(item, at: ctx.rangeOf(0))
+            guard pair.count == 2 else {
+              throw ShellError("dictionary update sequence element has length \(pair.count); 2 is required", type: "ValueError", at: ctx.rangeOf(0))
+            }
+            entries.append((pair[0], pair[1]))
+          }
+        }
+      }
+      for kw in ctx.keywords {
+        if let at = entries.firstIndex(where: { ctx.interpreter.valuesEqual($0.0, .str(kw.name)) }) {
+          entries[at].1 = kw.value
+        } else {
+          entries.append((.str(kw.name), kw.value))
+        }
+      }
+      return .dict(entries)
+    }
+    g["getattr"] = anyFn("getattr") { ctx in
+      let v = try ctx.required(0, "object")
+      let name = try ctx.string(try ctx.required(1, "name"), "attribute name", at: ctx.rangeOf(1)).text
+      let fallback = try ctx.optional(2, "default")
+      try ctx.finish(maxPositional: 3)
+      do {
+        return try ctx.interpreter.attribute(of: v, name, at: ctx.rangeOf(1))
+      } catch {
+        if let fallback { return fallback }
+        throw error
+      }
+    }
+    g["hasattr"] = anyFn("hasattr") { ctx in
+      let v = try ctx.required(0, "object")
+      let name = try ctx.string(try ctx.required(1, "name"), "attribute name", at: ctx.rangeOf(1)).text
+      try ctx.finish(maxPositional: 2)
+      return .bool((try? ctx.interpreter.attribute(of: v, name, at: ctx.rangeOf(1))) != nil)
     }
     return g
+  }
+}
+
+extension Builtins {
+  /// Python's stable sort with `key=` and `reverse=` (keywords read from `ctx`).
+  static func sortValues(_ items: [Value], _ ctx: inout CallContext) throws -> [Value] {
+    let key = try ctx.optional(nil, "key")
+    var reverse = false
+    if let r = try ctx.optional(nil, "reverse") { reverse = try ctx.bool(r, "reverse", at: ctx.rangeOf(keyword: "reverse")) }
+    let interp = ctx.interpreter
+    let range = ctx.range
+    let keys = try items.map { x in try key.flatMap { $0.isNone ? nil : $0 }.map { try interp.callValue($0, [x], at: range) } ?? x }
+    var failure: Error?
+    // Stable: ties keep their order (reversing keeps it too, as Python's reverse=True does).
+    let order = Array(items.indices).sorted { a, b in
+      do {
+        let (x, y) = reverse ? (keys[b], keys[a]) : (keys[a], keys[b])
+        if try interp.truth(try interp.compare(.less, x, y, at: range), at: range) { return true }
+        if try interp.truth(try interp.compare(.less, y, x, at: range), at: range) { return false }
+        return a < b
+      } catch {
+        failure = error
+        return false
+      }
+    }
+    if let failure { throw failure }
+    return order.map { items[$0] }
+  }
+
+  /// `isinstance(v, types)` for Python's built-in types, exception classes and `np.ndarray`.
+  static func isInstance(_ v: Value, _ types: Value, at range: SourceRange) throws -> Bool {
+    switch types {
+    case .tuple(let items): return try items.contains { try isInstance(v, $0, at: range) }
+    case .builtin(let b):
+      switch (b.name, v) {
+      case ("int", .int), ("int", .bool), ("bool", .bool), ("float", .float), ("str", .string), ("list", .list),
+        ("tuple", .tuple), ("dict", .dict), ("ndarray", .array):
+        return true
+      case ("int", _), ("bool", _), ("float", _), ("str", _), ("list", _), ("tuple", _), ("dict", _), ("ndarray", _):
+        return false
+      default: break
+      }
+    case .object(let c as ExceptionClass):
+      if case .object(let e as ExceptionObject) = v { return ExceptionClasses.isSubclass(e.className, of: c.name) }
+      return false
+    default: break
+    }
+    throw ShellError("isinstance() arg 2 must be a type, a tuple of types, or a union", type: "TypeError", at: range)
   }
 }

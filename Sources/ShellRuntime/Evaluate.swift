@@ -7,11 +7,9 @@ extension Interpreter {
   public func evaluate(_ e: Expr) throws -> Value {
     switch e.kind {
     case .name(let n):
-      if let v = state.variables[n] { return v }
-      if let b = libraries.global(n) { return b }
-      let candidates = Array(state.variables.keys) + libraries.globalNames
-      let hint = Suggestions.closest(to: n, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
-      throw ShellError("name '\(n)' is not defined\(hint)", at: e.range)
+      if let v = try lookup(n, at: e.range) { return v }
+      let hint = Suggestions.closest(to: n, among: visibleNames).map { "; did you mean '\($0)'?" } ?? ""
+      throw ShellError("name '\(n)' is not defined\(hint)", type: "NameError", at: e.range)
     case .integer(let i): return .int(i)
     case .float(let x): return .float(x)
     case .string(let s):
@@ -50,9 +48,12 @@ extension Interpreter {
       for en in entries { out.append((try evaluate(en.key), try evaluate(en.value))) }
       return .dict(out)
     case .listComprehension(let element, let clauses), .generator(let element, let clauses):
+      // A comprehension has its own scope: its loop variables do not leak.
+      var targets = ScopeDeclarations([])
+      for c in clauses { targets.collectTarget(c.target) }
+      frames.append(Scope(variables: [:], enclosing: frames.last, locals: targets.assigned))
+      defer { frames.removeLast() }
       var out: [Value] = []
-      let saved = state.variables
-      defer { state.variables = saved }
       try comprehend(element, clauses[...], into: &out)
       return .list(out)
     case .starred:
@@ -88,6 +89,8 @@ extension Interpreter {
       return result
     case .conditional(let condition, let then, let otherwise):
       return try truth(try evaluate(condition), at: condition.range) ? try evaluate(then) : try evaluate(otherwise)
+    case .lambda(let parameters, let body):
+      return try makeLambda(parameters, body)
     }
   }
 
@@ -146,7 +149,31 @@ extension Interpreter {
     var ctx = CallContext(
       name: calleeName(callee, f), positional: positional, positionalRanges: positionalRanges,
       keywords: keywords, range: range, interpreter: self)
+    if case .method(let receiver, let name) = f, ContainerMethods.has(receiver.value, name) {
+      let (result, updated) = try ContainerMethods.call(receiver.value, name, &ctx)
+      // Store the changed container back where it was read from, when that is a variable or an item.
+      if ContainerMethods.mutating.contains(name), case .attribute(let base, _, _) = callee.kind, isAssignable(base) {
+        try assign(base, updated)
+      }
+      return result
+    }
     return try invoke(f, &ctx)
+  }
+
+  /// Calls `f` with positional arguments (`key=` functions, `map`).
+  public func callValue(_ f: Value, _ arguments: [Value], at range: SourceRange) throws -> Value {
+    var ctx = CallContext(
+      name: calleeName(Expr(.name("function"), range), f), positional: arguments,
+      positionalRanges: Array(repeating: range, count: arguments.count), keywords: [], range: range, interpreter: self)
+    return try invoke(f, &ctx)
+  }
+
+  func isAssignable(_ e: Expr) -> Bool {
+    switch e.kind {
+    case .name: return true
+    case .subscripted(let base, _): return isAssignable(base)
+    default: return false
+    }
   }
 
   func calleeName(_ callee: Expr, _ f: Value) -> String {

@@ -1,4 +1,8 @@
 import ArrayIO
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import FormulaLanguage
 import KSDiagnostics
 import KernelEngines
@@ -40,6 +44,10 @@ public final class Interpreter {
   /// Whether expression statements echo their value.
   public var echoValues = true
   /// The source of the statement running now.
+  /// The scopes of the script functions running now, innermost last (empty at top level).
+  var frames: [Scope] = []
+  /// The errors being handled by `except` blocks now, innermost last (for a bare `raise`).
+  var handling: [ShellError] = []
   public internal(set) var currentSource = SourceText(name: "<stdin>", text: "")
 
   /// An interpreter with Python's builtins and `libraries`.
@@ -69,16 +77,63 @@ public final class Interpreter {
   public func execute(_ statement: Statement, in source: SourceText) throws(ShellError) {
     currentSource = source
     let saved = state
+    frames = []
+    handling = []
     do {
-      try run(statement)
+      try onLargeStack { () throws(ShellError) in try run(statement) }
     } catch {
       state = saved
+      frames = []
+      handling = []
       if let (name, value) = error.keep { state.variables[name] = value }
       throw error
     }
   }
 
-  enum Flow: Error { case breakLoop, continueLoop }
+  /// The stack size of the thread statements run on: deep enough for `recursionLimit` nested
+  /// script calls (each takes a few tens of kilobytes of native stack in a debug build).
+  public static let defaultStackSize = 1 << 30
+  /// The stack size statements run with, on a thread of their own; nil runs them on the caller's
+  /// thread (where task-local values, e.g. in tests, stay visible) with the caller's stack.
+  public var statementStackSize: Int? = Interpreter.defaultStackSize
+
+  /// Runs `body` on a thread with a large stack and waits for it, so that deep recursion in a
+  /// script ends in `RecursionError`, not in a crash of the shell.
+  func onLargeStack(_ body: () throws(ShellError) -> Void) throws(ShellError) {
+    guard let stackSize = statementStackSize else { return try body() }
+    final class Job {
+      let run: () throws(ShellError) -> Void
+      var error: ShellError?
+      init(_ run: @escaping () throws(ShellError) -> Void) { self.run = run }
+    }
+    var failure: ShellError?
+    withoutActuallyEscaping(body) { body in
+      let job = Job(body)
+      var attributes = pthread_attr_t()
+      pthread_attr_init(&attributes)
+      defer { pthread_attr_destroy(&attributes) }
+      pthread_attr_setstacksize(&attributes, stackSize)
+      var thread = pthread_t()
+      let context = Unmanaged.passRetained(job).toOpaque()
+      let started = pthread_create(&thread, &attributes, { context in
+        let job = Unmanaged<Job>.fromOpaque(context!).takeRetainedValue()
+        do { try job.run() } catch { job.error = error as? ShellError ?? ShellError("\(error)") }
+        return nil
+      }, context)
+      if started != 0 {
+        // No thread could be made: run here, with the ordinary stack.
+        let job = Unmanaged<Job>.fromOpaque(context).takeRetainedValue()
+        do { try job.run() } catch { job.error = error as? ShellError ?? ShellError("\(error)") }
+      } else {
+        pthread_join(thread, nil)
+      }
+      failure = job.error
+    }
+    if let failure { throw failure }
+  }
+
+  /// Non-local exits: `break`, `continue`, `return`.
+  enum Flow: Error { case breakLoop, continueLoop, returnValue(Value) }
 
   func run(_ statement: Statement) throws(ShellError) {
     do {
@@ -97,6 +152,8 @@ public final class Interpreter {
     switch statement.kind {
     case .expression(let e):
       let v = try evaluate(e)
+      // Only statements of the session echo, not those inside a function (as in Python's REPL).
+      guard frames.isEmpty else { return }
       if case .none = v { return }
       state.variables["_"] = v
       if echoValues && !statement.isQuiet { output(display(v) + "\n") }
@@ -117,7 +174,7 @@ public final class Interpreter {
         guard libraries.modules[m.dottedName] != nil else {
           throw ShellError("no module named '\(m.dottedName)' (ks knows numpy and pykeops.numpy)", at: m.range)
         }
-        state.variables[m.boundName] = .module(m.alias == nil ? m.module[0] : m.dottedName)
+        bind(m.boundName, .module(m.alias == nil ? m.module[0] : m.dottedName))
       }
     case .importFrom(let module, let moduleRange, let names):
       let dotted = module.joined(separator: ".")
@@ -125,7 +182,7 @@ public final class Interpreter {
         throw ShellError("no module named '\(dotted)' (ks knows numpy and pykeops.numpy)", at: moduleRange)
       }
       for n in names where n.name != "*" {
-        state.variables[n.boundName] = try attribute(of: .module(dotted), n.name, at: n.range)
+        bind(n.boundName, try attribute(of: .module(dotted), n.name, at: n.range))
       }
     case .pass:
       break
@@ -153,6 +210,26 @@ public final class Interpreter {
       throw ShellError("meta-command ':\(name)' is only available in the interactive shell", at: statement.range)
     case .alias(let bindings):
       try declareAliases(bindings)
+    case .functionDefinition(let f):
+      try define(f)
+    case .returnStatement(let value):
+      throw Flow.returnValue(try value.map { try evaluate($0) } ?? .none)
+    case .global, .nonlocal:
+      // Declarations: the function's scope was built from them before its body ran.
+      break
+    case .tryStatement(let t):
+      try runTry(t)
+    case .raise(let exception, _):
+      try raise(exception, at: statement.range)
+    case .assert(let condition, let message):
+      guard try truth(try evaluate(condition), at: condition.range) else {
+        let text = try message.map { try evaluate($0).str(with: state.printOptions) }
+        var e = ShellError(text.map { "AssertionError: \($0)" } ?? "AssertionError", type: "AssertionError", at: statement.range)
+        e.exceptionValue = .object(ExceptionObject(className: "AssertionError", args: text.map { [.str($0)] } ?? []))
+        throw e
+      }
+    case .delete(let targets):
+      for t in targets { try delete(t) }
     }
   }
 
@@ -197,9 +274,23 @@ public final class Interpreter {
   public func assign(_ target: Expr, _ value: Value) throws {
     switch target.kind {
     case .name(let n):
-      state.variables[n] = value
+      bind(n, value)
     case .tuple(let items), .list(let items):
       let values = try iterate(value, at: target.range)
+      if let star = items.firstIndex(where: { if case .starred = $0.kind { return true } else { return false } }) {
+        // `a, *rest, b = values`: the starred target takes a list of what the others leave.
+        let after = items.count - star - 1
+        guard values.count >= items.count - 1 else {
+          throw ShellError(
+            "not enough values to unpack (expected at least \(items.count - 1), got \(values.count))", at: target.range)
+        }
+        for k in 0..<star { try assign(items[k], values[k]) }
+        if case .starred(let inner) = items[star].kind {
+          try assign(inner, .list(Array(values[star..<(values.count - after)])))
+        }
+        for k in 0..<after { try assign(items[star + 1 + k], values[values.count - after + k]) }
+        return
+      }
       guard values.count == items.count else {
         throw ShellError(
           values.count > items.count
@@ -208,12 +299,50 @@ public final class Interpreter {
       }
       for (t, v) in zip(items, values) { try assign(t, v) }
     case .subscripted(let base, let items):
-      guard case .name(let n) = base.kind, let current = state.variables[n] else {
-        throw ShellError("can only assign into an item of a named variable", at: target.range)
-      }
-      state.variables[n] = try setItem(current, items, value, at: target.range)
+      // Containers are values in ks: `a[i][j] = v` rebuilds `a[i]` and assigns it back to `a[i]`.
+      let current = try evaluate(base)
+      try assign(base, try setItem(current, items, value, at: target.range))
     default:
       throw ShellError("cannot assign to this expression", at: target.range)
+    }
+  }
+
+  /// `del target`: unbinds a name, or removes an item of a list or dict.
+  func delete(_ target: Expr) throws {
+    switch target.kind {
+    case .name(let n):
+      guard unbind(n) else { throw ShellError("name '\(n)' is not defined", type: "NameError", at: target.range) }
+    case .tuple(let items), .list(let items):
+      for t in items { try delete(t) }
+    case .subscripted(let base, let items):
+      let container = try evaluate(base)
+      let index = try indexValues(items)
+      switch container {
+      case .list(var xs):
+        guard index.count == 1 else { throw ShellError("list indices must be integers or slices, not tuple", type: "TypeError", at: target.range) }
+        switch index[0] {
+        case .int(var k):
+          if k < 0 { k += xs.count }
+          guard k >= 0 && k < xs.count else { throw ShellError("list assignment index out of range", type: "IndexError", at: target.range) }
+          xs.remove(at: k)
+        case .slice(let a, let b, let c):
+          let drop = Set(sliceIndices(count: xs.count, a, b, c))
+          xs = xs.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+        default:
+          throw ShellError("list indices must be integers or slices, not \(index[0].typeName)", type: "TypeError", at: target.range)
+        }
+        try assign(base, .list(xs))
+      case .dict(var entries):
+        guard index.count == 1, let at = entries.firstIndex(where: { valuesEqual($0.0, index[0]) }) else {
+          throw ShellError("key \(index.first?.repr ?? "()") not found", type: "KeyError", at: target.range)
+        }
+        entries.remove(at: at)
+        try assign(base, .dict(entries))
+      default:
+        throw ShellError("'\(container.typeName)' object doesn't support item deletion", type: "TypeError", at: target.range)
+      }
+    default:
+      throw ShellError("cannot delete this expression", at: target.range)
     }
   }
 

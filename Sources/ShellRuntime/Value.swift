@@ -98,6 +98,11 @@ public struct ShellError: Error, Sendable {
   public var interrupted: Bool
   /// A variable to bind even though the statement failed (the last CG iterate).
   public var keep: (name: String, value: Value)?
+  /// Python's exception class for the error when the thrower knows it (`IndexError`); otherwise
+  /// `pythonType` infers it from the message.
+  public var exceptionType: String?
+  /// The exception object a script raised (`raise ValueError("...")`), bound by `except ... as e`.
+  public var exceptionValue: Value?
 
   public init(_ message: String, at range: SourceRange? = nil, notes: [String] = []) {
     self.message = message
@@ -106,6 +111,12 @@ public struct ShellError: Error, Sendable {
     self.notes = notes
     self.interrupted = false
     self.keep = nil
+  }
+
+  /// An error of Python class `type`, e.g. `ShellError("list index out of range", type: "IndexError", at: r)`.
+  public init(_ message: String, type: String, at range: SourceRange? = nil, notes: [String] = []) {
+    self.init(message, at: range, notes: notes)
+    self.exceptionType = type
   }
 
   public init(located: [LocatedDiagnostic]) {

@@ -42,8 +42,10 @@ struct ScriptParserEngine {
   var position = 0
   /// The end of the last consumed real token (not NEWLINE, INDENT, DEDENT or end of input).
   var previousEnd: Int
-  /// How many loops enclose the current statement.
+  /// How many loops enclose the current statement (reset inside a function body).
   var loopDepth = 0
+  /// How many function definitions enclose the current statement.
+  var functionDepth = 0
   /// The brackets open around the current position (for error messages).
   var openBrackets: [Token] = []
   /// Set when parsing failed because the input ended right after a block header (REPL support).
@@ -231,6 +233,8 @@ struct ScriptParserEngine {
     if atKeyword("if") { return [try parseIf()] }
     if atKeyword("for") { return [try parseFor()] }
     if atKeyword("while") { return [try parseWhile()] }
+    if atKeyword("def") { return [try parseFunctionDefinition()] }
+    if atKeyword("try") { return [try parseTry()] }
     return try parseSimpleStatements()
   }
 
@@ -290,15 +294,16 @@ struct ScriptParserEngine {
         return try parseImport()
       case "from":
         return try parseFromImport()
-      case "if", "for", "while":
+      case "if", "for", "while", "def", "try":
         throw failure("invalid syntax: an '\(token.text)' statement must start its own line", at: token)
       case "elif":
         throw failure("invalid syntax: 'elif' does not follow an 'if' block at this indentation", at: token)
       case "else":
         throw failure(
-          "invalid syntax: 'else' does not follow an 'if', 'for' or 'while' block at this indentation",
+          "invalid syntax: 'else' does not follow an 'if', 'for', 'while' or 'try' block at this indentation",
           at: token)
       default:
+        if let kind = try parseFunctionStatement(token) { return kind }
         if Lexer.unsupportedKeywords.contains(token.text) {
           throw failure("'\(token.text)' is not supported in ks scripts", at: token)
         }
@@ -628,6 +633,7 @@ struct ScriptParserEngine {
 
   /// `expression`: a conditional expression `a if c else b`, or an `or` test.
   mutating func parseTest() throws(Diagnostic) -> Expr {
+    if atKeyword("lambda") { return try parseLambda() }
     let start = current.range.start
     let body = try parseOrTest()
     guard acceptKeyword("if") != nil else { return body }

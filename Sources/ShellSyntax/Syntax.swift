@@ -61,6 +61,119 @@ public indirect enum StatementKind: Sendable, Equatable {
   case metaCommand(name: String, argument: String)
   /// `alias x = Vi(0, 3), y = Vj(3)`: one binding per declared alias.
   case alias([AliasBinding])
+  /// `def name(parameters): body`.
+  case functionDefinition(FunctionDefinition)
+  /// `return` or `return value` (the parser has checked it is inside a function).
+  case returnStatement(Expr?)
+  /// `global a, b`.
+  case global([String])
+  /// `nonlocal a, b` (the parser has checked it is inside a function).
+  case nonlocal([String])
+  /// `try: body except ...: ... else: ... finally: ...`.
+  case tryStatement(TryStatement)
+  /// `raise`, `raise E`, `raise E from cause`.
+  case raise(exception: Expr?, cause: Expr?)
+  /// `assert condition, message`.
+  case assert(condition: Expr, message: Expr?)
+  /// `del a, b[i], c.d`.
+  case delete([Expr])
+}
+
+/// A `def` statement.
+public struct FunctionDefinition: Sendable, Equatable {
+  /// The function's name.
+  public var name: String
+  /// The range of the name.
+  public var nameRange: SourceRange
+  /// The parameters in order.
+  public var parameters: [Parameter]
+  /// The body.
+  public var body: [Statement]
+  /// The docstring: the body's first statement when it is a string literal.
+  public var docstring: String?
+
+  /// Creates a definition.
+  public init(name: String, nameRange: SourceRange, parameters: [Parameter], body: [Statement], docstring: String?) {
+    self.name = name
+    self.nameRange = nameRange
+    self.parameters = parameters
+    self.body = body
+    self.docstring = docstring
+  }
+}
+
+/// One parameter of a `def` or `lambda`.
+public struct Parameter: Sendable, Equatable {
+  /// How arguments bind to a parameter.
+  public enum Kind: Sendable, Equatable {
+    /// Before a `/`: by position only.
+    case positionalOnly
+    /// By position or keyword.
+    case positionalOrKeyword
+    /// `*args`.
+    case variadicPositional
+    /// After `*` or `*args`: by keyword only.
+    case keywordOnly
+    /// `**kwargs`.
+    case variadicKeyword
+  }
+
+  /// The parameter's name.
+  public var name: String
+  /// How it binds.
+  public var kind: Kind
+  /// The default value's expression, evaluated when the `def` runs.
+  public var defaultValue: Expr?
+  /// The range of the parameter.
+  public var range: SourceRange
+
+  /// Creates a parameter.
+  public init(name: String, kind: Kind, defaultValue: Expr?, range: SourceRange) {
+    self.name = name
+    self.kind = kind
+    self.defaultValue = defaultValue
+    self.range = range
+  }
+}
+
+/// A `try` statement.
+public struct TryStatement: Sendable, Equatable {
+  /// The guarded statements.
+  public var body: [Statement]
+  /// The `except` clauses in order.
+  public var handlers: [ExceptHandler]
+  /// The `else` block, run when the body raised nothing.
+  public var orElse: [Statement]?
+  /// The `finally` block, run in every case.
+  public var finally: [Statement]?
+
+  /// Creates a `try` statement.
+  public init(body: [Statement], handlers: [ExceptHandler], orElse: [Statement]?, finally: [Statement]?) {
+    self.body = body
+    self.handlers = handlers
+    self.orElse = orElse
+    self.finally = finally
+  }
+}
+
+/// One `except [type [as name]]:` clause.
+public struct ExceptHandler: Sendable, Equatable {
+  /// The exception type (or tuple of types) matched; nil for a bare `except:`.
+  public var type: Expr?
+  /// The name bound to the exception.
+  public var name: String?
+  /// The handler's statements.
+  public var body: [Statement]
+  /// The range of the `except` keyword.
+  public var keywordRange: SourceRange
+
+  /// Creates a handler.
+  public init(type: Expr?, name: String?, body: [Statement], keywordRange: SourceRange) {
+    self.type = type
+    self.name = name
+    self.body = body
+    self.keywordRange = keywordRange
+  }
 }
 
 /// One `if` or `elif` branch.
@@ -211,6 +324,8 @@ public indirect enum ExprKind: Sendable, Equatable {
   case comparison(first: Expr, rest: [ComparisonLink])
   /// A conditional expression `then if condition else otherwise`.
   case conditional(condition: Expr, then: Expr, otherwise: Expr)
+  /// `lambda parameters: body`.
+  case lambda(parameters: [Parameter], body: Expr)
 }
 
 /// A string literal's value, and where its content lies in the source when that is exact.

@@ -52,6 +52,49 @@ extension StatementKind {
     case .alias(let bindings):
       let rendered = bindings.map { "\($0.name) \($0.definition.debugDescription)" }
       return "(alias " + rendered.joined(separator: " ") + ")"
+    case .functionDefinition(let f):
+      return "(def \(f.name) (" + f.parameters.map(\.treeDescription).joined(separator: " ") + ") \(block(f.body)))"
+    case .returnStatement(let value):
+      return value.map { "(return \($0.treeDescription))" } ?? "(return)"
+    case .global(let names):
+      return "(global " + names.joined(separator: " ") + ")"
+    case .nonlocal(let names):
+      return "(nonlocal " + names.joined(separator: " ") + ")"
+    case .tryStatement(let t):
+      var parts = ["try", block(t.body)]
+      for h in t.handlers {
+        var head = "except"
+        if let type = h.type { head += " " + type.treeDescription }
+        if let name = h.name { head += " as " + name }
+        parts.append("(\(head) \(block(h.body)))")
+      }
+      if let orElse = t.orElse { parts += ["else", block(orElse)] }
+      if let finally = t.finally { parts += ["finally", block(finally)] }
+      return "(" + parts.joined(separator: " ") + ")"
+    case .raise(let exception, let cause):
+      var s = "(raise"
+      if let exception { s += " " + exception.treeDescription }
+      if let cause { s += " from " + cause.treeDescription }
+      return s + ")"
+    case .assert(let condition, let message):
+      return "(assert \(condition.treeDescription)" + (message.map { " " + $0.treeDescription } ?? "") + ")"
+    case .delete(let targets):
+      return "(del " + targets.map(\.treeDescription).joined(separator: " ") + ")"
+    }
+  }
+}
+
+extension Parameter {
+  /// The parameter as written: `x`, `x=1`, `*args`, `**kw`; keyword-only and positional-only
+  /// parameters are marked `kw:` and `pos:`.
+  public var treeDescription: String {
+    let value = defaultValue.map { "=" + $0.treeDescription } ?? ""
+    switch kind {
+    case .positionalOnly: return "pos:" + name + value
+    case .positionalOrKeyword: return name + value
+    case .variadicPositional: return "*" + name
+    case .keywordOnly: return "kw:" + name + value
+    case .variadicKeyword: return "**" + name
     }
   }
 }
@@ -139,6 +182,8 @@ extension ExprKind {
       return "(cmp \(first.treeDescription)" + links.joined() + ")"
     case .conditional(let condition, let then, let otherwise):
       return "(if \(condition.treeDescription) \(then.treeDescription) \(otherwise.treeDescription))"
+    case .lambda(let parameters, let body):
+      return "(lambda (" + parameters.map(\.treeDescription).joined(separator: " ") + ") \(body.treeDescription))"
     }
   }
 }

@@ -91,10 +91,7 @@ extension Lexer {
   ]
 
   /// Python keywords that ks scripts do not support; using one is reported by name.
-  static let unsupportedKeywords: Set<String> = [
-    "assert", "async", "await", "class", "def", "del", "except", "finally", "global", "lambda",
-    "nonlocal", "raise", "return", "try", "with", "yield",
-  ]
+  static let unsupportedKeywords: Set<String> = ["async", "await", "class", "with", "yield"]
 
   /// Operators and delimiters, longest first so that the lexer can match greedily.
   static let punctuationSymbols: [String] = [

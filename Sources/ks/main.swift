@@ -41,8 +41,13 @@ func readScript(_ path: String) throws -> SourceText {
 }
 
 /// Runs a script and turns its outcome into the process's exit code.
-func runScript(_ source: SourceText, echo: Bool, keepGoing: Bool) throws {
-  let code = ScriptMode.run(source, echo: echo, keepGoing: keepGoing)
+///
+/// A `.ks` script shows the value of each bare expression, as the interactive shell does (so a
+/// saved session replays to what it showed); a `.py` file, or `--quiet-values`, runs as python
+/// runs a script, showing only what it prints.
+func runScript(_ source: SourceText, echo: Bool, keepGoing: Bool, quietValues: Bool = false) throws {
+  let showValues = !(quietValues || source.name.hasSuffix(".py"))
+  let code = ScriptMode.run(source, echo: echo, keepGoing: keepGoing, showValues: showValues)
   if code != 0 { throw ExitCode(code) }
 }
 
@@ -52,9 +57,11 @@ struct Run: ParsableCommand {
   @ArgumentParser.Argument(help: "The script to run.") var file: String
   @Flag(help: "Print each statement before its output.") var echo = false
   @Flag(help: "Go on after a failed statement (exit 1 at the end).") var keepGoing = false
+  @Flag(help: "Show only what the script prints, not the values of bare expressions (the default for .py files).")
+  var quietValues = false
 
   func run() throws {
-    try runScript(try readScript(file), echo: echo, keepGoing: keepGoing)
+    try runScript(try readScript(file), echo: echo, keepGoing: keepGoing, quietValues: quietValues)
   }
 }
 
@@ -67,6 +74,8 @@ struct Shell: ParsableCommand {
   var command: String?
   @Flag(help: "Print each statement before its output.") var echo = false
   @Flag(help: "Go on after a failed statement (exit 1 at the end).") var keepGoing = false
+  @Flag(help: "Show only what a script prints, not the values of bare expressions (the default for .py files).")
+  var quietValues = false
 
   func run() throws {
     if let command {
@@ -74,7 +83,7 @@ struct Shell: ParsableCommand {
       return
     }
     if let file {
-      try runScript(try readScript(file), echo: echo, keepGoing: keepGoing)
+      try runScript(try readScript(file), echo: echo, keepGoing: keepGoing, quietValues: quietValues)
       return
     }
     if isatty(STDIN_FILENO) != 0 {

@@ -26,12 +26,12 @@ struct LinalgLibrariesTests {
     ]
     LinalgLibraries.$lapackNamesOverride.withValue(["liblapacke-ks-missing.so.3", "liblapacke-ks-missing.so"]) {
       for (script, function) in cases {
-        let e = NumpyHarness.error(script)
+        let e = NumpyHarness.error(script, onCallerThread: true)
         let line = "\(function) needs LAPACK (liblapacke-ks-missing.so.3 not found); install liblapacke or run on a machine that has it"
         #expect(e.contains("error: " + line + "\n"), "expected '\(line)' in:\n\(e)")
       }
       // Everything that does not need LAPACK still works.
-      let run = NumpyHarness.ks("import numpy as np\nprint(np.linalg.norm(np.array([3., 4.])), np.eye(2) @ np.ones(2))\n")
+      let run = NumpyHarness.ks("import numpy as np\nprint(np.linalg.norm(np.array([3., 4.])), np.eye(2) @ np.ones(2))\n", onCallerThread: true)
       #expect(run.errors == "")
       #expect(run.output == "5.0 [1. 1.]\n")
     }
@@ -40,7 +40,7 @@ struct LinalgLibrariesTests {
   @Test("a library without the LAPACKE symbols is named in the error")
   func libraryWithoutSymbols() {
     LinalgLibraries.$lapackNamesOverride.withValue(["libm.so.6"]) {
-      let e = NumpyHarness.error("np.linalg.solve(np.eye(2), np.ones(2))")
+      let e = NumpyHarness.error("np.linalg.solve(np.eye(2), np.ones(2))", onCallerThread: true)
       #expect(e.contains("np.linalg.solve needs LAPACK (libm.so.6 has no LAPACKE_sgesv); install liblapacke"), "\(e)")
     }
   }
@@ -57,11 +57,11 @@ struct LinalgLibrariesTests {
       print(np.round(np.ones((2, 3, 4)) @ b, 12))
 
       """
-    let withBlas = NumpyHarness.ks(script)
+    let withBlas = NumpyHarness.ks(script, onCallerThread: true)
     #expect(withBlas.errors == "")
     LinalgLibraries.$blasNamesOverride.withValue(["libcblas-ks-missing.so"]) {
       #expect(LinalgLibraries.blas == nil)
-      let without = NumpyHarness.ks(script)
+      let without = NumpyHarness.ks(script, onCallerThread: true)
       #expect(without.errors == "")
       #expect(without.output == withBlas.output)
     }

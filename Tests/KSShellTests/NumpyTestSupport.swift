@@ -16,10 +16,12 @@ enum NumpyHarness {
   }
 
   /// Runs `text` through a fresh interpreter.
-  static func ks(_ text: String, keepGoing: Bool = true) -> Run {
+  /// Runs `text` in a session; `onCallerThread` keeps task-local overrides visible to it.
+  static func ks(_ text: String, keepGoing: Bool = true, onCallerThread: Bool = false) -> Run {
     var output = ""
     var errors = ""
     let session = Session(output: { output += $0 }, errors: { errors += $0 }, status: { _ in })
+    if onCallerThread { session.interpreter.statementStackSize = nil }
     let status = session.run(SourceText(name: "test.ks", text: text), keepGoing: keepGoing).exitCode
     return Run(output: output, errors: errors, status: status)
   }
@@ -122,7 +124,7 @@ enum NumpyHarness {
   }
 
   /// The first error message ks reports for `text` (the rendered diagnostic).
-  static func error(_ text: String) -> String {
-    ks("import numpy as np\n" + text, keepGoing: false).errors
+  static func error(_ text: String, onCallerThread: Bool = false) -> String {
+    ks("import numpy as np\n" + text, keepGoing: false, onCallerThread: onCallerThread).errors
   }
 }

@@ -532,6 +532,38 @@ struct BlockParsingTests {
     #expect(tree("while True: break") == "(while True [break])")
   }
 
+  @Test func functionsAndLambdas() {
+    #expect(
+      tree("def f(a, b=1, /, c=2, *args, d, e=3, **kw):\n    \"doc\"\n    return a")
+        == "(def f (pos:a pos:b=1 c=2 *args kw:d kw:e=3 **kw) [\"doc\" (return a)])")
+    #expect(tree("def g(x: int, *, y=0) -> float: return") == "(def g (x kw:y=0) [(return)])")
+    #expect(tree("f = lambda x, y=2: x + y") == "(= f (lambda (x y=2) (+ x y)))")
+    #expect(tree("key = lambda: 0") == "(= key (lambda () 0))")
+    #expect(tree("sorted(xs, key=lambda t: t[1])") == "(call sorted xs (kw key (lambda (t) (index t 1))))")
+    #expect(tree("def h():\n    global n\n    def k():\n        nonlocal m\n        return n, m") ==
+      "(def h () [(global n) (def k () [(nonlocal m) (return (tuple n m))])])")
+  }
+
+  @Test func exceptionsAndSmallStatements() {
+    let src = """
+      try:
+          x = 1 / 0
+      except (ValueError, ZeroDivisionError) as e:
+          raise RuntimeError("bad") from e
+      except KeyError:
+          raise
+      else:
+          pass
+      finally:
+          del x, y[0]
+      """
+    #expect(
+      tree(src)
+        == "(try [(= x (/ 1 0))] (except (tuple ValueError ZeroDivisionError) as e [(raise (call RuntimeError \"bad\") from e)]) (except KeyError [(raise)]) else [pass] finally [(del x (index y 0))])")
+    #expect(tree("assert x > 0, \"positive\"") == "(assert (cmp x > 0) \"positive\")")
+    #expect(tree("try:\n  f()\nfinally:\n  g()") == "(try [(call f)] finally [(call g)])")
+  }
+
   @Test func deeplyNestedBlocksDedentSeveralLevelsAtOnce() {
     let src = "if a:\n  if b:\n    if c:\n      x = 1\ny = 2\n"
     #expect(tree(src) == "(if a [(if b [(if c [(= x 1)])])])\n(= y 2)")
@@ -632,9 +664,19 @@ struct ParseErrorTests {
     ("[x for x in]", "expected an expression, found ']'"),
     ("[x for x xs]", "expected 'in'"),
     ("for x xs: pass", "expected 'in'"),
-    ("def f(): pass", "'def' is not supported in ks scripts"),
-    ("return 1", "'return' is not supported in ks scripts"),
-    ("f = lambda x: x", "'lambda' is not supported in ks scripts"),
+    ("class A: pass", "'class' is not supported in ks scripts"),
+    ("return 1", "'return' outside function"),
+    ("nonlocal x", "nonlocal declaration not allowed at module level"),
+    ("def f(a=1, b): pass", "parameter without a default follows parameter with a default"),
+    ("def f(a, a): pass", "duplicate argument 'a' in function definition"),
+    ("def f(*): pass", "named arguments must follow bare *"),
+    ("def f(**k, a): pass", "arguments cannot follow var-keyword argument"),
+    ("try:\n  pass\nx = 1", "expected 'except' or 'finally' block"),
+    ("try:\n  pass\nexcept:\n  pass\nexcept ValueError:\n  pass", "default 'except:' must be last"),
+    ("try:\n  pass\nexcept A, B:\n  pass", "multiple exception types must be parenthesized"),
+    ("except ValueError:\n  pass", "invalid syntax: 'except' does not follow a 'try' block at this indentation"),
+    ("for x in y:\n  def f():\n    break", "'break' outside loop"),
+    ("del f()", "cannot delete function call"),
     ("f(a=1, b)", "positional argument follows keyword argument"),
     ("f(**a, b)", "positional argument follows keyword argument unpacking"),
     ("f(**a, *b)", "iterable argument unpacking follows keyword argument unpacking"),
@@ -654,7 +696,7 @@ struct ParseErrorTests {
     ("x = {**a}", "dictionary unpacking is not supported"),
     ("x = {'a' 1}", "expected ':' after dictionary key"),
     ("x = b'abc'", "bytes literals are not supported"),
-    ("else:\n  pass", "invalid syntax: 'else' does not follow an 'if', 'for' or 'while' block at this indentation"),
+    ("else:\n  pass", "invalid syntax: 'else' does not follow an 'if', 'for', 'while' or 'try' block at this indentation"),
     ("elif x:\n  pass", "invalid syntax: 'elif' does not follow an 'if' block at this indentation"),
     ("if x: for y in z: pass", "invalid syntax: an 'for' statement must start its own line"),
     ("x = 1; if y: pass", "invalid syntax: an 'if' statement must start its own line"),
