@@ -294,43 +294,81 @@ public enum KeOpsBuiltins {
     return ctx.interpreter.state.engine
   }
 
-  static func callGenred(_ g: GenredObject, _ ctx: inout CallContext) throws(ShellError) -> Value {
+  /// The keywords of a reduction call that are not arrays: where and how to run it.
+  struct CallSettings {
+    var backend: String
+    var deviceID: Int
+    var ranges: [NDArray]?
+    static let keywords: Set<String> = ["backend", "device_id", "ranges", "out"]
+  }
+
+  /// Reads `backend=`, `device_id=`, `ranges=` (and refuses `out=`).
+  static func callSettings(_ ctx: inout CallContext) throws(ShellError) -> CallSettings {
     let backend = try backend(&ctx)
     let device = try deviceID(&ctx)
     let ranges = try blockRanges(&ctx)
     if let v = try ctx.optional(nil, "out"), !isNone(v) {
       throw ShellError("out= is not supported; assign the result instead", at: ctx.rangeOf(keyword: "out"))
     }
-    let arrays = try arrays(&ctx, names: g.genred.reduced.argumentNames, skip: ["backend", "device_id", "ranges", "out"])
+    return CallSettings(backend: backend, deviceID: device, ranges: ranges)
+  }
+
+  /// The solver keywords `alpha=`, `eps=`, `maxiter=`.
+  struct SolveSettings {
+    var alpha = 1e-10
+    var eps = 1e-6
+    var maxiter: Int?
+    static let keywords: Set<String> = ["alpha", "eps", "maxiter"]
+  }
+
+  static func solveSettings(_ ctx: inout CallContext) throws(ShellError) -> SolveSettings {
+    var s = SolveSettings()
+    if let v = try ctx.optional(nil, "alpha") { s.alpha = try ctx.double(v, "alpha", at: ctx.rangeOf(keyword: "alpha")) }
+    if let v = try ctx.optional(nil, "eps") { s.eps = try ctx.double(v, "eps", at: ctx.rangeOf(keyword: "eps")) }
+    if let v = try ctx.optional(nil, "maxiter"), !isNone(v) { s.maxiter = try ctx.int(v, "maxiter", at: ctx.rangeOf(keyword: "maxiter")) }
+    return s
+  }
+
+  static func callGenred(_ g: GenredObject, _ ctx: inout CallContext) throws(ShellError) -> Value {
+    let settings = try callSettings(&ctx)
+    let arrays = try arrays(&ctx, names: g.genred.reduced.argumentNames, skip: CallSettings.keywords)
     try ctx.finish(maxPositional: arrays.count)
+    return try reduce(g.genred, name: g.name, arrays, settings, ctx)
+  }
+
+  /// Runs a Genred on `arrays`: an array, or a tuple of two for the reductions that give two.
+  static func reduce(_ g: Genred, name: String, _ arrays: [NDArray], _ s: CallSettings, _ ctx: CallContext) throws(ShellError)
+    -> Value
+  {
     do {
-      switch try g.genred.call(arrays, backend: backend, deviceId: device, ranges: ranges, cancel: ctx.interpreter.cancel) {
+      switch try g.call(arrays, backend: s.backend, deviceId: s.deviceID, ranges: s.ranges, cancel: ctx.interpreter.cancel) {
       case .single(let a): return .array(a)
       case .pair(let a, let b): return .tuple([.array(a), .array(b)])
       }
     } catch {
-      if case .option(let name, let m) = error, name == "backend" { throw ShellError(m, at: ctx.rangeOf(keyword: "backend")) }
-      throw place(error, Strings(formula: StringValue(g.name), formulaRange: ctx.range, aliases: [], aliasRanges: []), ctx)
+      if case .option(let option, let m) = error, option == "backend" { throw ShellError(m, at: ctx.rangeOf(keyword: "backend")) }
+      throw place(error, Strings(formula: StringValue(name), formulaRange: ctx.range, aliases: [], aliasRanges: []), ctx)
     }
   }
 
   static func callKernelSolve(_ k: KernelSolveObject, _ ctx: inout CallContext) throws(ShellError) -> Value {
-    let backend = try backend(&ctx)
-    let device = try deviceID(&ctx)
-    var alpha = 1e-10, eps = 1e-6
-    var maxiter: Int?
-    if let v = try ctx.optional(nil, "alpha") { alpha = try ctx.double(v, "alpha", at: ctx.rangeOf(keyword: "alpha")) }
-    if let v = try ctx.optional(nil, "eps") { eps = try ctx.double(v, "eps", at: ctx.rangeOf(keyword: "eps")) }
-    if let v = try ctx.optional(nil, "maxiter"), !isNone(v) { maxiter = try ctx.int(v, "maxiter", at: ctx.rangeOf(keyword: "maxiter")) }
-    let ranges = try blockRanges(&ctx)
+    let settings = try callSettings(&ctx)
+    let solveSettings = try solveSettings(&ctx)
     let arrays = try arrays(
-      &ctx, names: k.solver.genred.reduced.argumentNames, skip: ["backend", "device_id", "alpha", "eps", "maxiter", "ranges"])
+      &ctx, names: k.solver.genred.reduced.argumentNames, skip: CallSettings.keywords.union(SolveSettings.keywords))
     try ctx.finish(maxPositional: arrays.count)
+    return try solve(k.solver, name: k.name, arrays, settings, solveSettings, ctx)
+  }
+
+  /// Runs a KernelSolve; the session sees its progress and summary as runtime events.
+  static func solve(
+    _ solver: KernelSolve, name: String, _ arrays: [NDArray], _ s: CallSettings, _ solve: SolveSettings, _ ctx: CallContext
+  ) throws(ShellError) -> Value {
     let interp = ctx.interpreter
     do {
-      let (a, report) = try k.solver.solve(
-        arrays, alpha: alpha, eps: eps, maxIterations: maxiter, backend: backend, deviceId: device, ranges: ranges,
-        cancel: interp.cancel,
+      let (a, report) = try solver.solve(
+        arrays, alpha: solve.alpha, eps: solve.eps, maxIterations: solve.maxiter, backend: s.backend, deviceId: s.deviceID,
+        ranges: s.ranges, cancel: interp.cancel,
         progress: interp.events.map { events in { (p: SolveProgress) in events(p) } })
       interp.events?(report)
       return .array(a)
@@ -341,12 +379,13 @@ public enum KeOpsBuiltins {
       e.keep = ("_last_iterate", .array(failure.lastIterate))
       throw e
     } catch let error as OperationError {
-      if case .option(let name, let m) = error, name == "backend" { throw ShellError(m, at: ctx.rangeOf(keyword: "backend")) }
-      throw place(error, Strings(formula: StringValue(k.name), formulaRange: ctx.range, aliases: [], aliasRanges: []), ctx)
+      if case .option(let option, let m) = error, option == "backend" { throw ShellError(m, at: ctx.rangeOf(keyword: "backend")) }
+      throw place(error, Strings(formula: StringValue(name), formulaRange: ctx.range, aliases: [], aliasRanges: []), ctx)
     } catch let e as ShellError {
       throw e
     } catch {
       throw ShellError("\(error)", at: ctx.range)
     }
   }
+
 }

@@ -58,7 +58,31 @@ public enum PyKeOpsLibrary {
     let kernelSolve = Builtins.fn("KernelSolve") { (ctx: inout CallContext) throws(ShellError) -> Value in
       try KeOpsBuiltins.makeKernelSolve(&ctx)
     }
-    let members: [String: Value] = ["Genred": genred, "KernelSolve": kernelSolve]
+    var members: [String: Value] = ["Genred": genred, "KernelSolve": kernelSolve]
+    members["LazyTensor"] = Builtins.anyFn("LazyTensor") { ctx in
+      let x = try ctx.required(0, "x")
+      let axis = try ctx.optional(1, "axis").flatMap { $0.isNone ? nil : $0 }
+      try ctx.finish(maxPositional: 2)
+      let a = try axis.map { try ctx.int($0, "axis", at: ctx.rangeOf(1, "axis")) }
+      return .object(try LazyTensorObject.make(x, axis: a, at: ctx.rangeOf(0), in: ctx.interpreter))
+    }
+    // Vi(x), Vj(x), Pm(x): LazyTensor(x, axis=0/1/2); Vi(ind, dim) etc. make a symbolic variable.
+    for (name, category) in [("Vi", 0), ("Vj", 1), ("Pm", 2)] {
+      members[name] = Builtins.anyFn(name) { ctx in
+        let x = try ctx.required(0, "x_or_ind")
+        let dim = try ctx.optional(1, "dim").flatMap { $0.isNone ? nil : $0 }
+        try ctx.finish(maxPositional: 2)
+        if let dim {
+          let d = try ctx.int(dim, "dim", at: ctx.rangeOf(1, "dim"))
+          let ind = try ctx.int(x, "ind", at: ctx.rangeOf(0))
+          return .object(try LazyTensorObject.make(.tuple([.int(ind), .int(d), .int(category)]), axis: nil, at: ctx.range, in: ctx.interpreter))
+        }
+        if case .array(let a) = x, category == 2, a.rank == 2 {
+          throw ShellError("Pm(x) needs a number, a list or a 1-D array", type: "ValueError", at: ctx.rangeOf(0))
+        }
+        return .object(try LazyTensorObject.make(x, axis: category, at: ctx.rangeOf(0), in: ctx.interpreter))
+      }
+    }
     return ShellLibrary(
       globals: members,
       modules: [ShellModule("pykeops", members: [:]), ShellModule("pykeops.numpy", members: members)])

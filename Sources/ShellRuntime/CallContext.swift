@@ -12,7 +12,7 @@ public struct CallContext {
   public unowned(unsafe) var interpreter: Interpreter
   private var used: Set<String> = []
 
-  init(
+  public init(
     name: String, positional: [Value], positionalRanges: [SourceRange],
     keywords: [(name: String, value: Value, range: SourceRange)], range: SourceRange, interpreter: Interpreter
   ) {
