@@ -299,18 +299,40 @@ public enum KeOpsBuiltins {
     var backend: String
     var deviceID: Int
     var ranges: [NDArray]?
+    /// `out=`: the array the result goes into (same shape and dtype).
+    var out: NDArray?
     static let keywords: Set<String> = ["backend", "device_id", "ranges", "out"]
   }
 
-  /// Reads `backend=`, `device_id=`, `ranges=` (and refuses `out=`).
+  /// Reads `backend=`, `device_id=`, `ranges=`, `out=`.
   static func callSettings(_ ctx: inout CallContext) throws(ShellError) -> CallSettings {
     let backend = try backend(&ctx)
     let device = try deviceID(&ctx)
     let ranges = try blockRanges(&ctx)
+    var out: NDArray?
     if let v = try ctx.optional(nil, "out"), !isNone(v) {
-      throw ShellError("out= is not supported; assign the result instead", at: ctx.rangeOf(keyword: "out"))
+      guard case .array(let a) = v else {
+        throw ShellError("out= must be an array, not \(v.typeName)", type: "TypeError", at: ctx.rangeOf(keyword: "out"))
+      }
+      out = a
     }
-    return CallSettings(backend: backend, deviceID: device, ranges: ranges)
+    return CallSettings(backend: backend, deviceID: device, ranges: ranges, out: out)
+  }
+
+  /// Checks a result against `out=` (PyKeOps writes into it: same shape and dtype) and asks the
+  /// interpreter to store it there.
+  static func deliver(_ result: Value, _ s: CallSettings, _ ctx: inout CallContext) throws(ShellError) -> Value {
+    guard let out = s.out else { return result }
+    guard case .array(let r) = result else {
+      throw ShellError("out= is only for reductions with one output array", type: "ValueError", at: ctx.rangeOf(keyword: "out"))
+    }
+    guard r.shape == out.shape, r.dtype == out.dtype else {
+      throw ShellError(
+        "out= has shape \(tupleShape(out.shape)) and dtype \(out.dtype.rawValue), but the result has shape \(tupleShape(r.shape)) and dtype \(r.dtype.rawValue)",
+        type: "ValueError", at: ctx.rangeOf(keyword: "out"))
+    }
+    ctx.writeBack.append((keyword: "out", value: result))
+    return result
   }
 
   /// The solver keywords `alpha=`, `eps=`, `maxiter=`.
@@ -333,13 +355,16 @@ public enum KeOpsBuiltins {
     let settings = try callSettings(&ctx)
     let arrays = try arrays(&ctx, names: g.genred.reduced.argumentNames, skip: CallSettings.keywords)
     try ctx.finish(maxPositional: arrays.count)
-    return try reduce(g.genred, name: g.name, arrays, settings, ctx)
+    return try deliver(try reduce(g.genred, name: g.name, arrays, settings, ctx), settings, &ctx)
   }
 
   /// Runs a Genred on `arrays`: an array, or a tuple of two for the reductions that give two.
   static func reduce(_ g: Genred, name: String, _ arrays: [NDArray], _ s: CallSettings, _ ctx: CallContext) throws(ShellError)
     -> Value
   {
+    if let batch = try BatchPlan(g.reduced.arguments, arrays, at: ctx.range) {
+      return try batch.run(arrays) { (slice: [NDArray]) throws(ShellError) in try reduce(g, name: name, slice, s, ctx) }
+    }
     do {
       switch try g.call(arrays, backend: s.backend, deviceId: s.deviceID, ranges: s.ranges, cancel: ctx.interpreter.cancel) {
       case .single(let a): return .array(a)
@@ -364,6 +389,11 @@ public enum KeOpsBuiltins {
   static func solve(
     _ solver: KernelSolve, name: String, _ arrays: [NDArray], _ s: CallSettings, _ solve: SolveSettings, _ ctx: CallContext
   ) throws(ShellError) -> Value {
+    if let batch = try BatchPlan(solver.genred.reduced.arguments, arrays, at: ctx.range) {
+      return try batch.run(arrays) { (slice: [NDArray]) throws(ShellError) in
+        try Self.solve(solver, name: name, slice, s, solve, ctx)
+      }
+    }
     let interp = ctx.interpreter
     do {
       let (a, report) = try solver.solve(

@@ -80,14 +80,19 @@ public struct LazyTensorObject: ShellObject {
   var ni: Int?
   var nj: Int?
   var dtype: DType?
+  /// The batch dimensions (the axes before M, N, D), broadcast between operands; empty: none.
+  var batchdims: [Int] = []
 
   public var typeName: String { "LazyTensor" }
 
-  /// The symbolic shape `(M, N)` or `(M, N, D)` (PyKeOps drops a trailing 1).
+  /// The symbolic shape `(..., M, N)` or `(..., M, N, D)` (PyKeOps drops a trailing 1).
   var shape: [Int] {
-    let s = [ni ?? 1, nj ?? 1, ndim]
-    return ndim == 1 ? Array(s.prefix(2)) : s
+    let s = batchdims + [ni ?? 1, nj ?? 1, ndim]
+    return ndim == 1 ? Array(s.dropLast()) : s
   }
+
+  /// The number of axes of the full shape `(..., M, N, D)`.
+  var fullRank: Int { batchdims.count + 3 }
 
   /// The variables once each, in order.
   var distinctVariables: [LazyVariable] {
@@ -193,40 +198,43 @@ public struct LazyTensorObject: ShellObject {
     var a = x
     var axis = axis
     if a.rank == 0 { a = a.reshaped([1]) }
-    if a.rank > 3 {
-      throw ShellError(
-        "batch dimensions are not supported by ks yet: LazyTensor needs a 1-D, 2-D or 3-D array, got shape \(tupleShape(a.shape))",
-        type: "ValueError", at: range)
-    }
-    if a.rank == 3 {
+    var batch: [Int] = []
+    if a.rank >= 3 {
       if axis != nil {
         throw ShellError("'axis' parameter should not be given when 'x' is a 3D array", type: "ValueError", at: range)
       }
-      let (s0, s1, d) = (a.shape[0], a.shape[1], a.shape[2])
+      // (..., M, 1, D) -> Vi, (..., 1, N, D) -> Vj, (..., 1, 1, D) -> Pm; leading axes are batch axes.
+      batch = Array(a.shape.dropLast(3))
+      let (s0, s1, d) = (a.shape[a.rank - 3], a.shape[a.rank - 2], a.shape[a.rank - 1])
       if s0 == 1 && s1 == 1 {
-        a = a.reshaped([d])
         axis = 2
+        if !batch.isEmpty {
+          let v = LazyVariable(.array(a.reshaped(batch + [d])), dim: d, category: 2)
+          return LazyTensorObject(formula: .variable(v), variables: [v], ndim: d, dtype: a.dtype, batchdims: batch)
+        }
+        a = a.reshaped([d])
       } else if s0 == 1 {
-        a = a.reshaped([s1, d])
+        a = a.reshaped(batch + [s1, d])
         axis = 1
       } else if s1 == 1 {
-        a = a.reshaped([s0, d])
+        a = a.reshaped(batch + [s0, d])
         axis = 0
       } else {
         throw ShellError(
-          "if 'x' is a 3D array, its shape should be one of (M,1,D), (1,N,D) or (1,1,D); got \(tupleShape(a.shape))",
+          "if 'x' is a 3D+ array, its shape should be one of (..,M,1,D), (..,1,N,D) or (..,1,1,D); got \(tupleShape(a.shape))",
           type: "ValueError", at: range)
       }
     }
-    if a.rank == 2 && axis != 2 {
+    if a.rank >= 2 && axis != 2 {
       guard let axis, axis == 0 || axis == 1 else {
         throw ShellError(
           "when 'x' is a 2D array, LazyTensor expects an explicit 'axis' value in {0,1}: LazyTensor(x, axis=0) or Vi(x)",
           type: "ValueError", at: range)
       }
-      let v = LazyVariable(.array(a), dim: a.shape[1], category: axis)
-      var lt = LazyTensorObject(formula: .variable(v), variables: [v], ndim: a.shape[1], dtype: a.dtype)
-      if axis == 0 { lt.ni = a.shape[0] } else { lt.nj = a.shape[0] }
+      let d = a.shape[a.rank - 1]
+      let v = LazyVariable(.array(a), dim: d, category: axis)
+      var lt = LazyTensorObject(formula: .variable(v), variables: [v], ndim: d, dtype: a.dtype, batchdims: batch)
+      if axis == 0 { lt.ni = a.shape[a.rank - 2] } else { lt.nj = a.shape[a.rank - 2] }
       return lt
     }
     if let axis, axis != 2 {
@@ -257,6 +265,18 @@ public struct LazyTensorObject: ShellObject {
     out.ni = ni ?? other.ni
     out.nj = nj ?? other.nj
     out.dtype = dtype ?? other.dtype
+    if batchdims != other.batchdims {
+      // Batch axes broadcast as numpy's do (size 1 against any size); missing ones count as 1.
+      let rank = max(batchdims.count, other.batchdims.count)
+      let a = [Int](repeating: 1, count: rank - batchdims.count) + batchdims
+      let b = [Int](repeating: 1, count: rank - other.batchdims.count) + other.batchdims
+      guard let merged = broadcastShapes([a, b]) else {
+        throw ShellError(
+          "incompatible batch dimensions: \(tupleShape(batchdims)) and \(tupleShape(other.batchdims))", type: "ValueError",
+          at: range)
+      }
+      out.batchdims = merged
+    }
     out.variables = variables + other.variables
     return out
   }

@@ -135,18 +135,26 @@ extension LazyTensorObject {
 
   /// `K @ v`: the matrix-vector (or matrix) product with an array, a Sum reduction over j.
   func matmul(_ v: Value, ctxRange range: SourceRange, in interpreter: Interpreter) throws -> Value {
+    var ctx = CallContext.synthetic(name: "matmul", range: range, interpreter: interpreter)
+    return try matmul(v, &ctx)
+  }
+
+  /// `K @ v` with the reduction's keywords (`K.__matmul__(v, backend=..., out=...)`).
+  func matmul(_ v: Value, _ ctx: inout CallContext) throws -> Value {
+    let range = ctx.range
+    let interpreter = ctx.interpreter
     guard ndim == 1 else {
       throw ShellError(
         "the 'K @ v' syntax is only supported for LazyTensors K whose trailing dimension is 1; here K.shape = \(tupleShape(shape))",
         type: "ValueError", at: range)
     }
-    guard case .array(let a) = v, a.rank == 1 || a.rank == 2 else {
-      throw ShellError("K @ v needs a 1-D or 2-D array v", type: "TypeError", at: range)
+    guard case .array(let a) = v, a.rank >= 1 else {
+      throw ShellError("K @ v needs an array v", type: "TypeError", at: range)
     }
-    let column = a.rank == 1 ? a.reshaped([1, a.shape[0], 1]) : a.reshaped([1, a.shape[0], a.shape[1]])
+    // v (N,) or (..., N, E) becomes the j-variable v[..., None, :, :].
+    let column = a.rank == 1 ? a.reshaped([1, a.shape[0], 1]) : a.reshaped(Array(a.shape.dropLast(2)) + [1] + a.shape.suffix(2))
     let product = try binary(.object(try Self.fromArray(column, axis: nil, at: range)), "*", infix: true, at: range, in: interpreter)
-    var ctx = CallContext.synthetic(name: "matmul", range: range, interpreter: interpreter)
-    let result = try product.reduce("Sum", axis: 1, ctx: &ctx)
+    let result = try product.reduce("Sum", axis: product.fullRank - 2, ctx: &ctx)
     if a.rank == 1, case .array(let r) = result { return .array(r.reshaped([r.count])) }
     return result
   }
@@ -158,7 +166,7 @@ extension LazyTensorObject {
     case "shape": return .tuple(shape.map { .int($0) })
     case "ndim": return .int(ndim)
     case "dtype": return dtype.map { .dtype($0) } ?? Value.none
-    case "nbatchdims": return .int(0)
+    case "nbatchdims": return .int(batchdims.count)
     case "formula": return .str(formulaText)
     case "T": return .object(transposed)
     default: break
@@ -193,7 +201,7 @@ extension LazyTensorObject {
       return { ctx in
         let d = try ctx.int(try ctx.required(0, "dim"), "dim", at: ctx.rangeOf(0))
         try ctx.finish(maxPositional: 1)
-        guard d == -1 || d == 2 else {
+        guard d == -1 || d == me.fullRank - 1 else {
           throw ShellError("KeOps only supports norms over the last dimension", type: "ValueError", at: ctx.rangeOf(0))
         }
         return .object(me.unary("Norm2", dim: 1))
@@ -282,6 +290,13 @@ extension LazyTensorObject {
       }
     case "solve":
       return { ctx in try me.solve(&ctx) }
+    case "__matmul__":
+      return { ctx in
+        let v = try ctx.required(0, "v")
+        ctx.positional = []
+        ctx.positionalRanges = []
+        return try me.matmul(v, &ctx)
+      }
     default:
       return reductionMethod(name)
     }

@@ -21,7 +21,7 @@ extension LazyTensorObject {
       let reductionOnly = name != base
       return { ctx in
         let axis = try Self.axis(&ctx, positionalIndex: 0, default: reductionOnly ? nil : -1)
-        if axis == -1 || axis == 2 {
+        if axis == -1 || axis == me.fullRank - 1 {
           try ctx.finish(maxPositional: 1)
           return .object(me.unary(op, dim: 1))
         }
@@ -72,11 +72,13 @@ extension LazyTensorObject {
 
   /// Runs reduction `op` over i (`axis` 0) or j (1): the Genred of the formula, on the arrays.
   /// With symbolic variables, or `call=False`, gives a callable instead.
-  func reduce(_ op: String, axis: Int, optArg: Int? = nil, weight: Value? = nil, ctx: inout CallContext) throws -> Value {
+  func reduce(_ op: String, axis fullAxis: Int, optArg: Int? = nil, weight: Value? = nil, ctx: inout CallContext) throws -> Value {
+    let axis = fullAxis - batchdims.count
     guard axis == 0 || axis == 1 else {
+      let b = batchdims.count
       throw ShellError(
-        "reductions must be called with 'axis' (or 'dim') equal to 0 (over i) or 1 (over j); got \(axis)", type: "ValueError",
-        at: ctx.rangeOf(keyword: "axis"))
+        "reductions must be called with 'axis' (or 'dim') equal to \(b) (over i) or \(b + 1) (over j)\(b > 0 ? ", after the \(b) batch dimension\(b == 1 ? "" : "s")" : ""); got \(fullAxis)",
+        type: "ValueError", at: ctx.rangeOf(keyword: "axis"))
     }
     var whole = self
     var formula2: LazyFormula?
@@ -107,7 +109,7 @@ extension LazyTensorObject {
     if !call || whole.distinctVariables.contains(where: { $0.symbolicIndex != nil }) {
       return .object(reduction)
     }
-    return try reduction.run(symbolic: [], ctx)
+    return try KeOpsBuiltins.deliver(try reduction.run(symbolic: [], ctx), settings, &ctx)
   }
 
   /// `K.solve(b, alpha=..., eps=...)`: solves `sum_j K_ij v_j = b_i` (or `(alpha Id + K) v = b`)
@@ -215,7 +217,7 @@ public struct LazyReduction: ShellObject {
       symbolic.append(a)
     }
     try ctx.finish(maxPositional: ctx.positional.count)
-    return try run(symbolic: symbolic, settings: settings, ctx)
+    return try KeOpsBuiltins.deliver(try run(symbolic: symbolic, settings: settings, ctx), settings, &ctx)
   }
 
   /// Runs the reduction, `symbolic[k]` bound to `Var(k)` (the settings it was made with, unless

@@ -11,6 +11,9 @@ public struct CallContext {
   /// The interpreter, for builtins that need the session (random state, output, engine).
   public unowned(unsafe) var interpreter: Interpreter
   private var used: Set<String> = []
+  /// Values the call gives back through keyword arguments (numpy's `out=`): the interpreter
+  /// stores each where its keyword's argument was read from, when that is a variable or an item.
+  public var writeBack: [(keyword: String, value: Value)] = []
 
   public init(
     name: String, positional: [Value], positionalRanges: [SourceRange],

@@ -157,7 +157,14 @@ extension Interpreter {
       }
       return result
     }
-    return try invoke(f, &ctx)
+    let result = try invoke(f, &ctx)
+    // `out=` arrays: ks arrays are values, so the result is stored back into the variable named there.
+    for (keyword, value) in ctx.writeBack {
+      for a in arguments {
+        if case .keyword(let name, _, let e) = a.kind, name == keyword, isAssignable(e) { try assign(e, value) }
+      }
+    }
+    return result
   }
 
   /// Calls `f` with positional arguments (`key=` functions, `map`).
