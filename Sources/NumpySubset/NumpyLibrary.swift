@@ -22,6 +22,8 @@ public enum NumpyLibrary {
 
   static func globals() -> [String: Value] {
     var g: [String: Value] = [:]
+    // `np` needs no import in ks (a script's own `import numpy as np` binds the same module).
+    g["np"] = .module("numpy")
     g["load"] = Builtins.anyFn("load") { ctx in try IOBuiltins.load(&ctx) }
     g["save"] = Builtins.anyFn("save") { ctx in try IOBuiltins.save(&ctx, valueFirst: true) }
     for name in NumpyFunctions.bareNames { g[name] = NumpyFunctions.function(name) }

@@ -84,7 +84,7 @@ public enum PyKeOpsLibrary {
       }
     }
     return ShellLibrary(
-      globals: members,
-      modules: [ShellModule("pykeops", members: [:]), ShellModule("pykeops.numpy", members: members)])
+      globals: ["Genred": genred, "KernelSolve": kernelSolve, "LazyTensor": members["LazyTensor"]!],
+      modules: PyKeOpsModules.modules(numpy: members))
   }()
 }

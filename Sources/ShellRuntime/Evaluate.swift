@@ -213,6 +213,7 @@ extension Interpreter {
   public func attribute(of v: Value, _ name: String, at range: SourceRange) throws -> Value {
     if case .module(let m) = v {
       if let member = libraries.member(of: m, name) { return member }
+      if let scope = try scriptModule(m, at: range), let member = scope.variables[name] { return member }
       let names = libraries.memberNames(of: m)
       let hint = Suggestions.closest(to: name, among: names).map { "; did you mean '\($0)'?" } ?? ""
       throw ShellError("module '\(m)' has no attribute '\(name)' in ks\(hint)", at: range)
@@ -252,5 +253,28 @@ extension Interpreter {
     default:
       throw ShellError("'\(v.typeName)' object is not iterable", at: range)
     }
+  }
+}
+
+extension Interpreter {
+  /// The variables of module `name` when it is written in the shell language (run on first use).
+  func scriptModule(_ name: String, at range: SourceRange) throws -> Scope? {
+    guard let source = libraries.modules[name]?.source else { return nil }
+    if let scope = scriptModules[name] { return scope }
+    let text = SourceText(name: "<module \(name)>", text: source)
+    let statements: [Statement]
+    do {
+      statements = try ScriptParser(source: text).parse()
+    } catch {
+      throw ShellError("module \(name) does not parse: \(error.message)", at: range)
+    }
+    let scope = Scope(variables: [:], enclosing: nil, locals: ScopeDeclarations(statements).locals)
+    let (savedFrames, savedSource) = (frames, currentSource)
+    frames = [scope]
+    currentSource = text
+    defer { (frames, currentSource) = (savedFrames, savedSource) }
+    for s in statements { try runBody(s) }
+    scriptModules[name] = scope
+    return scope
   }
 }

@@ -48,6 +48,8 @@ public final class Interpreter {
   var frames: [Scope] = []
   /// The errors being handled by `except` blocks now, innermost last (for a bare `raise`).
   var handling: [ShellError] = []
+  /// The modules written in the shell language that have run, by name: their variables.
+  var scriptModules: [String: Scope] = [:]
   public internal(set) var currentSource = SourceText(name: "<stdin>", text: "")
 
   /// An interpreter with Python's builtins and `libraries`.

@@ -35,6 +35,9 @@ public struct ShellModule: Sendable {
   public var member: @Sendable (_ name: String) -> Value?
   /// Every member's name (completion, did-you-mean).
   public var memberNames: @Sendable () -> [String]
+  /// For a module written in the shell language: its source, run once per interpreter on first
+  /// use; its members are the names it binds (besides `member`'s).
+  public var source: String?
 
   /// Creates a module from a lookup function.
   public init(
@@ -49,6 +52,12 @@ public struct ShellModule: Sendable {
   /// Creates a module from a fixed table.
   public init(_ name: String, members: [String: Value]) {
     self.init(name, memberNames: { Array(members.keys) }, member: { members[$0] })
+  }
+
+  /// Creates a module written in the shell language; `names` are the names it defines.
+  public init(_ name: String, source: String, names: [String]) {
+    self.init(name, memberNames: { names }, member: { _ in nil })
+    self.source = source
   }
 }
 

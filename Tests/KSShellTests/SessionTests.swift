@@ -78,8 +78,8 @@ private func runKS(_ arguments: [String]) throws -> (status: Int32, stdout: Stri
     s.submit("a = 1")
     s.submit("   ")  // blank input is not counted
     s.submit("b = 2")
-    s.submit("c = a +  nope")
-    #expect(s.errors.hasPrefix("<stdin>:3:10: error: name 'nope' is not defined\n  3 | c = a +  nope\n"))
+    s.submit("c = a +  zzzzzz")
+    #expect(s.errors.hasPrefix("<stdin>:3:10: error: name 'zzzzzz' is not defined\n  3 | c = a +  zzzzzz\n"))
     #expect(s.session.inputCount == 3)
   }
 
