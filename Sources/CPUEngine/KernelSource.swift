@@ -610,9 +610,9 @@ private struct Generator {
 
   /// Min, Max, their Arg and pair versions and the KMin family: a SIMD pass computes the formula
   /// on a block of reduced indices for a tile of rows, in the reference's arithmetic (double,
-  /// rounded to the compute type per node); a SIMD filter then compares each chunk of KS_C values
-  /// with the accumulator's threshold, and only chunks holding a value that beats it run KeOps'
-  /// update, in order. Since any other value leaves the accumulator unchanged, the result is the
+  /// rounded to the compute type per node); a SIMD filter then compares each chunk of KS_C = 32
+  /// values with the accumulator's threshold into a bit mask, and only the indices whose bit is
+  /// set run KeOps' update, in order. Since any other value leaves the accumulator unchanged, the result is the
   /// reference's, bit for bit: ties to the lowest index, KMin's stable order.
   func selectionKernel() -> String {
     let acc = Accumulation(gen: self, scheme: .directSum, component: { "((double)ks_b[(\($0)) * KS_B + ks_jj])" })
@@ -666,14 +666,18 @@ private struct Generator {
         \(pad)    const ks_t *ks_b = ks_buf + \(r * d) * KS_B;
         \(pad)    for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
         \(pad)      const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-        \(pad)      int ks_hit = 0;
+        \(pad)      /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
+        \(pad)      uint32_t ks_mask = 0;
         \(pad)      for (int ks_q = 0; ks_q < \(d); ks_q++) {
         \(pad)        const ks_t ks_th = (ks_t)ks_acc[\(thresholdIndex) + ks_q];
-        \(pad)        #pragma omp simd reduction(|: ks_hit)
-        \(pad)        for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) ks_hit |= ks_b[ks_q * KS_B + ks_jj] \(comparison) ks_th;
+        \(pad)        #pragma omp simd reduction(|: ks_mask)
+        \(pad)        for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
+        \(pad)          ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] \(comparison) ks_th) << (ks_jj - ks_c);
         \(pad)      }
-        \(pad)      if (ks_hit) for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) {
+        \(pad)      while (ks_mask) {
+        \(pad)        const long ks_jj = ks_c + __builtin_ctz(ks_mask);
         \(pad)        const long ks_j = ks_jb + ks_jj;
+        \(pad)        ks_mask &= ks_mask - 1;
 
         """
       s += acc.update(indent: pad + "        ")

@@ -85,14 +85,18 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
           const ks_t *ks_b = ks_buf + 0 * KS_B;
           for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
             const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            int ks_hit = 0;
+            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
+            uint32_t ks_mask = 0;
             for (int ks_q = 0; ks_q < 1; ks_q++) {
               const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_hit)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) ks_hit |= ks_b[ks_q * KS_B + ks_jj] < ks_th;
+              #pragma omp simd reduction(|: ks_mask)
+              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
+                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
             }
-            if (ks_hit) for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) {
+            while (ks_mask) {
+              const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
+              ks_mask &= ks_mask - 1;
               for (int ks_k = 0; ks_k < 1; ks_k++) {
                 const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
                 long ks_l = ks_k + 4;
@@ -111,14 +115,18 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
           const ks_t *ks_b = ks_buf + 1 * KS_B;
           for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
             const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            int ks_hit = 0;
+            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
+            uint32_t ks_mask = 0;
             for (int ks_q = 0; ks_q < 1; ks_q++) {
               const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_hit)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) ks_hit |= ks_b[ks_q * KS_B + ks_jj] < ks_th;
+              #pragma omp simd reduction(|: ks_mask)
+              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
+                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
             }
-            if (ks_hit) for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) {
+            while (ks_mask) {
+              const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
+              ks_mask &= ks_mask - 1;
               for (int ks_k = 0; ks_k < 1; ks_k++) {
                 const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
                 long ks_l = ks_k + 4;
@@ -137,14 +145,18 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
           const ks_t *ks_b = ks_buf + 2 * KS_B;
           for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
             const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            int ks_hit = 0;
+            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
+            uint32_t ks_mask = 0;
             for (int ks_q = 0; ks_q < 1; ks_q++) {
               const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_hit)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) ks_hit |= ks_b[ks_q * KS_B + ks_jj] < ks_th;
+              #pragma omp simd reduction(|: ks_mask)
+              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
+                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
             }
-            if (ks_hit) for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) {
+            while (ks_mask) {
+              const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
+              ks_mask &= ks_mask - 1;
               for (int ks_k = 0; ks_k < 1; ks_k++) {
                 const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
                 long ks_l = ks_k + 4;
@@ -163,14 +175,18 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
           const ks_t *ks_b = ks_buf + 3 * KS_B;
           for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
             const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            int ks_hit = 0;
+            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
+            uint32_t ks_mask = 0;
             for (int ks_q = 0; ks_q < 1; ks_q++) {
               const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_hit)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) ks_hit |= ks_b[ks_q * KS_B + ks_jj] < ks_th;
+              #pragma omp simd reduction(|: ks_mask)
+              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
+                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
             }
-            if (ks_hit) for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) {
+            while (ks_mask) {
+              const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
+              ks_mask &= ks_mask - 1;
               for (int ks_k = 0; ks_k < 1; ks_k++) {
                 const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
                 long ks_l = ks_k + 4;
@@ -198,14 +214,18 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
           const ks_t *ks_b = ks_buf + 0 * KS_B;
           for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
             const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            int ks_hit = 0;
+            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
+            uint32_t ks_mask = 0;
             for (int ks_q = 0; ks_q < 1; ks_q++) {
               const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_hit)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) ks_hit |= ks_b[ks_q * KS_B + ks_jj] < ks_th;
+              #pragma omp simd reduction(|: ks_mask)
+              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
+                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
             }
-            if (ks_hit) for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++) {
+            while (ks_mask) {
+              const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
+              ks_mask &= ks_mask - 1;
               for (int ks_k = 0; ks_k < 1; ks_k++) {
                 const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
                 long ks_l = ks_k + 4;
