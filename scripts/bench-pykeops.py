@@ -24,10 +24,48 @@ def case(formula, aliases, M, N, dims, dtype, repeats):
     med = statistics.median(times)
     print(f"{formula:28s} D={dims[0]:<3d} M=N={M:<7d} {dtype:8s} first {first:7.2f} s  median {med:8.3f} s  {M*N/med:9.3g} pairs/s", flush=True)
 
+# The reduction workloads of `ks bench` (CPUBenchmark.reductionWorkloads): float32, M = N = size,
+# standard normal points (D = 64 scaled by sqrt(3/64)), Genred's defaults.
+A3, A64 = ["x = Vi(3)", "y = Vj(3)"], ["x = Vi(64)", "y = Vj(64)"]
+WORKLOADS = {
+    "min3": dict(formula="SqDist(x,y)", aliases=A3, red="Min", size=30000),
+    "knn3": dict(formula="SqDist(x,y)", aliases=A3, red="ArgKMin", opt_arg=10, size=30000),
+    "knn64": dict(formula="SqDist(x,y)", aliases=A64, red="ArgKMin", opt_arg=10, size=20000, scale=(3 / 64) ** 0.5),
+    "lse3": dict(formula="-SqDist(x,y)", aliases=A3, red="LogSumExp", size=30000),
+    "ssmw3": dict(formula="-SqDist(x,y)", aliases=A3 + ["b = Vj(1)"], red="SumSoftMaxWeight", formula2="b", size=30000),
+}
+
+def workload(key, repeats):
+    w = WORKLOADS[key]
+    rng = np.random.default_rng(1)
+    n = w["size"]
+    args = []
+    for al in w["aliases"]:
+        d = int(al.split("(")[1].rstrip(")"))
+        a = rng.standard_normal((n, d))
+        if not al.startswith("b"):
+            a = a * w.get("scale", 1.0)
+        args.append(a.astype("float32"))
+    kw = dict(reduction_op=w["red"], axis=1)
+    if "opt_arg" in w: kw["opt_arg"] = w["opt_arg"]
+    if "formula2" in w: kw["formula2"] = w["formula2"]
+    op = Genred(w["formula"], w["aliases"], **kw)
+    op(*[a[:64] for a in args], backend="CPU")
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter(); op(*args, backend="CPU"); times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    print(f"workload {key} median {med:.6f} s  {n * n / med:9.3g} pairs/s", flush=True)
+
 ap = argparse.ArgumentParser()
 ap.add_argument("--sizes", type=int, nargs="*", default=[10000, 100000])
 ap.add_argument("--repeats", type=int, default=1)
+ap.add_argument("--workload", action="append", default=[], help="time only this reduction workload (repeatable)")
 a = ap.parse_args()
+if a.workload:
+    for key in a.workload:
+        workload(key, a.repeats)
+    raise SystemExit(0)
 for n in a.sizes:
     for dt in ["float32", "float64"]:
         case("Exp(-SqDist(x,y))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], n, n, [3, 3, 1], dt, a.repeats)

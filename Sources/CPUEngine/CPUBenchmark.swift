@@ -13,6 +13,54 @@ public enum CPUBenchmark {
     var aliases: [String]
     /// Floating-point operations per (i, j) pair, counting exp and sqrt as one.
     var flopsPerPair: Double
+    var reduction: ReductionKind = .sum
+    var formula2: String? = nil
+    var softMax = false
+  }
+
+  /// One of the reductions of issue 11's targets: float32, Genred's defaults, M = N = `size`,
+  /// standard normal data (the D = 64 coordinates scaled by sqrt(3/64)).
+  public struct ReductionWorkload: Sendable {
+    /// The short name `ks bench --workload` and `scripts/bench-compare.sh` use.
+    public var key: String
+    var workload: Workload
+    var size: Int
+    var scale: Double
+  }
+
+  /// The reduction workloads, in the order `ks bench` prints them.
+  public static let reductionWorkloads: [ReductionWorkload] = {
+    let xy3 = ["x = Vi(3)", "y = Vj(3)"], xy64 = ["x = Vi(64)", "y = Vj(64)"]
+    func w(_ key: String, _ name: String, _ formula: String, _ aliases: [String], _ r: ReductionKind, flops: Double,
+      size: Int = 30_000, formula2: String? = nil, softMax: Bool = false, scale: Double = 1) -> ReductionWorkload {
+      ReductionWorkload(
+        key: key,
+        workload: Workload(
+          name: name, formula: formula, aliases: aliases, flopsPerPair: flops, reduction: r, formula2: formula2,
+          softMax: softMax),
+        size: size, scale: scale)
+    }
+    return [
+      w("min3", "Min SqDist(x,y), D=3", "SqDist(x,y)", xy3, .min, flops: 9),
+      w("knn3", "ArgKMin K=10 SqDist(x,y), D=3", "SqDist(x,y)", xy3, .argKMin(10), flops: 9),
+      w("knn64", "ArgKMin K=10 SqDist(x,y), D=64", "SqDist(x,y)", xy64, .argKMin(10), flops: 193, size: 20_000,
+        scale: (3.0 / 64).squareRoot()),
+      w("lse3", "LogSumExp -SqDist(x,y), D=3", "-SqDist(x,y)", xy3, .maxSumShiftExpWeight, flops: 12),
+      w("ssmw3", "SumSoftMaxWeight -SqDist(x,y), b, D=3", "-SqDist(x,y)", xy3 + ["b = Vj(1)"], .maxSumShiftExpWeight,
+        flops: 14, formula2: "b", softMax: true),
+    ]
+  }()
+
+  /// Times the reduction workloads whose keys are in `only` (all when empty): one line each, the
+  /// median of `repeats` runs, in the format of `run`.
+  public static func runReductions(
+    only: [String] = [], repeats: Int = 3, engine: CPUKernelEngine = CPUKernelEngine()
+  ) -> String {
+    var lines: [String] = []
+    for r in reductionWorkloads where only.isEmpty || only.contains(r.key) {
+      lines.append(pad(r.key, 7) + measure(r.workload, n: r.size, dtype: .float32, repeats: repeats, engine: engine, scale: r.scale))
+    }
+    return lines.joined(separator: "\n")
   }
 
   /// Runs the benchmark and returns a report, one line per measurement: the median time of
@@ -73,11 +121,13 @@ public enum CPUBenchmark {
     return lines.joined(separator: "\n")
   }
 
-  static func measure(_ w: Workload, n: Int, dtype: DType, repeats: Int, engine: CPUKernelEngine) -> String {
+  static func measure(
+    _ w: Workload, n: Int, dtype: DType, repeats: Int, engine: CPUKernelEngine, scale: Double? = nil
+  ) -> String {
     let label = pad(w.name, 40) + pad(dtype.rawValue, 9) + pad(count(n), 9)
     do {
-      let p = try plan(w.formula, w.aliases, dtype: dtype)
-      let args = try arguments(p, n: n)
+      let p = try plan(w.formula, w.aliases, dtype: dtype, reduction: w.reduction, formula2: w.formula2, softMax: w.softMax)
+      let args = try scale.map { try normalArguments(p, n: n, scale: $0) } ?? arguments(p, n: n)
       try engine.prepare(p)
       var times: [Double] = []
       for _ in 0..<max(1, repeats) {
@@ -95,12 +145,35 @@ public enum CPUBenchmark {
     }
   }
 
-  /// The plan Genred would build (Sum over j, block_sum, accumulator of the data type).
-  static func plan(_ formula: String, _ aliases: [String], dtype: DType) throws -> KernelPlan {
-    let reduced = try ReducedFormula.compile(formula: formula, aliases: aliases, reduction: .sum, axis: 1)
+  /// The plan Genred would build with its defaults (reduction over j, block_sum for the sum-type
+  /// reductions, accumulator of the data type).
+  static func plan(
+    _ formula: String, _ aliases: [String], dtype: DType, reduction: ReductionKind = .sum, formula2: String? = nil,
+    softMax: Bool = false
+  ) throws -> KernelPlan {
+    let reduced = try ReducedFormula.compile(
+      formula: formula, aliases: aliases, reduction: reduction, formula2: formula2, axis: 1, softMaxWeight: softMax)
     let precision: Precision = dtype == .float64 ? .float64 : .float32
     return KernelPlan(
-      formula: reduced, dataType: dtype, computePrecision: precision, accumulatorPrecision: precision, sumScheme: .blockSum)
+      formula: reduced, dataType: dtype, computePrecision: precision, accumulatorPrecision: precision,
+      sumScheme: reduction.isSumType ? .blockSum : .directSum)
+  }
+
+  /// Standard normal data (Box-Muller on a fixed stream) times `scale` for the points x and y
+  /// (every variable but `b`), M = N = n.
+  static func normalArguments(_ plan: KernelPlan, n: Int, scale: Double) throws -> KernelArguments {
+    var state: UInt64 = 0x2545_F491_4F6C_DD1D
+    func uniform() -> Double {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return (Double(state >> 11) + 0.5) / 9_007_199_254_740_992
+    }
+    func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) }
+    let arrays = plan.formula.arguments.enumerated().map { (k, v) -> NDArray in
+      let shape = v.category == .parameter ? [v.dim] : [n, v.dim]
+      let factor = plan.formula.argumentNames[k] == "b" ? 1 : scale
+      return NDArray(shape: shape, doubles: (0..<shape.reduce(1, *)).map { _ in normal() * factor }, dtype: plan.dataType)
+    }
+    return KernelArguments(arrays: arrays, outputRows: n, reducedRows: n)
   }
 
   /// Uniform [0, 1) data with M = N = n.

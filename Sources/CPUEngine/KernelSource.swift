@@ -46,9 +46,15 @@ public enum KernelSource {
     Generator(plan: plan).source()
   }
 
-  /// True when `plan` gets the vectorized kernel.
+  /// True when `plan` gets a kernel that is not bit-identical to the reference: the SIMD Sum and
+  /// the SIMD Max_SumShiftExp family (LogSumExp, SumSoftMaxWeight).
   public static func usesVectorizedKernel(_ plan: KernelPlan) -> Bool {
     Generator(plan: plan).vectorized
+  }
+
+  /// The kernel `plan` gets.
+  public static func shape(of plan: KernelPlan) -> KernelShape {
+    Generator(plan: plan).shape
   }
 
   /// The line that marks a vectorized kernel's source (after the includes); the cache compiles
@@ -58,6 +64,34 @@ public enum KernelSource {
   /// True when `source` (a `generate` result) is a vectorized kernel.
   static func isVectorized(source: String) -> Bool {
     source.contains("\n" + vectorizedMarker)
+  }
+}
+
+/// The kernels the CPU engine generates.
+public enum KernelShape: String, Sendable {
+  /// One row at a time, the reduced index in order, KeOps' accumulator: bit-identical to the
+  /// reference (Kahan sums, float16 accumulators, formulas the SIMD kernels do not take).
+  case exact
+  /// Sum over SIMD lanes of reduced indices (see `KernelSource.vectorizedNotes`).
+  case simdSum
+  /// Min, Max, ArgMin, ArgMax, Min_ArgMin, Max_ArgMax, KMin, ArgKMin, KMin_ArgKMin: formula values
+  /// of a block of reduced indices computed in SIMD with the reference's arithmetic, then a SIMD
+  /// filter against the accumulator's threshold and KeOps' update, in order, only for the chunks
+  /// that can change it. Bit-identical to the reference.
+  case simdSelect
+  /// The Max_SumShiftExp family (LogSumExp, SumSoftMaxWeight, ...): per block of reduced indices,
+  /// the SIMD maximum, then the SIMD sum of exp(f - m) g, merged into the row's (m, s). Rows with a
+  /// non-finite value are recomputed by the exact code, so infinities and NaN follow the reference.
+  case simdShift
+}
+
+extension ReductionKind {
+  /// The reductions that select values (comparisons only, no arithmetic on the accumulator).
+  var isSelection: Bool {
+    switch self {
+    case .max, .min, .argMax, .argMin, .maxArgMax, .minArgMin, .kMin, .argKMin, .kMinArgKMin: return true
+    case .sum, .maxSumShiftExpWeight: return false
+    }
   }
 }
 
@@ -77,9 +111,23 @@ private struct Generator {
   let rawDim: Int
   /// Storage type of node values.
   let t: String
-  let vectorized: Bool
-  /// Reduced-category variables of dimension > 1 (transposed into the scratch), with offsets in
-  /// units of `n_red` elements.
+  /// Which kernel the plan gets.
+  let shape: KernelShape
+  /// True for the kernels that are not bit-identical to the reference (SIMD sums and the
+  /// Max_SumShiftExp family): compiled with contraction and the polynomial exp.
+  var vectorized: Bool { shape == .simdSum || shape == .simdShift }
+  /// True for the kernels that evaluate tiles of rows over blocks of reduced indices (every shape
+  /// but the exact kernel): row variables in `u_` copies, reduced ones transposed in the scratch.
+  var tiled: Bool { shape != .exact }
+  /// True when nodes are evaluated in double and rounded to the compute type where stored (the
+  /// reference's arithmetic): the exact kernel and the selection kernel.
+  var exactArithmetic: Bool { shape == .exact || shape == .simdSelect }
+  /// True for the kernels that buffer a block of formula values (selection, max-shift-exp); their
+  /// scratch holds the reduced variables in blocks of KS_B indices, every component of a block
+  /// contiguous (one base pointer per block, whatever the dimension).
+  var buffered: Bool { shape == .simdSelect || shape == .simdShift }
+  /// Reduced-category variables transposed into the scratch (dimension > 1; every one for the
+  /// selection kernel, which also widens them to double), with offsets in units of `n_red` elements.
   let transposed: [(Variable, Int)]
 
   /// The largest formula dimension the vectorized kernel handles.
@@ -88,11 +136,13 @@ private struct Generator {
   static let maxVectorizedNodeDim = 256
   /// Node arrays larger than this many elements live in thread-local storage, not on the stack.
   static let maxStackArray = 16384
+  /// The largest formula dimension the selection kernel (Min, ArgKMin, ...) handles.
+  static let maxSelectionDim = 64
 
   /// C functions the vectorized kernel may call: everything else blocks SIMD code generation.
   static let simdFunctions: Set<String> = ["exp", "sqrt", "fabs", "floor", "isfinite", "for", "if", "while", "return"]
 
-  init(plan: KernelPlan) {
+  init(plan: KernelPlan, forceExact: Bool = false) {
     self.plan = plan
     output = plan.formula.outputCategory
     reduction = plan.formula.reduction
@@ -100,17 +150,31 @@ private struct Generator {
     d = graph.nodes[graph.root].dim
     rawDim = plan.formula.rawDimension
     t = plan.computePrecision == .float64 ? "double" : "float"
-    // The vectorized kernel keeps one partial sum per tile row and component in registers, and
-    // per-lane copies of the pair nodes: both must stay small.
+    // The SIMD kernels keep per-lane copies of the pair nodes for a tile of rows (and the sums one
+    // partial sum per tile row and component in registers): both must stay small.
     let graph = self.graph
-    vectorized =
-      reduction == .sum && plan.sumScheme != .kahanScheme && plan.accumulatorPrecision != .float16
-      && graph.nodes[graph.root].dim <= Self.maxVectorizedOutputDim
-      && graph.nodes.allSatisfy { !$0.usesReduced || $0.dim <= Self.maxVectorizedNodeDim }
-      && graph.nodes.allSatisfy { Self.simdSafe(Self.probe(graph, $0)) }
+    let smallNodes = graph.nodes.allSatisfy { !$0.usesReduced || $0.dim <= Self.maxVectorizedNodeDim }
+    let simdCalls = graph.nodes.allSatisfy { Self.simdSafe(Self.probe(graph, $0)) }
+    let summable =
+      plan.sumScheme != .kahanScheme && plan.accumulatorPrecision != .float16
+      && graph.nodes[graph.root].dim <= Self.maxVectorizedOutputDim && smallNodes && simdCalls
+    if forceExact {
+      shape = .exact
+    } else if reduction == .sum && summable {
+      shape = .simdSum
+    } else if reduction == .maxSumShiftExpWeight && summable {
+      shape = .simdShift
+    } else if reduction.isSelection && smallNodes && graph.nodes[graph.root].dim <= Self.maxSelectionDim
+      && Accumulation.count(reduction, d: graph.nodes[graph.root].dim) <= Self.maxStackArray / 2
+    {
+      shape = .simdSelect
+    } else {
+      shape = .exact
+    }
     var offset = 0
     var transposed: [(Variable, Int)] = []
-    for v in graph.variables where v.category != output && v.category != .parameter && v.dim > 1 {
+    for v in graph.variables
+    where v.category != output && v.category != .parameter && (v.dim > 1 || shape == .simdSelect) {
       transposed.append((v, offset))
       offset += v.dim
     }
@@ -174,28 +238,30 @@ private struct Generator {
       let a = "ks_a\(v.index)"
       if v.category == .parameter { return "\(a)[\(idx)]" }
       if v.category == output {
-        return vectorized ? "u_a\(v.index)_\(r)[\(idx)]" : "\(a)[ks_i * \(v.dim) + \(idx)]"
+        return tiled ? "u_a\(v.index)_\(r)[\(idx)]" : "\(a)[ks_i * \(v.dim) + \(idx)]"
       }
-      if !vectorized { return "\(a)[ks_j * \(v.dim) + \(idx)]" }
-      if v.dim == 1 { return "\(a)[ks_j]" }
+      if !tiled { return "\(a)[ks_j * \(v.dim) + \(idx)]" }
+      if v.dim == 1 && shape != .simdSelect { return "\(a)[ks_j]" }
+      if buffered { return "ks_s\(v.index)[(\(idx)) * KS_B + ks_jj]" }
       return "ks_s\(v.index)[(\(idx)) * ks_nred + ks_j]"
     default:
-      if vectorized && n.usesOutput { return "v_\(id)_\(r)[\(idx)]" }
+      if tiled && n.usesOutput { return "v_\(id)_\(r)[\(idx)]" }
       return "v_\(id)[\(idx)]"
     }
   }
 
   /// The array name node `id` is stored in for row instance `r`.
   func storage(_ id: Int, row r: Int) -> String {
-    vectorized && graph.nodes[id].usesOutput ? "v_\(id)_\(r)" : "v_\(id)"
+    tiled && graph.nodes[id].usesOutput ? "v_\(id)_\(r)" : "v_\(id)"
   }
 
-  /// The type expressions are evaluated in: double for the exact kernel, the compute type otherwise.
-  var work: String { vectorized ? t : "double" }
+  /// The type expressions are evaluated in: double for the exact and selection kernels (the
+  /// reference's arithmetic), the compute type otherwise.
+  var work: String { exactArithmetic ? "double" : t }
 
   /// An operand read as a `work` value.
   func operand(_ id: Int, _ index: String, row r: Int) -> String {
-    vectorized ? "(\(value(id, index, row: r)))" : "((double)\(value(id, index, row: r)))"
+    exactArithmetic ? "((double)\(value(id, index, row: r)))" : "(\(value(id, index, row: r)))"
   }
 
   /// The statements computing node `id` (row instance `r`), declaring its array.
@@ -243,7 +309,7 @@ private struct Generator {
        * map formula: \(graph.nodes.isEmpty ? "" : plan.mapFormula.description)
        * reduction: \(reductionDescription), output category \(output.rawValue), data \(plan.dataType.rawValue),
        * compute \(plan.computePrecision.rawValue), accumulator \(plan.accumulatorPrecision.rawValue), \
-      scheme \(plan.sumScheme.rawValue), kernel \(vectorized ? "vectorized" : "exact")
+      scheme \(plan.sumScheme.rawValue), kernel \(shapeName)
        */
       #include <math.h>
       #include <stdint.h>
@@ -256,8 +322,23 @@ private struct Generator {
 
 
       """
-    s += vectorized ? vectorizedKernel() : exactKernel()
+    switch shape {
+    case .exact: s += exactKernel()
+    case .simdSum: s += vectorizedKernel()
+    case .simdSelect: s += selectionKernel()
+    case .simdShift: s += shiftKernel()
+    }
     return s
+  }
+
+  /// The kernel's name in the source's header comment.
+  var shapeName: String {
+    switch shape {
+    case .exact: return "exact"
+    case .simdSum: return "vectorized"
+    case .simdSelect: return "simd selection"
+    case .simdShift: return "simd max-shift-exp"
+    }
   }
 
   var reductionDescription: String { reduction.description }
@@ -299,14 +380,20 @@ private struct Generator {
 
   // MARK: Exact kernel
 
-  func exactKernel() -> String {
+  /// The rounding macros of the exact arithmetic.
+  var exactMacros: String {
     let accPrecision = reduction.isSumType ? plan.accumulatorPrecision : plan.computePrecision
-    let scheme = reduction.isSumType ? plan.sumScheme : .directSum
-    var s = """
+    return """
       /* Rounding to the compute (T), accumulator (A) and data (D) precisions; values live in double. */
       #define KS_RT(x) \(Self.rounding(plan.computePrecision))
       #define KS_RA(x) \(Self.rounding(accPrecision))
       #define KS_RD(x) \(Self.rounding(Precision(plan.dataType)))
+
+      """
+  }
+
+  func exactKernel() -> String {
+    var s = exactMacros + """
 
       long ks_scratch_bytes(long ks_nred) { (void)ks_nred; return 0; }
 
@@ -315,9 +402,16 @@ private struct Generator {
       }
 
       \(Self.signature) {
-        (void)ks_nout; (void)ks_scratch;
 
       """
+    s += exactBody()
+    return s
+  }
+
+  /// The exact kernel's body (after the opening brace of a function with `signature`'s parameters).
+  func exactBody() -> String {
+    let scheme = reduction.isSumType ? plan.sumScheme : .directSum
+    var s = "  (void)ks_nout; (void)ks_scratch;\n"
     s += argumentPointers
     s += "  const long ks_period = ks_nred < 10 ? 100 : (long)sqrt((double)ks_nred);\n  (void)ks_period;\n"
     let order = Array(0..<graph.nodes.count)
@@ -411,6 +505,301 @@ private struct Generator {
 
   /// Output rows per cache block of the vectorized kernel (a multiple of every tile height).
   static let rowBlock = 64
+
+  // MARK: Shared pieces of the tiled kernels
+
+  /// Values per component in the scratch (the total dimension of `transposed`).
+  var scratchDims: Int { transposed.reduce(0) { $0 + $1.0.dim } }
+
+  /// `KS_B`, `ks_scratch_bytes` and `ks_prepare` of the buffered kernels: the reduced variables in
+  /// `transposed`, as `ks_w` values, in blocks of KS_B reduced indices: component k of variable
+  /// v (at offset o) of point j at [(j / KS_B) * S * KS_B + (o + k) * KS_B + j % KS_B].
+  var scratchFunctions: String {
+    let dims = scratchDims
+    var s = "enum { KS_B = \(bufferedBlock) };\n\n"
+    s += "long ks_scratch_bytes(long ks_nred) { return (ks_nred + KS_B - 1) / KS_B * KS_B * \(dims) * (long)sizeof(ks_w); }\n\n"
+    s += "void ks_prepare(const void *const *ks_args, long ks_nred, void *ks_scratch) {\n"
+    s += "  ks_w *ks_dst = (ks_w *)ks_scratch; (void)ks_args; (void)ks_dst; (void)ks_nred;\n"
+    for (v, offset) in transposed {
+      s += "  { const ks_t *ks_src = (const ks_t *)ks_args[\(v.index)];\n"
+      s += "    for (long ks_j = 0; ks_j < ks_nred; ks_j++) {\n"
+      s += "      ks_w *ks_p = ks_dst + ks_j / KS_B * \(dims) * KS_B + \(offset) * KS_B + ks_j % KS_B;\n"
+      s += "      for (int ks_k = 0; ks_k < \(v.dim); ks_k++) ks_p[ks_k * KS_B] = ks_src[ks_j * \(v.dim) + ks_k];\n"
+      s += "    } }\n"
+    }
+    s += "}\n\n"
+    return s
+  }
+
+  /// The statements of the nodes that depend on neither index.
+  var tiledPrologue: String {
+    var s = ""
+    for id in 0..<graph.nodes.count where !graph.nodes[id].usesOutput && !graph.nodes[id].usesReduced {
+      s += emit(id, row: 0, indent: "  ")
+    }
+    return s
+  }
+
+  /// The start of the loop over blocks of reduced indices of the buffered kernels: `ks_jb`,
+  /// `ks_je`, `ks_n` and the block's pointers into the scratch.
+  var blockLoopHead: String {
+    var s = """
+          for (long ks_jb = 0; ks_jb < ks_nred; ks_jb += KS_B) {
+            const long ks_je = ks_jb + KS_B < ks_nred ? ks_jb + KS_B : ks_nred;
+            const long ks_n = ks_je - ks_jb;
+
+      """
+    for (v, offset) in transposed {
+      s += "      const ks_w *ks_s\(v.index) = (const ks_w *)ks_scratch + ks_jb * \(scratchDims) + \(offset) * KS_B;\n"
+    }
+    s += "      long ks_i = ks_ib;\n"
+    return s
+  }
+
+  /// Rows per register tile of the selection and max-shift-exp kernels, from the size of the pair
+  /// nodes (evaluated once per tile row) and the formula's dimension.
+  var bufferedTile: Int {
+    let pairDim = graph.nodes.filter { $0.usesReduced && $0.usesOutput }.map(\.dim).max() ?? 1
+    if pairDim > 64 { return 1 }
+    return d <= 4 && pairDim <= 16 ? 4 : 2
+  }
+
+  /// Reduced indices per block of the buffered kernels: the values of a tile stay within 16 KiB.
+  var bufferedBlock: Int { min(256, max(32, 4096 / (bufferedTile * d) / 32 * 32)) }
+
+  /// For `rows` rows from `ks_i`, the values of the formula at the reduced indices
+  /// `ks_jb ..< ks_je`, computed in a SIMD loop and stored in `ks_buf` (component k of tile row r
+  /// at [(r * d + k) * KS_B + j - ks_jb]).
+  func valuePass(rows: Int, pad: String) -> String {
+    var s = ""
+    for r in 0..<rows {
+      for v in graph.variables where v.category == output {
+        let name = "u_a\(v.index)_\(r)"
+        if exactArithmetic && t != "double" {
+          s += "\(pad)double \(name)[\(v.dim)]; for (int ks_k = 0; ks_k < \(v.dim); ks_k++) "
+            + "\(name)[ks_k] = ks_a\(v.index)[(ks_i + \(r)) * \(v.dim) + ks_k];\n"
+        } else {
+          s += "\(pad)ks_t \(name)[\(v.dim)]; memcpy(\(name), ks_a\(v.index) + (ks_i + \(r)) * \(v.dim), sizeof \(name));\n"
+        }
+      }
+      for id in 0..<graph.nodes.count where graph.nodes[id].usesOutput && !graph.nodes[id].usesReduced {
+        s += unrolled(emit(id, row: r, indent: pad))
+      }
+    }
+    s += "\(pad)#pragma omp simd\n"
+    s += "\(pad)for (long ks_jj = 0; ks_jj < ks_n; ks_jj++) {\n"
+    s += "\(pad)  const long ks_j = ks_jb + ks_jj;\n"
+    for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && !graph.nodes[id].usesOutput {
+      s += unrolled(emit(id, row: 0, indent: pad + "  "))
+    }
+    for r in 0..<rows {
+      for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && graph.nodes[id].usesOutput {
+        s += unrolled(emit(id, row: r, indent: pad + "  "))
+      }
+    }
+    for r in 0..<rows {
+      for k in 0..<d {
+        s += "\(pad)  ks_buf[\(r * d + k) * KS_B + ks_jj] = (ks_t)\(value(graph.root, "\(k)", row: r));\n"
+      }
+    }
+    s += "\(pad)}\n"
+    return s
+  }
+
+  // MARK: Selection kernel
+
+  /// Min, Max, their Arg and pair versions and the KMin family: a SIMD pass computes the formula
+  /// on a block of reduced indices for a tile of rows, in the reference's arithmetic (double,
+  /// rounded to the compute type per node); a SIMD filter then compares each chunk of KS_C = 32
+  /// values with the accumulator's threshold into a bit mask, and only the indices whose bit is
+  /// set run KeOps' update, in order. Since any other value leaves the accumulator unchanged, the result is the
+  /// reference's, bit for bit: ties to the lowest index, KMin's stable order.
+  func selectionKernel() -> String {
+    let acc = Accumulation(gen: self, scheme: .directSum, component: { "((double)ks_b[(\($0)) * KS_B + ks_jj])" })
+    let tile = bufferedTile
+    let rowBlock = max(tile, min(64, 8192 / acc.accCount) / tile * tile)
+    var s = exactMacros + "typedef double ks_w;\n\n"
+    s += scratchFunctions
+    s += "\(Self.signature) {\n  (void)ks_nout;\n"
+    s += argumentPointers
+    s += tiledPrologue
+    s += """
+        /* Blocks of KS_RB rows keep their accumulators while blocks of KS_B reduced indices pass. */
+        enum { KS_RB = \(rowBlock), KS_C = 32 };
+        ks_t ks_buf[\(tile * d) * KS_B];
+        double ks_accs[KS_RB * \(acc.accCount)];
+        for (long ks_ib = ks_i0; ks_ib < ks_i1; ks_ib += KS_RB) {
+          const long ks_ie = ks_ib + KS_RB < ks_i1 ? ks_ib + KS_RB : ks_i1;
+          if (ks_cancelled && ks_cancelled(ks_ctx)) return 1;
+          for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {
+            double *ks_acc = ks_accs + (ks_i - ks_ib) * \(acc.accCount);
+
+      """
+    s += acc.initialization(indent: "      ")
+    s += """
+          }
+
+      """
+    s += blockLoopHead
+    s += selectionTile(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))", acc: acc)
+    if tile > 1 {
+      s += selectionTile(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)", acc: acc)
+    }
+    s += "    }\n"
+    s += "    for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {\n"
+    s += "      const double *ks_acc = ks_accs + (ks_i - ks_ib) * \(acc.accCount);\n"
+    s += acc.finish(indent: "      ")
+    s += "    }\n  }\n  return 0;\n}\n"
+    return s
+  }
+
+  /// One tile of the selection kernel: the value pass, then the filter and update per row.
+  func selectionTile(rows: Int, loop: String, acc: Accumulation) -> String {
+    let pad = "      "
+    var s = "\(pad)\(loop) {\n"
+    s += valuePass(rows: rows, pad: pad + "  ")
+    let (thresholdIndex, comparison) = acc.threshold(0)
+    for r in 0..<rows {
+      s += """
+        \(pad)  {
+        \(pad)    double *ks_acc = ks_accs + (ks_i - ks_ib + \(r)) * \(acc.accCount);
+        \(pad)    const ks_t *ks_b = ks_buf + \(r * d) * KS_B;
+        \(pad)    for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
+        \(pad)      const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
+        \(pad)      /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
+        \(pad)      uint32_t ks_mask = 0;
+        \(pad)      for (int ks_q = 0; ks_q < \(d); ks_q++) {
+        \(pad)        const ks_t ks_th = (ks_t)ks_acc[\(thresholdIndex) + ks_q];
+        \(pad)        #pragma omp simd reduction(|: ks_mask)
+        \(pad)        for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
+        \(pad)          ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] \(comparison) ks_th) << (ks_jj - ks_c);
+        \(pad)      }
+        \(pad)      while (ks_mask) {
+        \(pad)        const long ks_jj = ks_c + __builtin_ctz(ks_mask);
+        \(pad)        const long ks_j = ks_jb + ks_jj;
+        \(pad)        ks_mask &= ks_mask - 1;
+
+        """
+      s += acc.update(indent: pad + "        ")
+      s += "\(pad)      }\n\(pad)    }\n\(pad)  }\n"
+    }
+    s += "\(pad)}\n"
+    return s
+  }
+
+  // MARK: Max-shift-exp kernel
+
+  /// The Max_SumShiftExp family (LogSumExp, SumSoftMaxWeight, ...), F = (f, g): per block of
+  /// reduced indices and row, a SIMD maximum M of f (merged with the row's m), then the SIMD sum
+  /// of exp(f - M) g in the compute type, added to the row's s rescaled by exp(m - M). A row whose
+  /// f or result is not finite is recomputed by the exact code, so infinities and NaN come out as
+  /// in the reference (whose merge gives NaN for a leading -inf, for instance).
+  func shiftKernel() -> String {
+    let exact = Generator(plan: plan, forceExact: true)
+    let accType = plan.accumulatorPrecision == .float64 ? "double" : "float"
+    let tile = bufferedTile
+    let sums = max(0, d - 1)
+    var s = exact.exactMacros
+    s += "/* The exact kernel, for the rows with a non-finite value (no contraction, libm's exp). */\n"
+    s += "__attribute__((optimize(\"fp-contract=off\")))\n"
+    s += "static " + Self.signature.replacingOccurrences(of: "ks_reduce(", with: "ks_exact_rows(")
+      .replacingOccurrences(of: "\n              ", with: "\n                     ") + " {\n"
+    s += exact.exactBody()
+    s += "\n" + Self.vectorMath
+    s += "typedef ks_t ks_w;\ntypedef \(accType) ks_acc_t;\n\n"
+    s += scratchFunctions
+    s += "\(Self.signature) {\n"
+    s += argumentPointers
+    s += tiledPrologue
+    s += """
+        /* Per row of a block of KS_RB rows: m (compute type), s (accumulator type), and whether a
+         * non-finite value sends the row to the exact code. */
+        enum { KS_RB = \(Self.rowBlock) };
+        ks_t ks_buf[\(tile * d) * KS_B];
+        ks_t ks_am[KS_RB];
+        ks_acc_t ks_as[KS_RB * \(max(1, sums))];
+        int ks_bad[KS_RB];
+        for (long ks_ib = ks_i0; ks_ib < ks_i1; ks_ib += KS_RB) {
+          const long ks_ie = ks_ib + KS_RB < ks_i1 ? ks_ib + KS_RB : ks_i1;
+          if (ks_cancelled && ks_cancelled(ks_ctx)) return 1;
+          for (int ks_r = 0; ks_r < KS_RB; ks_r++) {
+            ks_am[ks_r] = -(ks_t)__builtin_inf(); ks_bad[ks_r] = 0;
+            for (int ks_k = 0; ks_k < \(max(1, sums)); ks_k++) ks_as[ks_r * \(max(1, sums)) + ks_k] = 0;
+          }
+
+      """
+    s += blockLoopHead
+    s += shiftTile(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))")
+    if tile > 1 {
+      s += shiftTile(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
+    }
+    s += """
+          }
+          for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {
+            const long ks_r = ks_i - ks_ib;
+            const ks_acc_t *ks_s = ks_as + ks_r * \(max(1, sums));
+            int ks_ok = !ks_bad[ks_r] && isfinite(ks_am[ks_r]);
+            for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_ok = ks_ok && isfinite(ks_s[ks_k]);
+            if (!ks_ok) {
+              ks_exact_rows(ks_args, ks_nout, ks_nred, ks_i, ks_i + 1, ks_scratch, ks_out, 0, 0);
+              continue;
+            }
+            ks_out[ks_i * \(rawDim)] = KS_RD((double)ks_am[ks_r]);
+            for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_out[ks_i * \(rawDim) + 1 + ks_k] = KS_RD((double)ks_s[ks_k]);
+          }
+        }
+        return 0;
+      }
+
+      """
+    return s
+  }
+
+  /// One tile of the max-shift-exp kernel: the value pass, then per row the block's maximum and
+  /// the rescaled sums.
+  func shiftTile(rows: Int, loop: String) -> String {
+    let pad = "      "
+    let sums = max(0, d - 1)
+    let names = (1..<max(1, d)).map { "ks_z\($0)" }
+    var s = "\(pad)\(loop) {\n"
+    s += valuePass(rows: rows, pad: pad + "  ")
+    for r in 0..<rows {
+      s += """
+        \(pad)  {
+        \(pad)    const long ks_r = ks_i - ks_ib + \(r);
+        \(pad)    const ks_t *ks_b = ks_buf + \(r * d) * KS_B;
+        \(pad)    ks_t ks_m = -(ks_t)__builtin_inf(), ks_chk = 0;
+        \(pad)    #pragma omp simd reduction(max: ks_m) reduction(+: ks_chk)
+        \(pad)    for (long ks_jj = 0; ks_jj < ks_n; ks_jj++) {
+        \(pad)      const ks_t ks_f = ks_b[ks_jj];
+        \(pad)      ks_m = ks_f > ks_m ? ks_f : ks_m;
+        \(pad)      ks_chk += ks_f * 0;
+        \(pad)    }
+        \(pad)    /* ks_chk is NaN when some f is infinite or NaN. */
+        \(pad)    if (!(ks_chk == 0)) ks_bad[ks_r] = 1;
+        \(pad)    if (!ks_bad[ks_r]) {
+        \(pad)      const ks_t ks_mm = ks_m > ks_am[ks_r] ? ks_m : ks_am[ks_r];
+
+        """
+      if sums > 0 {
+        s += "\(pad)      ks_t \(names.map { "\($0) = 0" }.joined(separator: ", "));\n"
+        s += "\(pad)      #pragma omp simd reduction(+: \(names.joined(separator: ", ")))\n"
+        s += "\(pad)      for (long ks_jj = 0; ks_jj < ks_n; ks_jj++) {\n"
+        s += "\(pad)        const ks_t ks_e = exp(ks_b[ks_jj] - ks_mm);\n"
+        for k in 1..<d {
+          s += "\(pad)        ks_z\(k) += ks_e * ks_b[\(k) * KS_B + ks_jj];\n"
+        }
+        s += "\(pad)      }\n"
+        s += "\(pad)      const ks_acc_t ks_sc = exp((ks_acc_t)ks_am[ks_r] - (ks_acc_t)ks_mm);\n"
+        for k in 1..<d {
+          s += "\(pad)      ks_as[ks_r * \(sums) + \(k - 1)] = ks_as[ks_r * \(sums) + \(k - 1)] * ks_sc + (ks_acc_t)ks_z\(k);\n"
+        }
+      }
+      s += "\(pad)      ks_am[ks_r] = ks_mm;\n\(pad)    }\n\(pad)  }\n"
+    }
+    s += "\(pad)}\n"
+    return s
+  }
 
   /// One tile of `rows` output rows over the current block of reduced indices: SIMD over the
   /// reduced index, one partial sum per row and component, added to the row's accumulator.
@@ -540,14 +929,17 @@ private struct Generator {
 private struct Accumulation {
   let gen: Generator
   let scheme: SumScheme
+  /// Component `k` (a C expression) of the formula value, as a double; nil: the root node's value.
+  var component: ((String) -> String)? = nil
 
   var kind: ReductionKind { gen.reduction }
   var d: Int { gen.d }
 
   /// Component `k` (a C expression) of the formula value, as a double.
-  func x(_ k: String) -> String { "((double)\(gen.value(gen.graph.root, k, row: 0)))" }
+  func x(_ k: String) -> String { component?(k) ?? "((double)\(gen.value(gen.graph.root, k, row: 0)))" }
 
-  var accCount: Int {
+  /// Doubles in the accumulator of `kind` for a formula of dimension `d`.
+  static func count(_ kind: ReductionKind, d: Int) -> Int {
     switch kind {
     case .sum, .max, .min, .maxSumShiftExpWeight: return d
     case .argMax, .argMin, .maxArgMax, .minArgMin: return 2 * d
@@ -555,9 +947,27 @@ private struct Accumulation {
     }
   }
 
+  var accCount: Int { Self.count(kind, d: d) }
+
+  /// For the selection reductions: the accumulator entry a value of component `k` must beat to
+  /// change anything (the best value, or KMin's K-th), and the comparison that beats it.
+  func threshold(_ k: Int) -> (index: Int, comparison: String) {
+    switch kind {
+    case .max, .argMax, .maxArgMax: return (k, ">")
+    case .kMin(let kk), .argKMin(let kk), .kMinArgKMin(let kk): return ((kk - 1) * 2 * d + k, "<")
+    default: return (k, "<")
+    }
+  }
+
   func declarations(indent: String) -> String {
     let big = accCount > Generator.maxStackArray ? "static _Thread_local " : ""
-    var s = "\(indent)\(big)double ks_acc[\(accCount)];\n"
+    return "\(indent)\(big)double ks_acc[\(accCount)];\n" + initialization(indent: indent)
+  }
+
+  /// Sets `ks_acc` (declared by the caller) to KeOps' initial values.
+  func initialization(indent: String) -> String {
+    let big = accCount > Generator.maxStackArray ? "static _Thread_local " : ""
+    var s = ""
     switch kind {
     case .sum:
       s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = 0;\n"

@@ -108,9 +108,16 @@ struct Bench: ParsableCommand {
     discussion: """
       CPU: the Gaussian sum Exp(-SqDist(x,y))*b (D=3) at each size, float32 and float64, the
       documentation example's Exp(-Norm2(x-y))*a, a D=64 case, the first-call compile time of a
-      fresh formula and the cached call overhead. Each figure is the median of --repeats runs.
+      fresh formula and the cached call overhead, then the other reductions in float32 (Min, ArgKMin
+      K=10 at D=3 and D=64, LogSumExp, SumSoftMaxWeight; --workload selects some of them and skips
+      the rest). Each figure is the median of --repeats runs.
       GPU: the Gaussian sum at each size, float32 and float64, GPU_1D and GPU_2D.
       """)
+
+  @Option(
+    name: .customLong("workload"),
+    help: "Only this reduction workload (repeatable): \(CPUBenchmark.reductionWorkloads.map(\.key).joined(separator: ", ")).")
+  var workloads: [String] = []
 
   @Option(parsing: .upToNextOption, help: "M = N of the Gaussian cases.") var sizes: [Int] = []
   @Option(help: "M = N of the D=64 case.") var highDimensionSize = 20_000
@@ -126,9 +133,17 @@ struct Bench: ParsableCommand {
       _ = report
       return
     }
-    let report = CPUBenchmark.run(
-      sizes: sizes.isEmpty ? [10_000, 100_000] : sizes, highDimensionSize: highDimensionSize, repeats: repeats)
-    FileOutput.standardOutput.write(report.hasSuffix("\n") ? report : report + "\n")
+    let known = Set(CPUBenchmark.reductionWorkloads.map(\.key))
+    if let bad = workloads.first(where: { !known.contains($0) }) {
+      throw ValidationError("unknown workload '\(bad)'; expected one of \(known.sorted().joined(separator: ", "))")
+    }
+    if workloads.isEmpty {
+      let report = CPUBenchmark.run(
+        sizes: sizes.isEmpty ? [10_000, 100_000] : sizes, highDimensionSize: highDimensionSize, repeats: repeats)
+      FileOutput.standardOutput.write(report.hasSuffix("\n") ? report : report + "\n")
+    }
+    let reductions = CPUBenchmark.runReductions(only: workloads, repeats: repeats)
+    FileOutput.standardOutput.write(reductions + "\n")
   }
 }
 

@@ -83,6 +83,60 @@ func matchesReference(_ c: ReductionCase) throws {
   #expect(!KernelSource.usesVectorizedKernel(try makePlan("Exp(-SqDist(x,y))*b", xyb, dtype: .float16, accumulator: .float16)))
 }
 
+@Test func everyReductionGetsASIMDKernel() throws {
+  // Selections: the SIMD selection kernel, bit-identical (not "vectorized" in the tolerance sense).
+  for r in [ReductionKind.min, .max, .argMin, .argMax, .minArgMin, .maxArgMax, .kMin(3), .argKMin(10), .kMinArgKMin(2)] {
+    let plan = try makePlan("SqDist(x,y)", xyb, reduction: r, dtype: .float32)
+    #expect(KernelSource.shape(of: plan) == .simdSelect, "\(r)")
+    #expect(!KernelSource.usesVectorizedKernel(plan), "\(r)")
+  }
+  // Any formula, also one calling libm's sin: the values are computed with the reference's arithmetic.
+  #expect(KernelSource.shape(of: try makePlan("Sin(x-y)*b", xyb, reduction: .argMin)) == .simdSelect)
+  // The Max_SumShiftExp family over SIMD-friendly formulas; Kahan and float16 accumulators stay exact.
+  let lse = try makePlan("-SqDist(x,y)", xyb, reduction: .maxSumShiftExpWeight, dtype: .float32)
+  #expect(KernelSource.shape(of: lse) == .simdShift)
+  let softmax = try makePlan(
+    "-SqDist(x,y)", xyb, reduction: .maxSumShiftExpWeight, formula2: "b", softMax: true, dtype: .float32)
+  #expect(KernelSource.shape(of: softmax) == .simdShift)
+  #expect(KernelSource.shape(of: try makePlan("-SqDist(x,y)", xyb, reduction: .maxSumShiftExpWeight, scheme: .kahanScheme)) == .exact)
+  #expect(KernelSource.shape(of: try makePlan("Sin(x-y)", ["x = Vi(1)", "y = Vj(1)"], reduction: .maxSumShiftExpWeight)) == .exact)
+}
+
+/// Row values with many exact ties and non-finite values: the selection kernel's filter must keep
+/// the lowest index among equals, KMin's order, and skip NaN as the reference does; the
+/// max-shift-exp kernel must send rows with infinities or NaN to the exact code.
+@Test func selectionAndShiftKernelsOnTiesAndNonFiniteValues() throws {
+  let dir = try TemporaryDirectory()
+  defer { dir.remove() }
+  let engine = CPUKernelEngine(cacheDirectory: dir.path)
+  let aliases = ["x = Vi(1)", "y = Vj(1)"]
+  let nI = 9, nJ = 700
+  // Rows 0-2 finite with ties (Floor), row 3 gets -inf at j = 0 and 5, row 4 NaN at j = 300,
+  // row 5 +inf at j = 450; the formula x * y makes them per row.
+  var xs = (0..<nI).map { Double($0 % 3) + 1 }
+  xs[3] = -.infinity
+  xs[4] = .nan
+  xs[5] = .infinity
+  var ys = (0..<nJ).map { Double(($0 * 7919) % 13) - 6 }
+  ys[0] = 0.5
+  for dtype in [DType.float32, .float64] {
+    let reductions: [ReductionKind] = [
+      .min, .max, .argMin, .argMax, .minArgMin, .maxArgMax, .kMin(4), .argKMin(4), .kMinArgKMin(4), .maxSumShiftExpWeight,
+    ]
+    for r in reductions {
+      for formula in ["Floor(x*y/3)", "x*y", "-Abs(x-y)"] {
+        let plan = try makePlan(formula, aliases, reduction: r, dtype: dtype)
+        ys[5] = 0
+        let args = KernelArguments(
+          arrays: [NDArray(shape: [nI, 1], doubles: xs, dtype: dtype), NDArray(shape: [nJ, 1], doubles: ys, dtype: dtype)],
+          outputRows: nI, reducedRows: nJ)
+        let failure = try compareWithReference(plan, args, engine: engine)
+        #expect(failure == nil, "\(r) \(formula) \(dtype): \(failure ?? "")")
+      }
+    }
+  }
+}
+
 @Test func highDimensionalFormulas() throws {
   let dir = try TemporaryDirectory()
   defer { dir.remove() }

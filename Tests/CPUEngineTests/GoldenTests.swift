@@ -29,6 +29,12 @@ struct GoldenCase: CustomStringConvertible, Sendable {
     GoldenCase(
       file: "sqdist_minargmin_float64.c", formula: "SqDist(x,y)", aliases: ["x = Vi(2)", "y = Vj(2)"],
       reduction: .minArgMin, dtype: .float64, scheme: .directSum),
+    GoldenCase(
+      file: "sqdist_argkmin_float32.c", formula: "SqDist(x,y)", aliases: ["x = Vi(2)", "y = Vj(2)"],
+      reduction: .argKMin(3), dtype: .float32, scheme: .directSum),
+    GoldenCase(
+      file: "logsumexp_float32_block.c", formula: "-SqDist(x,y)", aliases: ["x = Vi(2)", "y = Vj(2)"],
+      reduction: .maxSumShiftExpWeight, dtype: .float32, scheme: .blockSum),
   ])
 func goldenSource(_ c: GoldenCase) throws {
   let plan = try makePlan(c.formula, c.aliases, reduction: c.reduction, dtype: c.dtype, scheme: c.scheme)

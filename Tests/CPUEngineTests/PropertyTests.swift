@@ -87,7 +87,10 @@ func randomFormulasMatchReference(_ shard: Int) throws {
     let dtypes: [DType] = [.float16, .float32, .float64]
     plans.append(plan(others[gen.int(0...3)], axis: 1 - axis, dtypes[gen.int(0...2)], .directSum))
     if f.dim == 1 {
-      plans.append(plan(.maxSumShiftExpWeight, axis: axis, .float32, acc: .float64, .blockSum, weight: gen.tree(depth: 2)))
+      let weight = gen.tree(depth: 2)
+      // The exact kernel (Kahan), bit-identical, and the SIMD kernel when the formula allows it.
+      plans.append(plan(.maxSumShiftExpWeight, axis: axis, .float32, acc: .float64, .kahanScheme, weight: weight))
+      plans.append(plan(.maxSumShiftExpWeight, axis: axis, .float64, .blockSum, weight: weight))
     }
     for plan in plans {
       let args = randomArguments(plan, nI: 11, nJ: 23, seed: UInt64(shard * 1000 + t))
