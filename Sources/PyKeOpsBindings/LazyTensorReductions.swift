@@ -165,9 +165,9 @@ extension LazyTensorObject {
 
   /// The arrays bound to each `Var` number (nil for symbolic slots), Python numbers converted to
   /// the formula's dtype.
-  func arrays(_ numbers: [ObjectIdentifier: Int], at range: SourceRange) throws -> [NDArray?] {
+  func arrays(_ numbers: [ObjectIdentifier: Int], dtype given: DType? = nil, at range: SourceRange) throws -> [NDArray?] {
     let dtype: DType
-    if let d = self.dtype {
+    if let d = self.dtype ?? given {
       dtype = d
     } else {
       throw ShellError(
@@ -223,7 +223,8 @@ public struct LazyReduction: ShellObject {
   /// Runs the reduction, `symbolic[k]` bound to `Var(k)` (the settings it was made with, unless
   /// the call gives others).
   func run(symbolic: [NDArray], settings: KeOpsBuiltins.CallSettings? = nil, _ ctx: CallContext) throws -> Value {
-    var arrays = try lazy.arrays(numbers, at: ctx.range)
+    // Without arrays of its own, the reduction takes its dtype from the first array it is given.
+    var arrays = try lazy.arrays(numbers, dtype: symbolic.first?.dtype, at: ctx.range)
     let slots = lazy.distinctVariables.compactMap(\.symbolicIndex)
     guard symbolic.count == Set(slots).count else {
       throw ShellError(
