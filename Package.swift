@@ -30,7 +30,7 @@ let package = Package(
       name: "KernelOperations", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine"]),
     // The shell language, one module per layer: syntax -> runtime -> numpy -> PyKeOps -> session.
     .target(name: "ShellSyntax", dependencies: ["KSDiagnostics"]),
-    .target(name: "ShellRuntime", dependencies: ["ShellSyntax", "ArrayIO", "FormulaLanguage", "KSDiagnostics"]),
+    .target(name: "ShellRuntime", dependencies: ["ShellSyntax", "ArrayIO", "FormulaLanguage", "KernelEngines", "KSDiagnostics"]),
     .target(name: "NumpySubset", dependencies: ["ShellRuntime", "ShellSyntax", "ArrayIO", "KSDiagnostics"]),
     .target(
       name: "PyKeOpsBindings",
