@@ -22,9 +22,9 @@ class StripPlotting(ast.NodeTransformer):
         return False
 
     def visit_Import(self, node):
-        names = [a for a in node.names if not a.name.startswith("matplotlib")]
+        names = [a for a in node.names if not a.name.startswith(("matplotlib", "mpl_toolkits"))]
         for a in node.names:
-            if a.name.startswith("matplotlib"):
+            if a.name.startswith(("matplotlib", "mpl_toolkits")):
                 self.plot_names.add(a.asname or a.name.split(".")[0])
         if not names:
             return None
@@ -32,7 +32,7 @@ class StripPlotting(ast.NodeTransformer):
         return node
 
     def visit_ImportFrom(self, node):
-        if node.module and node.module.startswith("matplotlib"):
+        if node.module and node.module.startswith(("matplotlib", "mpl_toolkits")):
             for a in node.names:
                 self.plot_names.add(a.asname or a.name)
             return None

@@ -59,13 +59,7 @@ public enum PyKeOpsLibrary {
       try KeOpsBuiltins.makeKernelSolve(&ctx)
     }
     var members: [String: Value] = ["Genred": genred, "KernelSolve": kernelSolve]
-    members["LazyTensor"] = Builtins.anyFn("LazyTensor") { ctx in
-      let x = try ctx.required(0, "x")
-      let axis = try ctx.optional(1, "axis").flatMap { $0.isNone ? nil : $0 }
-      try ctx.finish(maxPositional: 2)
-      let a = try axis.map { try ctx.int($0, "axis", at: ctx.rangeOf(1, "axis")) }
-      return .object(try LazyTensorObject.make(x, axis: a, at: ctx.rangeOf(0), in: ctx.interpreter))
-    }
+    members["LazyTensor"] = .object(LazyTensorClass())
     // Vi(x), Vj(x), Pm(x): LazyTensor(x, axis=0/1/2); Vi(ind, dim) etc. make a symbolic variable.
     for (name, category) in [("Vi", 0), ("Vj", 1), ("Pm", 2)] {
       members[name] = Builtins.anyFn(name) { ctx in

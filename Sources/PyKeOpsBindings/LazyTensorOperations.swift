@@ -332,3 +332,52 @@ extension CallContext {
     CallContext(name: name, positional: [], positionalRanges: [], keywords: [], range: range, interpreter: interpreter)
   }
 }
+
+/// The `LazyTensor` class itself: calling it makes a LazyTensor; its attributes are the methods,
+/// unbound (`LazyTensor.sum(x, axis=2)` is `x.sum(axis=2)`), and the static `concatenate`/`cat`.
+public struct LazyTensorClass: ShellObject {
+  public var typeName: String { "type" }
+  public func repr(with options: PrintOptions) -> String { "<class 'pykeops.numpy.LazyTensor'>" }
+
+  public func call(_ ctx: inout CallContext) throws -> Value {
+    let x = try ctx.required(0, "x")
+    let axis = try ctx.optional(1, "axis").flatMap { $0.isNone ? nil : $0 }
+    try ctx.finish(maxPositional: 2)
+    let a = try axis.map { try ctx.int($0, "axis", at: ctx.rangeOf(1, "axis")) }
+    return .object(try LazyTensorObject.make(x, axis: a, at: ctx.rangeOf(0), in: ctx.interpreter))
+  }
+
+  public func attribute(_ name: String, at range: SourceRange, in interpreter: Interpreter) throws -> Value? {
+    if name == "concatenate" || name == "cat" {
+      return Builtins.anyFn(name) { ctx in
+        let items = try ctx.interpreter.iterate(try ctx.required(0, "tuple_of_lt"), at: ctx.rangeOf(0))
+        let axis = try ctx.optional(1, name == "cat" ? "dim" : "axis").map { try ctx.int($0, "axis", at: ctx.rangeOf(1)) } ?? -1
+        try ctx.finish(maxPositional: 2)
+        guard var result = items.first else {
+          throw ShellError("received an empty tuple of LazyTensors", type: "ValueError", at: ctx.rangeOf(0))
+        }
+        for item in items.dropFirst() {
+          let lt = try LazyTensorObject.make(result, axis: nil, at: ctx.rangeOf(0), in: ctx.interpreter)
+          guard axis == -1 || axis == lt.fullRank - 1 else {
+            throw ShellError("LazyTensor only supports concatenation along the last axis", type: "ValueError", at: ctx.rangeOf(1))
+          }
+          result = .object(try lt.binaryMethod("concat", item, at: ctx.range, in: ctx.interpreter))
+        }
+        return result
+      }
+    }
+    // An unbound method: the first argument is the LazyTensor.
+    let probe = LazyTensorObject(formula: .integer(0), variables: [], ndim: 1)
+    guard probe.method(name) != nil || ["__matmul__"].contains(name) else { return nil }
+    return Builtins.anyFn(name) { ctx in
+      let selfValue = try ctx.required(0, "self")
+      let me = try LazyTensorObject.make(selfValue, axis: nil, at: ctx.rangeOf(0), in: ctx.interpreter)
+      ctx.positional.removeFirst()
+      ctx.positionalRanges.removeFirst()
+      guard let body = me.method(name) else {
+        throw ShellError("'LazyTensor' object has no attribute '\(name)'", type: "AttributeError", at: ctx.range)
+      }
+      return try body(&ctx)
+    }
+  }
+}

@@ -127,7 +127,16 @@ extension LazyTensorObject {
     let settings = try KeOpsBuiltins.callSettings(&ctx)
     _ = try ctx.optional(nil, "call")
     try ctx.finish(maxPositional: 1)
-    guard case .array(let bArray) = bValue else {
+    // b: an array, or a LazyTensor made from one (`K.solve(Vi(b))`).
+    let bArray: NDArray
+    switch bValue {
+    case .array(let a): bArray = a
+    case .object(let lt as LazyTensorObject):
+      guard case .variable(let v) = lt.formula, case .array(let a) = v.source, v.category == 0 else {
+        throw ShellError("solve needs b as an array or as Vi(array)", type: "TypeError", at: ctx.rangeOf(0))
+      }
+      bArray = a
+    default:
       throw ShellError("solve needs an array right-hand side b, not \(bValue.typeName)", type: "TypeError", at: ctx.rangeOf(0))
     }
     let b = try Self.fromArray(bArray.rank == 1 ? bArray.reshaped([bArray.count, 1]) : bArray, axis: 0, at: ctx.rangeOf(0))
