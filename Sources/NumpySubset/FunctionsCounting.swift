@@ -119,9 +119,20 @@ extension NumpyFunctions {
       let count = try ElementCount.sum(n, 1, at: binsRange)
       _ = try ElementCount.checked([count], .float64, at: binsRange)
       var first: Double, last: Double
+      // numpy's linspace of the edges computes in the type of the range's ends (the data's
+      // float type when they come from the data, float64 for Python numbers).
+      var computeType: DType = a.dtype.isFloatingPoint ? a.dtype : .float64
       if let range {
         let rr = ctx.rangeOf(2, "range")
         let pair = try NumpyOps.toArray(range, at: rr)
+        switch range {
+        case .tuple(let items), .list(let items):
+          var ends: [Operand] = [Operand(.scalar(0), weak: .float)]
+          for item in items { ends.append(try NumpyOps.operand(item, at: rr)) }
+          computeType = Promotion.result(ends)
+        default:
+          computeType = Promotion.result([Operand(pair), Operand(.scalar(0), weak: .float)])
+        }
         guard pair.count == 2 else { throw ShellError("too many values to unpack (expected 2)", type: "ValueError", at: rr) }
         (first, last) = (pair.double(at: 0), pair.double(at: 1))
         if first > last { throw ShellError("max must be larger than min in range parameter.", type: "ValueError", at: rr) }
@@ -143,7 +154,7 @@ extension NumpyFunctions {
       }
       // The edges have the data's float type (float64 for integer data).
       let edgeType: DType = a.dtype.isFloatingPoint ? a.dtype : .float64
-      edges = uniformEdges(first, last, count, edgeType)
+      edges = uniformEdges(first, last, count, computeType).cast(edgeType)
     case .list, .tuple, .array:
       edges = try NumpyOps.toArray(bins, at: binsRange)
       if edges.rank != 1 { throw ShellError("`bins` must be 1d, when an array", type: "ValueError", at: binsRange) }

@@ -20,7 +20,7 @@ extension NumpyFunctions {
       guard start.array.rank == 0, stop.array.rank == 0, base.array.rank == 0 else {
         throw ShellError("ks's logspace takes scalar start, stop and base", at: ctx.range)
       }
-      if axis != 0 && axis != -1 { throw ShellError("axis \(axis) is out of bounds for array of dimension 1", type: "AxisError", at: ctx.rangeOf(6, "axis")) }
+      if axis != 0 && axis != -1 { throw ShellError("axis \(axis) is out of bounds for array of dimension 1", at: ctx.rangeOf(6, "axis")) }
       if num < 0 { throw ShellError("Number of samples, \(num), must be non-negative.", type: "ValueError", at: ctx.rangeOf(2, "num")) }
       _ = try ElementCount.checked([num], .float64, at: ctx.rangeOf(2, "num"))
       let (values, _) = linspace(start.array.doubleValues[0], stop.array.doubleValues[0], num, endpoint)

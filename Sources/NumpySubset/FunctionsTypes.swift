@@ -18,7 +18,11 @@ extension NumpyFunctions {
       case .array(let a) where a.rank > 0:
         throw ShellError("Cannot construct a dtype from an array", type: "TypeError", at: r)
       case .dtype, .string, .builtin:
-        return .dtype(try dtypeArgument(v, at: r))
+        do throws(ShellError) {
+          return .dtype(try dtypeArgument(v, at: r))
+        } catch {
+          throw ShellError(error.message, type: "TypeError", at: r)
+        }
       default:
         throw ShellError("Cannot interpret '\(v.repr)' as a data type", type: "TypeError", at: r)
       }
@@ -26,6 +30,10 @@ extension NumpyFunctions {
     t["finfo"] = { ctx in
       let v = try ctx.required(0, "dtype")
       try ctx.finish(maxPositional: 1)
+      if case .array(let a) = v, a.rank > 0 {
+        // numpy takes an array for its Python type, an object type.
+        throw ShellError("data type <class 'numpy.object_'> not inexact", type: "ValueError", at: ctx.rangeOf(0, "dtype"))
+      }
       let d = try typeOfValue(v, at: ctx.rangeOf(0, "dtype"))
       guard d.kind == .float else {
         let cls = d == .bool ? "numpy.bool" : "numpy.\(d.rawValue)"
@@ -40,6 +48,9 @@ extension NumpyFunctions {
       if case .string(let s) = v, let info = IntInfo(name: s.text) { return .object(info) }
       if case .string(let s) = v, ["uint64", "u8", "ulonglong", "uint"].contains(s.text) {
         throw ShellError("iinfo('\(s.text)') is not available in ks: its max does not fit ks's 64-bit integers", at: r)
+      }
+      if case .array(let a) = v, a.rank > 0 {
+        throw ShellError("Invalid integer data type 'O'.", type: "ValueError", at: r)
       }
       let d = try typeOfValue(v, at: r)
       guard d == .int64 else {
@@ -220,7 +231,7 @@ struct IntInfo: ShellObject {
 /// `a.T`, slicing and `np.ascontiguousarray`, is C-contiguous and owns its data. `f_contiguous` is
 /// what numpy reports for a C-contiguous array of that shape (true when at most one dimension
 /// exceeds 1, or the array is empty). numpy reports `c_contiguous=False` for views such as `a.T`;
-/// ks copies there, so its answer is True.
+/// ks copies there, so its answer is True; for the same reason `owndata` is always True.
 struct ArrayFlags: ShellObject {
   let shape: [Int]
 
@@ -272,7 +283,7 @@ struct ArrayFlags: ShellObject {
     guard index.count == 1, case .string(let s) = index[0] else {
       throw ShellError("flags keys are strings such as 'C_CONTIGUOUS'", type: "KeyError", at: range)
     }
-    guard let v = flag(s.text) else { throw ShellError("Unknown flag", type: "KeyError", at: range) }
+    guard let v = flag(s.text) else { throw ShellError("'Unknown flag'", type: "KeyError", at: range) }
     return .bool(v)
   }
 }
@@ -326,6 +337,10 @@ enum ElementCount {
       value /= 1024
       unit += 1
     }
-    return unit == 0 ? "\(bytes) bytes" : String(format: "%.3g", value) + " " + units[unit]
+    if value.rounded() == 1024 && unit < units.count - 1 {
+      value /= 1024
+      unit += 1
+    }
+    return unit == 0 ? "\(bytes) bytes" : String(format: "%#.3g", value) + " " + units[unit]
   }
 }
