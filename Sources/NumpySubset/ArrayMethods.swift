@@ -10,7 +10,7 @@ import ShellSyntax
 enum ArrayMethods {
   static let methodNames: Set<String> = ReductionCall.names.union([
     "astype", "item", "reshape", "tolist", "copy", "flatten", "ravel", "transpose", "round", "clip", "dot", "squeeze",
-    "nonzero", "argsort", "swapaxes", "sort", "fill", "repeat", "diagonal", "trace",
+    "nonzero", "argsort", "swapaxes", "sort", "fill", "repeat", "diagonal", "trace", "view",
   ])
 
   static func attribute(_ a: NDArray, _ name: String, at range: SourceRange) throws -> Value? {
@@ -120,6 +120,11 @@ enum ArrayMethods {
       let axis = try ctx.singleAxis(1, rank: a.rank)
       try ctx.finish(maxPositional: 2)
       return .array(try NumpyFunctions.repeatElements(a, repeats, axis: axis, at: ctx.rangeOf(0, "repeats")))
+    case "view":
+      let d = try ctx.present(0, "dtype")
+      _ = try ctx.optional(1, "type")
+      try ctx.finish(maxPositional: 2)
+      return .array(try NumpyFunctions.view(a, d, at: ctx.rangeOf(0, "dtype")))
     case "sort":
       throw ShellError("a.sort() sorts in place, which ks arrays do not; use a = np.sort(a)", at: ctx.range)
     case "fill":

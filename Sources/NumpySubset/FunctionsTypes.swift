@@ -72,6 +72,20 @@ extension NumpyFunctions {
     return t
   }
 
+  /// `a.view(dtype)`: ks arrays are values, so a view is a copy; another dtype of the same item
+  /// size (int64 and float64) reinterprets the bits, as numpy does.
+  static func view(_ a: NDArray, _ dtypeValue: Value?, at range: SourceRange) throws(ShellError) -> NDArray {
+    guard let dtypeValue else { return a }
+    let d = try dtypeArgument(dtypeValue, at: range)
+    switch (a.storage, d) {
+    case _ where d == a.dtype: return a
+    case (.int64(let v), .float64): return NDArray(shape: a.shape, storage: .float64(v.map { Double(bitPattern: UInt64(bitPattern: $0)) }))
+    case (.float64(let v), .int64): return NDArray(shape: a.shape, storage: .int64(v.map { Int64(bitPattern: $0.bitPattern) }))
+    default:
+      throw ShellError("ks's a.view() reinterprets only between int64 and float64, not \(a.dtype.rawValue) as \(d.rawValue)", at: range)
+    }
+  }
+
   /// The dtype named by a type argument of `finfo`/`iinfo`: a dtype, its name, `float`/`int`/
   /// `bool`, or a value whose type is taken (an array, a numpy or Python scalar).
   static func typeOfValue(_ v: Value, at range: SourceRange) throws(ShellError) -> DType {

@@ -151,13 +151,14 @@ struct NumpyGalleryFunctionTests {
     ])
   }
 
-  @Test("nan_to_num, iscomplexobj and isrealobj")
+  @Test("nan_to_num, a.view, iscomplexobj and isrealobj")
   func nanToNum() {
     Self.compare([
       "np.nan_to_num(np.array([np.nan, np.inf, -np.inf, 1.5]))", "np.nan_to_num(np.array([np.nan, np.inf, -np.inf], dtype=np.float32))",
       "np.nan_to_num(np.array([np.nan, np.inf, -np.inf], dtype=np.float16))", "np.nan_to_num(np.array([np.nan, np.inf]), nan=-1.0, posinf=9)",
       "np.nan_to_num(np.array([-np.inf, 2.0]), neginf=-7)", "np.nan_to_num(lab)", "np.nan_to_num(1.5)", "np.nan_to_num(np.inf)",
       "np.nan_to_num(np.float32(np.nan), nan=2)", "np.nan_to_num([[1.0, np.nan]])",
+      "r[:3].view()", "r[:3].view(np.int64)", "lab[:3].view('float64')", "r[:3].view(r.dtype)",
       "np.iscomplexobj(r)", "np.iscomplexobj(lab)", "np.iscomplexobj([1, 2])", "np.isrealobj(r)", "np.isrealobj(3.0)",
     ])
   }
