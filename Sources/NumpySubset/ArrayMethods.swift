@@ -10,7 +10,7 @@ import ShellSyntax
 enum ArrayMethods {
   static let methodNames: Set<String> = ReductionCall.names.union([
     "astype", "item", "reshape", "tolist", "copy", "flatten", "ravel", "transpose", "round", "clip", "dot", "squeeze",
-    "nonzero", "argsort", "swapaxes", "sort", "fill", "repeat", "diagonal", "trace",
+    "nonzero", "argsort", "swapaxes", "sort", "fill", "repeat", "diagonal", "trace", "view",
   ])
 
   static func attribute(_ a: NDArray, _ name: String, at range: SourceRange) throws -> Value? {
@@ -20,6 +20,7 @@ enum ArrayMethods {
     case "nbytes": return .int(a.dtype.itemSize * a.count)
     case "real": return .array(a)
     case "flat": return .array(a.withShape([a.count]))
+    case "flags": return .object(ArrayFlags(shape: a.shape))
     default:
       return methodNames.contains(name) ? .method(receiver: Value.Box(.array(a)), name: name) : nil
     }
@@ -115,10 +116,15 @@ enum ArrayMethods {
       let d = try NumpyFunctions.diag(a, k, at: ctx.range)
       return .array(name == "trace" ? Reductions.sum(d, axes: nil, keepdims: false) : d)
     case "repeat":
-      let n = try ctx.integer(0, "repeats", default: 1)
-      try ctx.finish(maxPositional: 1)
-      let flat = a.withShape([a.count])
-      return .array(flat.gathered((0..<a.count).flatMap { [Int](repeating: $0, count: Swift.max(n, 0)) }, shape: [a.count * Swift.max(n, 0)]))
+      let repeats = try ctx.required(0, "repeats")
+      let axis = try ctx.singleAxis(1, rank: a.rank)
+      try ctx.finish(maxPositional: 2)
+      return .array(try NumpyFunctions.repeatElements(a, repeats, axis: axis, at: ctx.rangeOf(0, "repeats")))
+    case "view":
+      let d = try ctx.present(0, "dtype")
+      _ = try ctx.optional(1, "type")
+      try ctx.finish(maxPositional: 2)
+      return .array(try NumpyFunctions.view(a, d, at: ctx.rangeOf(0, "dtype")))
     case "sort":
       throw ShellError("a.sort() sorts in place, which ks arrays do not; use a = np.sort(a)", at: ctx.range)
     case "fill":

@@ -47,7 +47,9 @@ enum NumpyFunctions {
 
   static let table: [String: Body] = {
     var t: [String: Body] = [:]
-    for part in [mathFunctions(), reductionFunctions(), creationFunctions(), shapeFunctions(), linalgFunctions(), randomFunctions(), printFunctions()] {
+    for part in [mathFunctions(), reductionFunctions(), creationFunctions(), shapeFunctions(), linalgFunctions(), randomFunctions(), printFunctions(),
+      typeFunctions(), tilingFunctions(), countingFunctions(), sequenceFunctions(),
+    ] {
       t.merge(part) { a, _ in a }
     }
     return t
