@@ -82,6 +82,10 @@ public struct LazyTensorObject: ShellObject {
   var dtype: DType?
   /// The batch dimensions (the axes before M, N, D), broadcast between operands; empty: none.
   var batchdims: [Int] = []
+  /// `K.backend = "CPU"`, `K.ranges = ...`: defaults for the reductions of this LazyTensor (and
+  /// of those made from it), as PyKeOps keeps them.
+  var backend: Value?
+  var ranges: Value?
 
   public var typeName: String { "LazyTensor" }
 
@@ -262,6 +266,8 @@ public struct LazyTensorObject: ShellObject {
         "incompatible LazyTensor dtypes: \(a.rawValue) and \(b.rawValue); KeOps does not convert types, make both arrays the same dtype",
         type: "ValueError", at: range)
     }
+    out.backend = backend ?? other.backend
+    out.ranges = ranges ?? other.ranges
     out.ni = ni ?? other.ni
     out.nj = nj ?? other.nj
     out.dtype = dtype ?? other.dtype

@@ -169,10 +169,30 @@ extension LazyTensorObject {
     case "nbatchdims": return .int(batchdims.count)
     case "formula": return .str(formulaText)
     case "T": return .object(transposed)
+    case "backend": return backend ?? Value.none
+    case "ranges": return ranges ?? Value.none
     default: break
     }
     guard let body = method(name) else { return nil }
     return Builtins.anyFn(name) { ctx in try body(&ctx) }
+  }
+
+  public func settingAttribute(_ name: String, _ new: Value, at range: SourceRange, in interpreter: Interpreter) throws
+    -> (any ShellObject)?
+  {
+    var out = self
+    switch name {
+    case "backend":
+      guard new.isNone || { if case .string = new { return true } else { return false } }() else {
+        throw ShellError("backend must be a string such as \"CPU\" or None", type: "TypeError", at: range)
+      }
+      out.backend = new.isNone ? nil : new
+    case "ranges":
+      out.ranges = new.isNone ? nil : new
+    default:
+      return nil
+    }
+    return out
   }
 
   /// Element-wise unary methods: name -> KeOps operation.

@@ -93,6 +93,10 @@ extension LazyTensorObject {
     options.optArg = optArg
     try KeOpsBuiltins.readOptions(&ctx, &options)
     let call = try ctx.optional(nil, "call").map { try ctx.bool($0, "call", at: ctx.rangeOf(keyword: "call")) } ?? true
+    // K.backend / K.ranges apply unless the call names its own.
+    for (keyword, value) in [("backend", whole.backend), ("ranges", whole.ranges)] {
+      if let value, !ctx.keywords.contains(where: { $0.name == keyword }) { ctx.keywords.append((keyword, value, ctx.range)) }
+    }
     let settings = try KeOpsBuiltins.callSettings(&ctx)
     try ctx.finish(maxPositional: ctx.positional.count)
     let numbers = whole.numbering()
@@ -124,6 +128,9 @@ extension LazyTensorObject {
     options.axis = 1
     try KeOpsBuiltins.readOptions(&ctx, &options)
     let solveSettings = try KeOpsBuiltins.solveSettings(&ctx)
+    for (keyword, value) in [("backend", backend), ("ranges", ranges)] {
+      if let value, !ctx.keywords.contains(where: { $0.name == keyword }) { ctx.keywords.append((keyword, value, ctx.range)) }
+    }
     let settings = try KeOpsBuiltins.callSettings(&ctx)
     _ = try ctx.optional(nil, "call")
     try ctx.finish(maxPositional: 1)

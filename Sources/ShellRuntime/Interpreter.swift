@@ -304,6 +304,16 @@ public final class Interpreter {
       // Containers are values in ks: `a[i][j] = v` rebuilds `a[i]` and assigns it back to `a[i]`.
       let current = try evaluate(base)
       try assign(base, try setItem(current, items, value, at: target.range))
+    case .attribute(let base, let name, let nameRange):
+      // `K.backend = "CPU"`: objects are values too; the changed object is stored back in `K`.
+      let current = try evaluate(base)
+      guard case .object(let o) = current,
+        let updated = try o.settingAttribute(name, value, at: nameRange, in: self)
+      else {
+        throw ShellError(
+          "'\(current.typeName)' object attribute '\(name)' cannot be set", type: "AttributeError", at: target.range)
+      }
+      try assign(base, .object(updated))
     default:
       throw ShellError("cannot assign to this expression", at: target.range)
     }

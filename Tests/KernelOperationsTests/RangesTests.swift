@@ -183,7 +183,8 @@ private func run(_ g: Genred, _ args: [NDArray], ranges: [NDArray]?, backend: St
     check([pairs([(0, 1), (1, 3)]), ints([1, 0]), pairs([(0, 2)])] + e, "slices_i must be non-decreasing")
     check([pairs([(0, 2), (1, 3)]), ints([1, 1]), pairs([(0, 2)])] + e, "ranges_i blocks 0 and 1 overlap")
     let ok = [pairs([(0, 3)]), ints([1]), pairs([(0, 2)])] + e
-    check(ok, backend: "CPU", "backend: backend=\"CPU\" does not support ranges=")
+    // The compiled CPU engine has no block-sparse kernels yet: "CPU" runs such calls on the reference engine.
+    #expect(message { _ = try run(g, [x, y], ranges: ok, backend: "CPU") } == "no error")
     check(ok, backend: "GPU_1D", "does not support ranges=")
     check(ok, backend: "cpu", "unknown backend \"cpu\"")
     #expect(message { _ = try run(g, [x, y], ranges: ok, backend: "auto") } == "no error")
