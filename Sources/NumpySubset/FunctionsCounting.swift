@@ -56,12 +56,13 @@ extension NumpyFunctions {
             "'\(method)' is not a valid method; ks offers \(methods.map { "'\($0)'" }.joined(separator: ", "))", type: "ValueError",
             at: ctx.rangeOf(5, "method"))
         }
-        let fractions = q.array.doubleValues.map { $0 / scale }
+        let (fractions, qType, weak) = quantileFractions(a, q, scale: scale)
         if fractions.contains(where: { !($0 >= 0 && $0 <= 1) }) {
           let what = name == "percentile" ? "Percentiles must be in the range [0, 100]" : "Quantiles must be in the range [0, 1]"
           throw ShellError(what, type: "ValueError", at: ctx.rangeOf(1, "q"))
         }
-        return .array(try quantile(a, q, fractions, axes: axes, method: method, keepdims: keepdims, at: ctx.range))
+        return .array(
+          try quantile(a, q.array.shape, fractions, qType: qType, weakQ: weak, axes: axes, method: method, keepdims: keepdims, at: ctx.range))
       }
     }
     return t
@@ -219,31 +220,55 @@ extension NumpyFunctions {
     return pythonFloatRepr(x)
   }
 
-  /// `np.quantile` / `np.percentile` (q already as fractions): for each fraction, the value at
-  /// virtual index `f * (n - 1)` of each sorted lane, by `method`. The result's shape is q's
-  /// shape followed by the reduced shape; a lane holding NaN gives NaN.
+  /// The quantiles as fractions (`q / scale`), and the type numpy computes them in: a Python
+  /// number takes a float array's type, an array keeps its own; percentile's division by 100
+  /// makes integers float64. Each value is rounded to that type, as numpy computes it there.
+  ///
+  /// numpy computes the fractions of a Python number in float64 (and gives the result the float
+  /// array's type); an array's, in the array's type.
+  static func quantileFractions(_ a: NDArray, _ q: Operand, scale: Double) -> (fractions: [Double], type: DType, weak: Bool) {
+    if q.weak != nil && (a.dtype.kind == .float || q.weak == .float || scale != 1) {
+      return (q.array.doubleValues.map { $0 / scale }, a.dtype.kind == .float ? a.dtype : .float64, true)
+    }
+    var qType = q.array.dtype
+    var values = q.array.doubleValues
+    if scale != 1 {
+      if qType.kind != .float { qType = .float64 }
+      values = values.map { rounded($0 / scale, to: qType) }
+    }
+    return (values, qType, false)
+  }
+
+  /// `x` rounded to the precision of a float dtype (unchanged for float64).
+  static func rounded(_ x: Double, to dtype: DType) -> Double {
+    switch dtype {
+    case .float32: return Double(Float(x))
+    case .float16: return Double(Float16(x))
+    default: return x
+    }
+  }
+
+  /// `np.quantile` / `np.percentile` (q already as fractions of type `qType`): for each
+  /// fraction, the value at virtual index `f * (n - 1)` of each sorted lane, by `method`. The
+  /// result's shape is q's shape followed by the reduced shape; a lane holding NaN gives NaN.
+  /// Integer quantiles (0 or 1), and the discrete methods, pick elements and keep a's dtype.
   static func quantile(
-    _ a: NDArray, _ q: Operand, _ fractions: [Double], axes: [Int]?, method: String, keepdims: Bool, at range: SourceRange
+    _ a: NDArray, _ qShape: [Int], _ fractions: [Double], qType: DType, weakQ: Bool, axes: [Int]?, method: String, keepdims: Bool,
+    at range: SourceRange
   ) throws(ShellError) -> NDArray {
     let L = Reductions.Layout(a.shape, axes)
     let n = L.inner.count
     if n == 0 { throw ShellError("index -1 is out of bounds for axis 0 with size 0", type: "IndexError", at: range) }
-    let discrete = method == "lower" || method == "higher" || method == "nearest"
-    let resultType: DType
-    if discrete {
-      resultType = a.dtype
-    } else if a.dtype.kind == .float {
-      resultType = Promotion.result([Operand(a), q])
-    } else {
-      resultType = .float64
-    }
+    let discrete = method == "lower" || method == "higher" || method == "nearest" || qType.kind != .float
+    let resultType: DType = discrete ? a.dtype : a.dtype.kind == .float ? Promotion.promote(a.dtype, qType) : .float64
     // Each lane sorted (empty when it holds NaN), then for each fraction the chosen values.
     func pick<T: Comparable>(_ values: [T], nan: T, _ interpolate: (T, T, Double) -> T) -> [T] {
       let lanes: [[T]] = L.map(values) { p in p.contains { $0 != $0 } ? [] : p.sorted() }
       var out: [T] = []
       out.reserveCapacity(fractions.count * lanes.count)
       for f in fractions {
-        let virtual = f * Double(n - 1)
+        // The virtual index, computed in q's type.
+        let virtual = weakQ ? Double(n - 1) * f : rounded(rounded(Double(n - 1), to: qType) * f, to: qType)
         let below = Swift.min(Swift.max(Int(virtual.rounded(.down)), 0), n - 1)
         let above = Swift.min(below + 1, n - 1)
         for s in lanes {
@@ -262,24 +287,28 @@ extension NumpyFunctions {
       }
       return out
     }
-    func floats<T: BinaryFloatingPoint>(_ values: [T]) -> [T] { pick(values, nan: T.nan) { lerp($0, $1, T($2)) } }
-    let shape = q.array.shape + L.shape(keepdims: keepdims)
+    let shape = qShape + L.shape(keepdims: keepdims)
     switch (resultType, a.storage) {
     case (.int64, .int64(let v)): return NDArray(shape: shape, storage: .int64(pick(v, nan: 0) { x, _, _ in x }))
     case (.bool, .bool(let v)): return NDArray(shape: shape, storage: .bool(pick(v.map { $0 ? 1 : 0 }, nan: 0) { x, _, _ in x }.map { $0 != 0 }))
-    case (.float32, _): return NDArray(shape: shape, storage: .float32(floats(a.floatValues)))
-    case (.float16, .float16(let v)): return NDArray(shape: shape, storage: .float16(floats(v)))
-    case (.float16, _): return NDArray(shape: shape, storage: .float16(floats(a.doubleValues).map { Float16($0) }))
-    default: return NDArray(shape: shape, storage: .float64(floats(a.doubleValues)))
+    default:
+      // Every step rounded to the type numpy computes it in (exact emulation: a double holds
+      // the unrounded result of one float32 or float16 operation).
+      let A: DType = a.dtype.kind == .float ? a.dtype : .float64
+      let values = pick(a.doubleValues, nan: .nan) { x, y, g in
+        lerp(x, y, g, data: A, weight: weakQ ? A : qType, oneMinus: weakQ ? .float64 : qType, result: resultType)
+      }
+      return NDArray(shape: shape, doubles: values, dtype: resultType)
     }
   }
 
-  /// numpy's linear interpolation between neighbours `x` and `y`: from the nearer end, so
-  /// that t = 0 gives x and t = 1 gives y exactly.
+  /// numpy's linear interpolation between neighbours `x` and `y` by `t`, from the nearer end so
+  /// that t = 0 gives x and t = 1 gives y exactly: `y - x` in the data's type, `t` in the
+  /// weight's type, `1 - t` in its own, products and sums in the result's.
   @inline(__always)
-  static func lerp<T: BinaryFloatingPoint>(_ x: T, _ y: T, _ t: T) -> T {
-    let d = y - x
-    return t >= 0.5 ? y - d * (1 - t) : x + d * t
+  static func lerp(_ x: Double, _ y: Double, _ t: Double, data: DType, weight: DType, oneMinus: DType, result: DType) -> Double {
+    let d = rounded(y - x, to: data)
+    if t >= 0.5 { return rounded(y - rounded(d * rounded(rounded(1 - t, to: oneMinus), to: weight), to: result), to: result) }
+    return rounded(x + rounded(d * rounded(t, to: weight), to: result), to: result)
   }
 }
-

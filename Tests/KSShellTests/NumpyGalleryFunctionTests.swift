@@ -118,6 +118,14 @@ struct NumpyGalleryFunctionTests {
       "np.percentile(m, 50, method='lower')", "np.percentile(lab, 35, method='higher')", "np.percentile(lab, 50, method='nearest')",
       "np.percentile(r, 35, method='midpoint')", "np.percentile(lab, 62, method='lower')", "np.quantile(m, np.array([[0.1], [0.6]]), axis=1)",
       "np.percentile(r, np.float64(50))", "np.percentile(r.astype(np.float16), 40)", "np.quantile(m, 0.5, axis=0, method='midpoint')",
+      // the result's type: a Python q takes a float array's type, an array q promotes with it,
+      // integer quantiles pick elements
+      "np.percentile(r.astype(np.float32), [50])", "np.quantile(r.astype(np.float32), [0, 1])", "np.quantile(lab, [0, 1])",
+      "np.quantile(lab, 1)", "np.quantile(lab, True)", "np.percentile(lab, 100)", "np.quantile(r.astype(np.float32), np.float32(0.3))",
+      "np.percentile(r.astype(np.float32), np.array([10, 20.5], np.float32))", "np.percentile(r.astype(np.float16), [50])",
+      "np.percentile(r.astype(np.float16), 50.5)", "np.quantile(lab, np.float32(0.5))", "np.percentile(m.astype(np.float32), 33.3, axis=1)",
+      "np.quantile(r.astype(np.float32), np.array([0.125, 0.333, 0.711], np.float32))", "np.quantile(r, np.array([0.125, 0.333], np.float16))",
+      "np.percentile(r.astype(np.float16), np.array([12.5, 33.3, 71.1], np.float16))", "np.percentile(lab, np.float32(33.3))",
     ])
   }
 
