@@ -221,6 +221,11 @@ public enum Builtins {
       try ctx.finish(maxPositional: 2)
       return .bool(try isInstance(v, types, at: ctx.rangeOf(1)))
     }
+    g["type"] = anyFn("type") { ctx in
+      let v = try ctx.required(0, "object")
+      try ctx.finish(maxPositional: 1)
+      return try typeOf(v, ctx.interpreter)
+    }
     g["callable"] = anyFn("callable") { ctx in
       let v = try ctx.required(0, "obj")
       try ctx.finish(maxPositional: 1)
@@ -359,5 +364,40 @@ extension Builtins {
     default: break
     }
     throw ShellError("isinstance() arg 2 must be a type, a tuple of types, or a union", type: "TypeError", at: range)
+  }
+}
+
+extension Builtins {
+  /// `type(v)`: the builtin for Python's types (so `type(x) is tuple` works), numpy's `ndarray`,
+  /// an exception's class, or a type object named after the value's type.
+  static func typeOf(_ v: Value, _ interpreter: Interpreter) throws -> Value {
+    let builtinName: String?
+    switch v {
+    case .int: builtinName = "int"
+    case .float: builtinName = "float"
+    case .bool: builtinName = "bool"
+    case .string: builtinName = "str"
+    case .list: builtinName = "list"
+    case .tuple: builtinName = "tuple"
+    case .dict: builtinName = "dict"
+    default: builtinName = nil
+    }
+    if let builtinName, let b = interpreter.libraries.global(builtinName) { return b }
+    switch v {
+    case .array: if let t = interpreter.libraries.member(of: "numpy", "ndarray") { return t }
+    case .object(let e as ExceptionObject): return .object(ExceptionClass(name: e.className))
+    default: break
+    }
+    return .object(TypeObject(name: v.typeName))
+  }
+}
+
+/// The type of a value that has no class object of its own (`type(f)`, `type(None)`).
+public struct TypeObject: ShellObject {
+  public var name: String
+  public var typeName: String { "type" }
+  public func repr(with options: PrintOptions) -> String { "<class '\(name)'>" }
+  public func attribute(_ attribute: String, at range: SourceRange, in interpreter: Interpreter) throws -> Value? {
+    attribute == "__name__" ? .str(name) : nil
   }
 }

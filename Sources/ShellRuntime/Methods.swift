@@ -19,6 +19,8 @@ enum Methods {
       if ["format", "upper", "lower", "strip", "split", "join", "startswith", "endswith", "replace"].contains(name) {
         return .method(receiver: Value.Box(v), name: name)
       }
+    case .builtin(let b) where name == "__name__":
+      return .str(b.name)
     case .list, .dict:
       if ContainerMethods.has(v, name) { return .method(receiver: Value.Box(v), name: name) }
     case .object(let o):

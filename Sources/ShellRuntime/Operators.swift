@@ -144,8 +144,7 @@ extension Interpreter {
       }
       return .bool(op == .isIn ? found : !found)
     case .identical, .notIdentical:
-      var same = false
-      if case .none = a, case .none = b { same = true } else if case .bool(let x) = a, case .bool(let y) = b { same = x == y }
+      let same = identical(a, b)
       return .bool(op == .identical ? same : !same)
     case .equal: return .bool(valuesEqual(a, b))
     case .notEqual: return .bool(!valuesEqual(a, b))
@@ -191,11 +190,30 @@ extension Interpreter {
     case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
       return x.count == y.count && zip(x, y).allSatisfy { valuesEqual($0, $1) }
     case (.dtype(let x), .dtype(let y)): return x == y
-    case (.dtype(let x), .string(let y)): return x.rawValue == y.text
-    case (.string(let x), .dtype(let y)): return x.text == y.rawValue
+    case (.dtype(let x), .string(let y)), (.string(let y), .dtype(let x)): return x == DType(name: y.text)
+    // `a.dtype == float`: the Python type names numpy's default dtypes.
+    case (.dtype(let x), .builtin(let b)), (.builtin(let b), .dtype(let x)):
+      return ["float": DType.float64, "int": .int64, "bool": .bool][b.name] == x
+    case (.builtin, .builtin), (.object, .object), (.module, .module): return identical(a, b)
     default:
       if isNumber(a) && isNumber(b) { return doubleValue(a) == doubleValue(b) }
       return false
+    }
+  }
+
+  /// Python's `is`: None, booleans, and the same builtin, module, class or type.
+  func identical(_ a: Value, _ b: Value) -> Bool {
+    switch (a, b) {
+    case (.none, .none): return true
+    case (.bool(let x), .bool(let y)): return x == y
+    case (.builtin(let x), .builtin(let y)): return x.name == y.name
+    case (.module(let x), .module(let y)): return x == y
+    case (.dtype(let x), .dtype(let y)): return x == y
+    case (.object(let x), .object(let y)):
+      // Classes and types are singletons by name; other objects are values, never the same object.
+      guard x.typeName == "type", y.typeName == "type" else { return false }
+      return x.repr(with: .defaults) == y.repr(with: .defaults)
+    default: return false
     }
   }
 }

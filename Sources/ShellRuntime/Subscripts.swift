@@ -11,7 +11,9 @@ extension Interpreter {
       case .slice(let s):
         func bound(_ e: Expr?) throws -> Int? {
           guard let e else { return nil }
-          let v = try evaluate(e)
+          var v = try evaluate(e)
+          // numpy integers (0-d int64 arrays) bound slices as Python ints do.
+          if let arrays = libraries.arrays { v = arrays.pythonIndex(v) }
           switch v {
           case .none: return nil
           case .int(let i): return i

@@ -242,3 +242,18 @@ struct ExceptionTests {
     #expect(r.output == "[9, 2, 3, 5] 5 {'b': 2, 'c': 3} 0 [3, 2, 1]\ny is gone\n")
   }
 }
+
+@Suite("Types and identity")
+struct TypeTests {
+  @Test func typeIsAndDTypeComparisons() {
+    let r = run("""
+      x = (1, 2)
+      print(type(x) is tuple, type(x) is list, type(3).__name__, type(np.zeros(2)) == np.ndarray)
+      print(type(ValueError("a")).__name__, type(None), np.dtype("f8") == "float", np.zeros(2).dtype == float)
+      r = np.arange(10)
+      print(r[np.int64(2):np.int64(5)], [0, 1, 2, 3][np.int64(1):])
+      """)
+    #expect(r.errors == "")
+    #expect(r.output == "True False int True\nValueError <class 'NoneType'> True True\n[2 3 4] [1, 2, 3]\n")
+  }
+}
