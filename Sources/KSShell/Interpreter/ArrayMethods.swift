@@ -116,6 +116,7 @@ enum ArrayMethods {
       let n = try ctx.integer(0, "repeats", default: 1)
       try ctx.finish(maxPositional: 1)
       let flat = a.withShape([a.count])
+      try Allocation.check([Allocation.product(a.count, Swift.max(n, 0), "repeat", at: ctx.range)], a.dtype, at: ctx.range)
       return .array(flat.gathered((0..<a.count).flatMap { [Int](repeating: $0, count: Swift.max(n, 0)) }, shape: [a.count * Swift.max(n, 0)]))
     case "sort":
       throw ShellError("a.sort() sorts in place, which ks arrays do not; use a = np.sort(a)", at: ctx.range)

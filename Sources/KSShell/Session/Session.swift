@@ -296,7 +296,7 @@ public final class Session {
   /// The line printed when a solve ends: `CG converged in 88 iterations, rms 8.1e-07, 0.41 s`.
   public static func summary(of report: SolveReport) -> String {
     let verb = report.converged ? "converged in" : "stopped after"
-    return "CG \(verb) \(report.iterations) iterations, rms \(scientific(report.rmsResidual)), "
+    return "CG \(verb) \(report.iterations) iteration\(report.iterations == 1 ? "" : "s"), rms \(scientific(report.rmsResidual)), "
       + "\(String(format: "%.2f", report.elapsed)) s"
   }
 

@@ -15,6 +15,7 @@ extension NumpyFunctions {
         try ctx.finish(maxPositional: 2)
         var a = try NumpyOps.array(from: v, dtype: dtype, at: ctx.rangeOf(0))
         if a.rank < ndmin { a = a.withShape([Int](repeating: 1, count: ndmin - a.rank) + a.shape) }
+        a.isZeroDimensionalArray = a.rank == 0
         return .array(a)
       }
     }
@@ -28,6 +29,7 @@ extension NumpyFunctions {
         let shape = try ctx.shape(0, "shape")
         let dtype = try ctx.dtype(1) ?? .float64
         try ctx.finish(maxPositional: 2)
+        try Allocation.check(shape, dtype, at: ctx.range)
         return .array(filled(shape, fill, dtype))
       }
       t[name + "_like"] = { ctx in
@@ -35,6 +37,7 @@ extension NumpyFunctions {
         let dtype = try ctx.dtype(1) ?? a.dtype
         let shape = try ctx.present(nil, "shape").map { v throws(ShellError) in try shapeArgument(v, at: ctx.rangeOf(keyword: "shape")) }
         try ctx.finish(maxPositional: 2)
+        try Allocation.check(shape ?? a.shape, dtype, at: ctx.range)
         return .array(filled(shape ?? a.shape, fill, dtype))
       }
     }
@@ -43,6 +46,7 @@ extension NumpyFunctions {
       let fill = try ctx.operand(1, "fill_value")
       let dtype = try ctx.dtype(2) ?? (fill.weak?.defaultDType ?? fill.array.dtype)
       try ctx.finish(maxPositional: 3)
+      try Allocation.check(shape, dtype, at: ctx.range)
       return .array(fill.array.cast(dtype).broadcast(to: shape))
     }
     t["full_like"] = { ctx in
@@ -58,12 +62,16 @@ extension NumpyFunctions {
       let k = try ctx.integer(2, "k", default: 0)
       let dtype = try ctx.dtype(3) ?? .float64
       try ctx.finish(maxPositional: 4)
+      if n < 0 || m < 0 { throw ShellError("negative dimensions are not allowed", at: ctx.range) }
+      try Allocation.check([n, m], .float64, at: ctx.range)
       return .array(eye(n, m, k, dtype))
     }
     t["identity"] = { ctx in
       let n = try ctx.integer(0, "n", default: 0)
       let dtype = try ctx.dtype(1) ?? .float64
       try ctx.finish(maxPositional: 2)
+      if n < 0 { throw ShellError("negative dimensions are not allowed", at: ctx.range) }
+      try Allocation.check([n, n], .float64, at: ctx.range)
       return .array(eye(n, n, 0, dtype))
     }
     t["linspace"] = { ctx in
@@ -77,6 +85,7 @@ extension NumpyFunctions {
         throw ShellError("ks's linspace takes scalar start and stop", at: ctx.range)
       }
       if num < 0 { throw ShellError("Number of samples, \(num), must be non-negative.", at: ctx.rangeOf(2, "num")) }
+      try Allocation.check([num], .float64, at: ctx.rangeOf(2, "num"))
       let (values, step) = linspace(start.array.doubleValues[0], stop.array.doubleValues[0], num, endpoint)
       let inferred = Promotion.result([start, stop, Operand(.scalar(0), weak: .float)])
       let target = dtype ?? inferred
@@ -172,6 +181,7 @@ extension NumpyFunctions {
     if lengthD.isNaN { throw ShellError("arange: cannot compute length", at: range) }
     let n = Swift.max(0, lengthD > 1e12 ? Int.max : Int(lengthD))
     if n > 1 << 31 { throw ShellError("Maximum allowed size exceeded", at: range) }
+    try Allocation.check([n], .float64, at: range)
     switch dtype {
     case .int64, .bool:
       let a = start.int64Values[0], d = step.int64Values[0]
@@ -198,7 +208,9 @@ extension NumpyFunctions {
   static func diag(_ v: NDArray, _ k: Int, at range: SourceRange) throws(ShellError) -> NDArray {
     switch v.rank {
     case 1:
-      let n = v.count + Swift.abs(k)
+      let (n, o) = v.count.addingReportingOverflow(k == Int.min ? Int.max : Swift.abs(k))
+      if o { throw ShellError("ValueError: array is too big (diagonal offset \(k))", at: range) }
+      try Allocation.check([n, n], v.dtype, at: range)
       var offsets = [Int](), src = [Int]()
       for i in 0..<v.count {
         let (r, c) = k >= 0 ? (i, i + k) : (i - k, i)
