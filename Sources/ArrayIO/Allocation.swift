@@ -48,14 +48,19 @@ public enum ArrayAllocation {
   }
 
   /// Throws unless an array of `shape` and `dtype` can be allocated; returns its element count.
+  ///
+  /// `workingBytesPerElement` counts the temporaries the caller builds on the way (a `[Double]`
+  /// or `[Int]` of offsets is 8 bytes an element): they must fit too.
   @discardableResult
-  public static func check(shape: [Int], dtype: DType) throws(ArrayAllocationError) -> Int {
-    try check(shape: shape, itemSize: dtype.itemSize, typeName: dtype.rawValue)
+  public static func check(shape: [Int], dtype: DType, workingBytesPerElement: Int = 0) throws(ArrayAllocationError) -> Int {
+    try check(shape: shape, itemSize: dtype.itemSize, typeName: dtype.rawValue, workingBytesPerElement: workingBytesPerElement)
   }
 
   /// The same for elements of `itemSize` bytes named `typeName` (Python lists, strings).
   @discardableResult
-  public static func check(shape: [Int], itemSize: Int, typeName: String) throws(ArrayAllocationError) -> Int {
+  public static func check(
+    shape: [Int], itemSize: Int, typeName: String, workingBytesPerElement: Int = 0
+  ) throws(ArrayAllocationError) -> Int {
     let shapeText = shapeDescription(shape)
     guard let n = elementCount(shape) else {
       let bytes = shape.reduce(Double(itemSize)) { $0 * Double($1) }
@@ -69,12 +74,15 @@ public enum ArrayAllocation {
         "ValueError: array is too big; an array with shape \(shapeText) and data type \(typeName) would need "
           + "\(formatBytes(Double(n) * Double(itemSize))), more than the largest possible size (8 EiB)")
     }
-    if bytes >= threshold || limit != nil {
+    let working = n.multipliedReportingOverflow(by: itemSize + workingBytesPerElement)
+    let needed = working.overflow ? Int.max : working.partialValue
+    if needed >= threshold || limit != nil {
       let available = limit ?? availableMemory()
-      if bytes > available {
+      if needed > available {
+        let building = needed > bytes ? "building it takes \(formatBytes(Double(needed))); " : ""
         throw ArrayAllocationError(
           "MemoryError: unable to allocate \(formatBytes(Double(bytes))) for an array with shape \(shapeText) "
-            + "and data type \(typeName) (\(formatBytes(Double(available))) available)")
+            + "and data type \(typeName) (\(building)\(formatBytes(Double(available))) available)")
       }
     }
     return n

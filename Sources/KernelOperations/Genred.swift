@@ -239,7 +239,7 @@ public struct Genred: Sendable {
           throw .argument(index: k, message: "\(label) is a \(v.category.keyword)(\(v.dim)) variable: expected a 2-D array of shape (rows, \(v.dim)), got shape \(shapeText(a.shape))")
         }
         guard a.shape[1] == v.dim else {
-          throw .argument(index: k, message: "\(label) is a \(v.category.keyword)(\(v.dim)) variable: expected \(v.dim) columns, got shape \(shapeText(a.shape))")
+          throw .argument(index: k, message: "\(label) is a \(v.category.keyword)(\(v.dim)) variable: expected \(v.dim) column\(v.dim == 1 ? "" : "s"), got shape \(shapeText(a.shape))")
         }
         if let (r, first) = rows[v.category] {
           guard a.shape[0] == r else {

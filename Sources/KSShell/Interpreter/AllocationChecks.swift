@@ -5,10 +5,12 @@ import KSDiagnostics
 /// the address space or for the machine's memory is a ShellError at the statement, never a trap.
 enum Allocation {
   /// Throws unless an array of `shape` and `dtype` can be allocated; returns its element count.
+  /// The numpy layer builds most arrays through a `[Double]` or an `[Int]` of offsets first, so
+  /// 8 more bytes an element must fit as well.
   @discardableResult
   static func check(_ shape: [Int], _ dtype: DType, at range: SourceRange?) throws(ShellError) -> Int {
     do {
-      return try ArrayAllocation.check(shape: shape, dtype: dtype)
+      return try ArrayAllocation.check(shape: shape, dtype: dtype, workingBytesPerElement: 8)
     } catch {
       throw ShellError(error.message, at: range)
     }

@@ -47,6 +47,7 @@ extension NumpyFunctions {
       let dtype = try ctx.dtype(2) ?? (fill.weak?.defaultDType ?? fill.array.dtype)
       try ctx.finish(maxPositional: 3)
       try Allocation.check(shape, dtype, at: ctx.range)
+      try checkFill(fill.array, shape, at: ctx.rangeOf(1, "fill_value"))
       return .array(fill.array.cast(dtype).broadcast(to: shape))
     }
     t["full_like"] = { ctx in
@@ -54,6 +55,7 @@ extension NumpyFunctions {
       let fill = try ctx.operand(1, "fill_value")
       let dtype = try ctx.dtype(2) ?? a.dtype
       try ctx.finish(maxPositional: 3)
+      try checkFill(fill.array, a.shape, at: ctx.rangeOf(1, "fill_value"))
       return .array(fill.array.cast(dtype).broadcast(to: a.shape))
     }
     t["eye"] = { ctx in
@@ -141,6 +143,13 @@ extension NumpyFunctions {
     return t
   }
 
+  /// numpy's error when `full`'s fill value does not broadcast to the shape.
+  static func checkFill(_ fill: NDArray, _ shape: [Int], at range: SourceRange) throws(ShellError) {
+    guard broadcastShapes([fill.shape, shape]) == shape else {
+      throw ShellError("could not broadcast input array from shape \(compactShape(fill.shape)) into shape \(compactShape(shape))", at: range)
+    }
+  }
+
   static func filled(_ shape: [Int], _ value: Double, _ dtype: DType) -> NDArray {
     NDArray(shape: shape, storage: ArrayStorage.make([Double](repeating: value, count: shape.reduce(1, *)), dtype))
   }
@@ -175,13 +184,16 @@ extension NumpyFunctions {
   /// numpy's arange: the length from ceil((stop - start) / step); values start + i·delta with
   /// delta = (start + step) - start computed in the result type.
   static func arange(_ start: NDArray, _ stop: NDArray, _ step: NDArray, _ dtype: DType, at range: SourceRange) throws(ShellError) -> NDArray {
+    for a in [start, stop, step] where a.count != 1 {
+      throw ShellError("arange() takes scalar start, stop and step, not an array of shape \(tupleShape(a.shape))", at: range)
+    }
     let s0 = start.doubleValues[0], s1 = stop.doubleValues[0], st = step.doubleValues[0]
     if st == 0 { throw ShellError("Maximum allowed size exceeded", at: range) }
     let lengthD = ((s1 - s0) / st).rounded(.up)
     if lengthD.isNaN { throw ShellError("arange: cannot compute length", at: range) }
-    let n = Swift.max(0, lengthD > 1e12 ? Int.max : Int(lengthD))
-    if n > 1 << 31 { throw ShellError("Maximum allowed size exceeded", at: range) }
-    try Allocation.check([n], .float64, at: range)
+    if lengthD >= 9.2e18 { throw ShellError("Maximum allowed size exceeded", at: range) }
+    let n = lengthD <= 0 ? 0 : Int(lengthD)
+    try Allocation.check([n], dtype, at: range)
     switch dtype {
     case .int64, .bool:
       let a = start.int64Values[0], d = step.int64Values[0]
