@@ -79,7 +79,7 @@ public enum ArrayAllocation {
     if needed >= threshold || limit != nil {
       let available = limit ?? availableMemory()
       if needed > available {
-        let building = needed > bytes ? "building it takes \(formatBytes(Double(needed))); " : ""
+        let building = needed > bytes && bytes <= available ? "building it takes \(formatBytes(Double(needed))); " : ""
         throw ArrayAllocationError(
           "MemoryError: unable to allocate \(formatBytes(Double(bytes))) for an array with shape \(shapeText) "
             + "and data type \(typeName) (\(building)\(formatBytes(Double(available))) available)")
@@ -112,7 +112,7 @@ public enum ArrayAllocation {
       k += 1
     }
     if k == 0 { return "\(Int(v)) bytes" }
-    if v >= 1024 { return String(format: "%.3g", v) + " " + units[k] }
+    if v >= 1024 { return String(format: "%.3g bytes", bytes) }
     // three significant digits, trailing zeros dropped (numpy: 7.28 TiB, 1 GiB, 16.5 MiB)
     var s = String(format: v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v)
     if s.contains(".") {
