@@ -331,7 +331,7 @@ final class SessionLog {
   /// Writes printed text, each line commented with `# `.
   func output(_ text: String) {
     var out = ""
-    for ch in text {
+    for ch in Self.plainText(text) {
       if atLineStart {
         out += "# "
         atLineStart = false
