@@ -80,6 +80,7 @@ public enum ArrayFormatter {
 
   /// `repr(a)`.
   public static func repr(_ a: NDArray, options: PrintOptions) -> String {
+    if a.rank == 0 && a.isZeroDimensionalArray { return zeroDimensionalRepr(a, options: options) }
     if a.rank == 0 { return scalarRepr(a) }
     let lineWidth = options.lineWidth
     let prefix = "array("

@@ -32,7 +32,7 @@ public enum CSV {
   // MARK: - Decoding
 
   /// Parses CSV text; `name` (usually the path) appears in error messages.
-  static func decode(_ bytes: [UInt8], name: String, delimiter: Character, skipHeader: Bool?) throws -> NDArray {
+  public static func decode(_ bytes: [UInt8], name: String, delimiter: Character, skipHeader: Bool?) throws -> NDArray {
     var text = String(decoding: bytes, as: UTF8.self)
     if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
 

@@ -37,6 +37,11 @@ public enum ArrayStorage: Sendable, Equatable {
 public struct NDArray: Sendable, Equatable {
   public private(set) var shape: [Int]
   public private(set) var storage: ArrayStorage
+  /// For a 0-d array: true when it was made as an array (`np.array(3.5)`, repr `array(3.5)`),
+  /// false for a numpy scalar (`x[0]`, `np.float64(3.5)`, repr `np.float64(3.5)`). Not part of ==.
+  public var isZeroDimensionalArray = false
+
+  public static func == (a: NDArray, b: NDArray) -> Bool { a.shape == b.shape && a.storage == b.storage }
 
   /// Creates an array; the element count must equal the product of the shape.
   public init(shape: [Int], storage: ArrayStorage) {

@@ -86,6 +86,7 @@ public struct AliasDeclaration: Sendable, Equatable {
     }
     guard dim >= 1 else { throw Diagnostic("dimension must be at least 1, not \(dim)", at: fullRange) }
     if let p = pos, p < 0 { throw Diagnostic("position must be >= 0, not \(p)", at: fullRange) }
+    if let problem = FormulaLimits.problem(dim: dim, position: pos) { throw Diagnostic(problem, at: fullRange) }
     let explicit = pos != nil
     guard let index = pos ?? positionInList else {
       throw Diagnostic("this alias needs an explicit position, e.g. Vi(0, \(dim))", at: fullRange)

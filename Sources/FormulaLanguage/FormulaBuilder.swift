@@ -190,6 +190,7 @@ public struct FormulaBuilder {
         v = Variable(index: ints[0], dim: ints[1], category: name == "Vi" ? .i : (name == "Vj" ? .j : .parameter))
       }
       guard v.index >= 0, v.dim >= 1 else { throw Diagnostic("\(name) needs pos >= 0 and dim >= 1", at: r) }
+      if let problem = FormulaLimits.problem(dim: v.dim, position: v.index) { throw Diagnostic("\(name): \(problem)", at: r) }
       inlineVariables.append((v, r))
       return .node(FormulaNode(kind: .variable(v), dim: v.dim, range: r))
     }

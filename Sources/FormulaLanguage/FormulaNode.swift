@@ -36,6 +36,7 @@ public final class FormulaNode: Sendable, Hashable, CustomStringConvertible {
     precondition(children.count == op.arity && params.count == op.paramCount, "bad arity for \(op.name)")
     do throws(DimensionError) {
       let dim = try op.dimension(children.map(\.dim), params)
+      try FormulaLimits.checkResult(dim)
       return FormulaNode(kind: .operation(op), children: children, params: params, dim: dim, range: range)
     } catch {
       throw Diagnostic("\(op.name): \(error.message)", at: range)

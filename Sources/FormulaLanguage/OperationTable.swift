@@ -278,8 +278,10 @@ extension Operation {
       name: "Extract", arity: 1, params: ["start", "len"], summary: "components start ..< start+len of f", rule: "d -> len, with start + len <= d",
       cEmit: cExtract,
       dimension: { d, p throws(DimensionError) in
-        guard p[0] >= 0 && p[1] >= 1 && p[0] + p[1] <= d[0] else {
-          throw DimensionError("components \(p[0])..<\(p[0] + p[1]) are out of range for dimension \(d[0])")
+        // p[0] <= d[0] first, so that d[0] - p[0] cannot overflow (nor can p[0] + p[1] in the message).
+        guard p[0] >= 0 && p[1] >= 1 && p[0] <= d[0] && p[1] <= d[0] - p[0] else {
+          let end = p[0].addingReportingOverflow(p[1])
+          throw DimensionError("components \(p[0])..<\(end.overflow ? "\(p[0])+\(p[1])" : String(end.partialValue)) are out of range for dimension \(d[0])")
         }
         return p[1]
       },
@@ -288,7 +290,7 @@ extension Operation {
       name: "ExtractT", arity: 1, params: ["start", "D"], summary: "a vector of D zeros with f placed at start", rule: "d -> D, with start + d <= D",
       cEmit: cExtractT,
       dimension: { d, p throws(DimensionError) in
-        guard p[0] >= 0 && p[0] + d[0] <= p[1] else {
+        guard p[0] >= 0 && p[0] <= p[1] && d[0] <= p[1] - p[0] else {
           throw DimensionError("a vector of dimension \(d[0]) placed at \(p[0]) does not fit in dimension \(p[1])")
         }
         return p[1]

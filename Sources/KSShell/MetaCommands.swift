@@ -208,7 +208,7 @@ extension Session {
     }
     let key = argument.lowercased()
     guard let backend = Self.engineNames.first(where: { $0.name == key })?.backend
-      ?? Backend.names.first(where: { $0 == argument })
+      ?? Backend.names.first(where: { $0.lowercased() == key })
     else {
       let names = Self.engineNames.map(\.name)
       let hint = Suggestions.closest(to: argument, among: names).map { "; did you mean '\($0)'?" } ?? ""

@@ -307,7 +307,7 @@ public final class Session {
   /// The line printed when a solve ends: `CG converged in 88 iterations, rms 8.1e-07, 0.41 s`.
   public static func summary(of report: SolveReport) -> String {
     let verb = report.converged ? "converged in" : "stopped after"
-    return "CG \(verb) \(report.iterations) iterations, rms \(scientific(report.rmsResidual)), "
+    return "CG \(verb) \(report.iterations) iteration\(report.iterations == 1 ? "" : "s"), rms \(scientific(report.rmsResidual)), "
       + "\(String(format: "%.2f", report.elapsed)) s"
   }
 
@@ -342,7 +342,7 @@ final class SessionLog {
   /// Writes printed text, each line commented with `# `.
   func output(_ text: String) {
     var out = ""
-    for ch in text {
+    for ch in Self.plainText(text) {
       if atLineStart {
         out += "# "
         atLineStart = false

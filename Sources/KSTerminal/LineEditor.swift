@@ -14,6 +14,14 @@ private enum CompletionHook {
   nonisolated(unsafe) static var pendingText = ""
   /// The candidates of the current Tab press, handed out by `generator`.
   nonisolated(unsafe) static var candidates: [String] = []
+  /// Text placed in the line before the user types (the auto-indent), inserted by `startup`.
+  nonisolated(unsafe) static var initialText = ""
+}
+
+/// libedit's startup hook: puts `CompletionHook.initialText` (the indentation) in the new line.
+private let insertInitialText: @convention(c) () -> Int32 = {
+  if !CompletionHook.initialText.isEmpty { _ = rl_insert_text(CompletionHook.initialText) }
+  return 0
 }
 
 /// Hands out `CompletionHook.candidates` one by one, as `rl_completion_matches` asks.
@@ -62,6 +70,7 @@ public final class LineEditor {
     // Word breaks for libedit's idea of the word; `fit` reconciles it with the completer's.
     rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n\"'`@$><=;|&{}()[],+-*/%:!~^#.\\"))
     rl_attempted_completion_function = attemptCompletion
+    rl_startup_hook = insertInitialText
     CompletionHook.complete = completer
     stifle_history(Int32(historyLimit))
     if let historyPath { _ = read_history(historyPath) }
@@ -70,11 +79,20 @@ public final class LineEditor {
   /// Reads one line after `prompt`; nil on end of input (Ctrl-D) or when Ctrl-C interrupted the
   /// read (check `Interrupts.takePending()`). `pending` is the text of the current input's
   /// earlier lines, for completion.
-  public func readLine(prompt: String, pending: String = "") -> String? {
+  public func readLine(prompt: String, pending: String = "", initialText: String = "") -> String? {
     CompletionHook.pendingText = pending
+    CompletionHook.initialText = initialText
+    defer { CompletionHook.initialText = "" }
     guard let line = readline(prompt) else { return nil }
     defer { free(line) }
     return String(cString: line)
+  }
+
+  /// Whether more input is already waiting on standard input (the rest of a paste, or keys typed
+  /// ahead): the shell then neither indents the next line nor ends a block at a blank line.
+  public static func inputPending(fd: Int32 = STDIN_FILENO) -> Bool {
+    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    return poll(&p, 1, 0) > 0 && p.revents & Int16(POLLIN) != 0
   }
 
   /// Adds a line to the history (blank lines and repeats of the last line are skipped).

@@ -32,7 +32,7 @@ public final class Repl {
     session.color = TerminalInfo.useColor(fd: errors.fd)
     progress = ProgressLine(output: output)
     // The live line only on a terminal; otherwise (`ks | tee`) plain lines, as in scripts.
-    if output.isTerminal { session.progressDisplay = progress }
+    if TerminalInfo.allowsEscapes(fd: output.fd) { session.progressDisplay = progress }
     self.session = session
     self.output = output
     editor = LineEditor(historyPath: historyPath) { [unowned session] text in
@@ -77,6 +77,17 @@ public final class Repl {
     return String(repeating: " ", count: max(0, width - body.count)) + body
   }
 
+  /// The indentation to start a continuation line with: the previous line's, plus four spaces
+  /// after a line ending in ':' (inside brackets and strings, none: the user aligns those).
+  static func autoIndent(after previous: String, open: String) -> String {
+    guard open == ":" else { return "" }
+    let leading = String(previous.prefix { $0 == " " || $0 == "\t" })
+    if previous.allSatisfy({ $0 == " " || $0 == "\t" }) { return "" }
+    var code = previous
+    if let hash = code.firstIndex(of: "#") { code = String(code[..<hash]) }
+    return code.trimmingCharacters(in: .whitespaces).hasSuffix(":") ? leading + "    " : leading
+  }
+
   /// Reads lines until they form complete input. Returns nil at end of input (Ctrl-D), `.some(nil)`
   /// when Ctrl-C discarded the input or the line was blank, and the input otherwise.
   func readInput() -> String?? {
@@ -86,18 +97,29 @@ public final class Repl {
     while true {
       let shown = lines.isEmpty ? first : Self.continuationPrompt(open: open, width: first.count)
       let pending = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
-      let line = editor.readLine(prompt: shown, pending: pending)
+      // Auto-indent: a continuation line starts at the previous line's indentation, one level
+      // deeper after a ':' — unless the line comes from a paste (input already waiting), which
+      // carries its own indentation.
+      let indent = lines.isEmpty || LineEditor.inputPending() ? "" : Self.autoIndent(after: lines[lines.count - 1], open: open)
+      let line = editor.readLine(prompt: shown, pending: pending, initialText: indent)
       if Interrupts.takePending() {
         output.write("^C\n")
         return .some(nil)
       }
       guard let line else {
         output.write("\n")
-        return nil
+        // Ctrl-D on a continuation line cancels the block (as Python's REPL); at the prompt it quits.
+        return lines.isEmpty ? nil : .some(nil)
       }
       lines.append(line)
       let text = lines.joined(separator: "\n")
       if lines.count == 1 && line.allSatisfy({ $0 == " " || $0 == "\t" }) { return .some(nil) }
+      // A pasted block stays together: while more pasted input is waiting, keep reading even if
+      // what came so far is complete (its blank lines do not end it).
+      if LineEditor.inputPending() {
+        if case .incomplete(let what) = checkCompleteness(text) { open = what } else { open = ":" }
+        continue
+      }
       switch checkCompleteness(text) {
       case .incomplete(let what):
         open = what
@@ -127,7 +149,7 @@ public enum ScriptMode {
     let session = Session(output: out.write, errors: err.write, status: err.write)
     session.interpreter.echoValues = showValues
     session.color = TerminalInfo.useColor(fd: err.fd)
-    if err.isTerminal { session.progressDisplay = ProgressLine(output: err) }
+    if TerminalInfo.allowsEscapes(fd: err.fd) { session.progressDisplay = ProgressLine(output: err) }
     Interrupts.arm(session.interpreter.cancel)
     let outcome = session.run(source, echo: echo, keepGoing: keepGoing)
     Interrupts.disarm()

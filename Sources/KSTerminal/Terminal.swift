@@ -58,6 +58,18 @@ public enum TerminalInfo {
     useColor(isTerminal: isatty(fd) != 0, environment: environment)
   }
 
+  /// Whether escape sequences (the live progress line's `\r ESC[2K`) may be written to `fd`: only
+  /// on a terminal whose `TERM` is set and not `dumb`. Elsewhere the solver prints plain lines.
+  public static func allowsEscapes(fd: Int32, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+    allowsEscapes(isTerminal: isatty(fd) != 0, environment: environment)
+  }
+
+  /// The escape policy on its own (testable).
+  public static func allowsEscapes(isTerminal: Bool, environment: [String: String]) -> Bool {
+    guard isTerminal, let term = environment["TERM"], !term.isEmpty else { return false }
+    return term != "dumb"
+  }
+
   /// The color policy on its own (testable): terminal, `NO_COLOR` empty or unset, `TERM` not dumb.
   public static func useColor(isTerminal: Bool, environment: [String: String]) -> Bool {
     guard isTerminal else { return false }

@@ -104,6 +104,9 @@ public struct Genred: Sendable {
         throw .option(name: "opt_arg", message: "reduction \"\(op)\" needs opt_arg=K, the number of neighbours")
       }
       guard k >= 1 else { throw .option(name: "opt_arg", message: "opt_arg must be at least 1, not \(k)") }
+      guard k <= FormulaLimits.maximumDimension else {
+        throw .option(name: "opt_arg", message: "opt_arg=\(k) is more than the maximum \(FormulaLimits.maximumDimension)")
+      }
     } else if let k = options.optArg {
       throw .option(name: "opt_arg", message: "opt_arg=\(k) is only used by KMin, ArgKMin and KMin_ArgKMin")
     }
@@ -236,7 +239,7 @@ public struct Genred: Sendable {
           throw .argument(index: k, message: "\(label) is a \(v.category.keyword)(\(v.dim)) variable: expected a 2-D array of shape (rows, \(v.dim)), got shape \(shapeText(a.shape))")
         }
         guard a.shape[1] == v.dim else {
-          throw .argument(index: k, message: "\(label) is a \(v.category.keyword)(\(v.dim)) variable: expected \(v.dim) columns, got shape \(shapeText(a.shape))")
+          throw .argument(index: k, message: "\(label) is a \(v.category.keyword)(\(v.dim)) variable: expected \(v.dim) column\(v.dim == 1 ? "" : "s"), got shape \(shapeText(a.shape))")
         }
         if let (r, first) = rows[v.category] {
           guard a.shape[0] == r else {
@@ -258,6 +261,12 @@ public struct Genred: Sendable {
       if reducedRows > 2048 && dtype == .float16 {
         throw .call("\(reducedRows) rows are too many for an Arg-type reduction in float16; use float32 or float64")
       }
+    }
+    // The engines fill a float64 buffer of outputRows x rawDimension before the result is shaped.
+    do {
+      try ArrayAllocation.check(shape: [outputRows, reduced.rawDimension], dtype: .float64)
+    } catch {
+      throw .call("the result cannot be allocated: \(error.message)")
     }
     let compute: Precision = dtype == .float64 ? .float64 : .float32
     var acc: Precision

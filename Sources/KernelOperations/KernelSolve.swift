@@ -1,4 +1,5 @@
 import ArrayIO
+import Foundation
 import Dispatch
 import FormulaLanguage
 import KSDiagnostics
@@ -46,23 +47,16 @@ public struct SolveFailure: Error, Sendable, CustomStringConvertible {
     case .diverging:
       return "the residual kept growing for \(KernelSolve.growthPatience) iterations (now \(r) at iteration \(report.iterations)); the system is probably not positive definite"
     case .maxIterations(let n):
-      return "CG did not converge in maxiter=\(n) iterations (rms residual \(r)); raise maxiter, or alpha for a better-conditioned system"
+      return "CG did not converge in maxiter=\(n) iteration\(n == 1 ? "" : "s") (rms residual \(r)); raise maxiter, or alpha for a better-conditioned system"
     case .cancelled:
       return "interrupted at iteration \(report.iterations), rms residual \(r)"
     }
   }
 }
 
-func formatResidual(_ x: Double) -> String {
-  if x == 0 { return "0" }
-  let e = Int((Swift.abs(x)).log10Floor())
-  let m = x / pow10(e)
-  let rounded = (m * 10).rounded() / 10
-  return "\(rounded)e\(e < 0 ? "-" : "+")\(Swift.abs(e) < 10 ? "0" : "")\(Swift.abs(e))"
-}
-
-extension Double {
-  func log10Floor() -> Double { _log10(self).rounded(.down) }
+/// A residual as C's `%.1e` writes it: `9.7e-07`, `1.0e+00`, `0.0e+00`.
+public func formatResidual(_ x: Double) -> String {
+  String(format: "%.1e", x)
 }
 
 /// PyKeOps' KernelSolve: solves (alpha Id + K) a = b by conjugate gradient, where K is the Sum
@@ -129,6 +123,21 @@ public struct KernelSolve: Sendable {
     self.unknownName = varinvalias
   }
 
+  /// Throws unless `eps` is positive and finite, `maxIterations` (when given) at least 1 and
+  /// `alpha` finite: with eps <= 0 the stopping test could never hold, and CG would run until
+  /// round-off produced a NaN.
+  public static func checkOptions(alpha: Double, eps: Double, maxIterations: Int?) throws(OperationError) {
+    guard eps > 0 && eps.isFinite else {
+      throw .option(name: "eps", message: "eps must be a positive, finite tolerance (the RMS residual to reach), not \(eps)")
+    }
+    if let m = maxIterations, m < 1 {
+      throw .option(name: "maxiter", message: "maxiter must be at least 1, not \(m)")
+    }
+    guard alpha.isFinite else {
+      throw .option(name: "alpha", message: "alpha must be a finite number, not \(alpha)")
+    }
+  }
+
   /// Solves the system; `arguments[unknownIndex]` is the right-hand side b. `ranges` (PyKeOps'
   /// block-sparse 6-tuple, see `Genred.call`) applies to every operator application.
   public func solve(
@@ -136,6 +145,7 @@ public struct KernelSolve: Sendable {
     backend: String = "auto", deviceId: Int = -1, ranges: [NDArray]? = nil, cancel: CancellationToken? = nil,
     progress: ((SolveProgress) -> Void)? = nil
   ) throws -> (NDArray, SolveReport) {
+    try Self.checkOptions(alpha: alpha, eps: eps, maxIterations: maxIterations)
     let engine = try Backend.engine(named: backend, deviceID: deviceId, blockSparse: ranges != nil)
     let (plan, preparedArgs) = try genred.prepare(arguments, ranges: ranges)
     var args = preparedArgs
@@ -178,7 +188,8 @@ public struct KernelSolve: Sendable {
       SolveReport(iterations: iterations, rmsResidual: (nr2 / Double(max(n, 1))).squareRoot(), elapsed: elapsed(), converged: converged)
     }
     func result(_ v: [Double]) -> NDArray { NDArray(shape: b.shape, doubles: v, dtype: dtype) }
-    if nr2 < delta { return (result(a), report(true)) }
+    // A zero residual is an exact solution: converged whatever eps is (and never 0/0 below).
+    if nr2 < delta || nr2 == 0 { return (result(a), report(true)) }
     var p = r
     var best = nr2
     var growing = 0
@@ -216,7 +227,7 @@ public struct KernelSolve: Sendable {
         nr2 = nr2new
         throw SolveFailure(reason: .nonFinite, report: report(false), lastIterate: result(a))
       }
-      if nr2new < delta {
+      if nr2new < delta || nr2new == 0 {
         nr2 = nr2new
         return (result(a), report(true))
       }

@@ -17,6 +17,7 @@ extension NumpyFunctions {
         try ctx.finish(maxPositional: 2)
         var a = try NumpyOps.array(from: v, dtype: dtype, at: ctx.rangeOf(0))
         if a.rank < ndmin { a = a.withShape([Int](repeating: 1, count: ndmin - a.rank) + a.shape) }
+        a.isZeroDimensionalArray = a.rank == 0
         return .array(a)
       }
     }
@@ -30,6 +31,7 @@ extension NumpyFunctions {
         let shape = try ctx.shape(0, "shape")
         let dtype = try ctx.dtype(1) ?? .float64
         try ctx.finish(maxPositional: 2)
+        try Allocation.check(shape, dtype, at: ctx.range)
         return .array(filled(shape, fill, dtype))
       }
       t[name + "_like"] = { ctx in
@@ -37,6 +39,7 @@ extension NumpyFunctions {
         let dtype = try ctx.dtype(1) ?? a.dtype
         let shape = try ctx.present(nil, "shape").map { v throws(ShellError) in try shapeArgument(v, at: ctx.rangeOf(keyword: "shape")) }
         try ctx.finish(maxPositional: 2)
+        try Allocation.check(shape ?? a.shape, dtype, at: ctx.range)
         return .array(filled(shape ?? a.shape, fill, dtype))
       }
     }
@@ -45,6 +48,8 @@ extension NumpyFunctions {
       let fill = try ctx.operand(1, "fill_value")
       let dtype = try ctx.dtype(2) ?? (fill.weak?.defaultDType ?? fill.array.dtype)
       try ctx.finish(maxPositional: 3)
+      try Allocation.check(shape, dtype, at: ctx.range)
+      try checkFill(fill.array, shape, at: ctx.rangeOf(1, "fill_value"))
       return .array(fill.array.cast(dtype).broadcast(to: shape))
     }
     t["full_like"] = { ctx in
@@ -52,6 +57,7 @@ extension NumpyFunctions {
       let fill = try ctx.operand(1, "fill_value")
       let dtype = try ctx.dtype(2) ?? a.dtype
       try ctx.finish(maxPositional: 3)
+      try checkFill(fill.array, a.shape, at: ctx.rangeOf(1, "fill_value"))
       return .array(fill.array.cast(dtype).broadcast(to: a.shape))
     }
     t["eye"] = { ctx in
@@ -60,12 +66,16 @@ extension NumpyFunctions {
       let k = try ctx.integer(2, "k", default: 0)
       let dtype = try ctx.dtype(3) ?? .float64
       try ctx.finish(maxPositional: 4)
+      if n < 0 || m < 0 { throw ShellError("negative dimensions are not allowed", at: ctx.range) }
+      try Allocation.check([n, m], .float64, at: ctx.range)
       return .array(eye(n, m, k, dtype))
     }
     t["identity"] = { ctx in
       let n = try ctx.integer(0, "n", default: 0)
       let dtype = try ctx.dtype(1) ?? .float64
       try ctx.finish(maxPositional: 2)
+      if n < 0 { throw ShellError("negative dimensions are not allowed", at: ctx.range) }
+      try Allocation.check([n, n], .float64, at: ctx.range)
       return .array(eye(n, n, 0, dtype))
     }
     t["linspace"] = { ctx in
@@ -79,6 +89,7 @@ extension NumpyFunctions {
         throw ShellError("ks's linspace takes scalar start and stop", at: ctx.range)
       }
       if num < 0 { throw ShellError("Number of samples, \(num), must be non-negative.", at: ctx.rangeOf(2, "num")) }
+      try Allocation.check([num], .float64, at: ctx.rangeOf(2, "num"))
       let (values, step) = linspace(start.array.doubleValues[0], stop.array.doubleValues[0], num, endpoint)
       let inferred = Promotion.result([start, stop, Operand(.scalar(0), weak: .float)])
       let target = dtype ?? inferred
@@ -134,6 +145,13 @@ extension NumpyFunctions {
     return t
   }
 
+  /// numpy's error when `full`'s fill value does not broadcast to the shape.
+  static func checkFill(_ fill: NDArray, _ shape: [Int], at range: SourceRange) throws(ShellError) {
+    guard broadcastShapes([fill.shape, shape]) == shape else {
+      throw ShellError("could not broadcast input array from shape \(compactShape(fill.shape)) into shape \(compactShape(shape))", at: range)
+    }
+  }
+
   static func filled(_ shape: [Int], _ value: Double, _ dtype: DType) -> NDArray {
     NDArray(shape: shape, storage: ArrayStorage.make([Double](repeating: value, count: shape.reduce(1, *)), dtype))
   }
@@ -168,12 +186,16 @@ extension NumpyFunctions {
   /// numpy's arange: the length from ceil((stop - start) / step); values start + i·delta with
   /// delta = (start + step) - start computed in the result type.
   static func arange(_ start: NDArray, _ stop: NDArray, _ step: NDArray, _ dtype: DType, at range: SourceRange) throws(ShellError) -> NDArray {
+    for a in [start, stop, step] where a.count != 1 {
+      throw ShellError("arange() takes scalar start, stop and step, not an array of shape \(tupleShape(a.shape))", at: range)
+    }
     let s0 = start.doubleValues[0], s1 = stop.doubleValues[0], st = step.doubleValues[0]
     if st == 0 { throw ShellError("Maximum allowed size exceeded", at: range) }
     let lengthD = ((s1 - s0) / st).rounded(.up)
     if lengthD.isNaN { throw ShellError("arange: cannot compute length", at: range) }
-    let n = Swift.max(0, lengthD > 1e12 ? Int.max : Int(lengthD))
-    if n > 1 << 31 { throw ShellError("Maximum allowed size exceeded", at: range) }
+    if lengthD >= 9.2e18 { throw ShellError("Maximum allowed size exceeded", at: range) }
+    let n = lengthD <= 0 ? 0 : Int(lengthD)
+    try Allocation.check([n], dtype, at: range)
     switch dtype {
     case .int64, .bool:
       let a = start.int64Values[0], d = step.int64Values[0]
@@ -200,7 +222,9 @@ extension NumpyFunctions {
   static func diag(_ v: NDArray, _ k: Int, at range: SourceRange) throws(ShellError) -> NDArray {
     switch v.rank {
     case 1:
-      let n = v.count + Swift.abs(k)
+      let (n, o) = v.count.addingReportingOverflow(k == Int.min ? Int.max : Swift.abs(k))
+      if o { throw ShellError("ValueError: array is too big (diagonal offset \(k))", at: range) }
+      try Allocation.check([n, n], v.dtype, at: range)
       var offsets = [Int](), src = [Int]()
       for i in 0..<v.count {
         let (r, c) = k >= 0 ? (i, i + k) : (i - k, i)

@@ -99,9 +99,9 @@ extension NumpyFunctions {
     t["seed"] = t["random.seed"]
 
     /// Draws `shape` values (nil: one Python float).
-    @Sendable func draw(_ ctx: inout CallContext, _ shape: [Int]?, _ f: (inout RandomState) -> Double) -> Value {
+    @Sendable func draw(_ ctx: inout CallContext, _ shape: [Int]?, _ f: (inout RandomState) -> Double) throws(ShellError) -> Value {
       guard let shape else { return .float(f(&ctx.interpreter.state.random)) }
-      let n = shape.reduce(1, *)
+      let n = try Allocation.check(shape, .float64, at: ctx.range)
       var values = [Double](repeating: 0, count: n)
       for k in 0..<n { values[k] = f(&ctx.interpreter.state.random) }
       return .array(NDArray(shape: shape, float64: values))
@@ -116,34 +116,34 @@ extension NumpyFunctions {
       try ctx.finish(maxPositional: Int.max)
       return shape.isEmpty ? nil : shape
     }
-    t["random.randn"] = { ctx in draw(&ctx, try dimensions(&ctx)) { $0.normal() } }
-    t["random.rand"] = { ctx in draw(&ctx, try dimensions(&ctx)) { $0.uniform() } }
+    t["random.randn"] = { ctx in try draw(&ctx, try dimensions(&ctx)) { $0.normal() } }
+    t["random.rand"] = { ctx in try draw(&ctx, try dimensions(&ctx)) { $0.uniform() } }
     t["randn"] = t["random.randn"]
     t["rand"] = t["random.rand"]
     for name in ["random", "random_sample", "sample", "ranf"] {
       t["random." + name] = { ctx in
         let size = try ctx.size(0)
         try ctx.finish(maxPositional: 1)
-        return draw(&ctx, size) { $0.uniform() }
+        return try draw(&ctx, size) { $0.uniform() }
       }
     }
     t["random.standard_normal"] = { ctx in
       let size = try ctx.size(0)
       try ctx.finish(maxPositional: 1)
-      return draw(&ctx, size) { $0.normal() }
+      return try draw(&ctx, size) { $0.normal() }
     }
     t["random.uniform"] = { ctx in
       let low = try ctx.number(0, "low", default: 0), high = try ctx.number(1, "high", default: 1)
       let size = try ctx.size(2)
       try ctx.finish(maxPositional: 3)
-      return draw(&ctx, size) { low + (high - low) * $0.uniform() }
+      return try draw(&ctx, size) { low + (high - low) * $0.uniform() }
     }
     t["random.normal"] = { ctx in
       let loc = try ctx.number(0, "loc", default: 0), scale = try ctx.number(1, "scale", default: 1)
       let size = try ctx.size(2)
       try ctx.finish(maxPositional: 3)
       if scale < 0 { throw ShellError("scale < 0", at: ctx.rangeOf(1, "scale")) }
-      return draw(&ctx, size) { loc + scale * $0.normal() }
+      return try draw(&ctx, size) { loc + scale * $0.normal() }
     }
     t["random.randint"] = { ctx in
       var low = try ctx.integer(0, "low", default: 0)
@@ -159,7 +159,7 @@ extension NumpyFunctions {
       try ctx.finish(maxPositional: 4)
       if low >= high { throw ShellError("low >= high", at: ctx.range) }
       guard let size else { return .int(ctx.interpreter.state.random.integer(low, high)) }
-      let n = size.reduce(1, *)
+      let n = try Allocation.check(size, .int64, at: ctx.range)
       var values = [Int64](repeating: 0, count: n)
       for k in 0..<n { values[k] = Int64(ctx.interpreter.state.random.integer(low, high)) }
       return .array(NDArray(shape: size, storage: .int64(values)))
@@ -169,6 +169,7 @@ extension NumpyFunctions {
       try ctx.finish(maxPositional: 1)
       let a: NDArray
       if case .int(let n) = NumpyOps.pythonIndex(v) {
+        try Allocation.check([Swift.max(n, 0)], .int64, at: ctx.rangeOf(0))
         a = NDArray(shape: [n], storage: .int64((0..<Int64(Swift.max(n, 0))).map { $0 }))
       } else {
         a = try NumpyOps.toArray(v, at: ctx.rangeOf(0))
@@ -186,13 +187,14 @@ extension NumpyFunctions {
       let population: NDArray
       if case .int(let n) = NumpyOps.pythonIndex(v) {
         if n <= 0 { throw ShellError("a must be a positive integer unless no samples are taken", at: ctx.rangeOf(0)) }
+        try Allocation.check([n], .int64, at: ctx.rangeOf(0))
         population = NDArray(shape: [n], storage: .int64((0..<Int64(n)).map { $0 }))
       } else {
         population = try NumpyOps.toArray(v, at: ctx.rangeOf(0))
         guard population.rank == 1 else { throw ShellError("a must be 1-dimensional or an integer", at: ctx.rangeOf(0)) }
       }
       let n = population.count
-      let m = size?.reduce(1, *) ?? 1
+      let m = try size.map { s throws(ShellError) in try Allocation.check(s, population.dtype, at: ctx.range) } ?? 1
       if let p, p.count != n { throw ShellError("'a' and 'p' must have same size", at: ctx.rangeOf(3, "p")) }
       var picks: [Int] = []
       if !replace {

@@ -184,6 +184,7 @@ extension NumpyFunctions {
   /// `np.isclose`: |a - b| <= atol + rtol·|b| (with infinities equal only to themselves).
   static func isclose(_ a: NDArray, _ b: NDArray, rtol: Double, atol: Double, equalNaN: Bool, at range: SourceRange) throws(ShellError) -> NDArray {
     guard let out = broadcastShapes([a.shape, b.shape]) else { throw Ufunc.broadcastError([a.shape, b.shape], at: range) }
+    try Allocation.check(out, .float64, at: range)
     let v = broadcastMap(a.doubleValues, a.shape, b.doubleValues, b.shape, to: out) { x, y -> Bool in
       if x == y { return true }
       if x.isNaN || y.isNaN { return equalNaN && x.isNaN && y.isNaN }
@@ -213,6 +214,7 @@ extension NumpyFunctions {
     guard let out = broadcastShapes([cond.shape, x.shape, y.shape]) else {
       throw Ufunc.broadcastError([cond.shape, x.shape, y.shape], at: range)
     }
+    try Allocation.check(out, .float64, at: range)
     let t = Promotion.result([x, y])
     let c = cond.boolValues
     let co = broadcastOffsets(cond.shape, to: out)

@@ -178,7 +178,7 @@ enum Indexing {
           "shape mismatch: indexing arrays could not be broadcast together with shapes "
             + advanced.map { compactShape($0.0.shape) }.joined(separator: " "), at: range)
       }
-      let n = bshape.reduce(1, *)
+      let n = try Allocation.check(bshape, .int64, at: range)
       var offsets = [Int](repeating: 0, count: n)
       for (arr, ax, itemRange) in advanced {
         let size = a.shape[ax], s = strides[ax]
@@ -196,6 +196,7 @@ enum Indexing {
     }
 
     let shape = groups.flatMap(\.shape)
+    try Allocation.check(shape, .int64, at: range)
     var offsets = [base]
     for g in groups {
       var next: [Int] = []

@@ -100,6 +100,7 @@ enum Linalg {
     }
     let aBatch = Array(a.shape.dropLast(2)), bBatch = Array(b.shape.dropLast(2))
     guard let batch = broadcastShapes([aBatch, bBatch]) else { throw Ufunc.broadcastError([x.shape, y.shape], at: range) }
+    try Allocation.check(batch + [m, n], .float64, at: range)
     var shape = batch + [m, n]
     if x.rank == 1 { shape.remove(at: shape.count - 2) }
     if y.rank == 1 { shape.removeLast() }

@@ -24,9 +24,11 @@ enum Shaping {
     let unknown = dims.indices.filter { dims[$0] == -1 }
     if unknown.count > 1 { throw ShellError("can only specify one unknown dimension", at: range) }
     if dims.contains(where: { $0 < -1 }) { throw ShellError("negative dimensions not allowed", at: range) }
-    let known = dims.filter { $0 != -1 }.reduce(1, *)
     // numpy writes the requested shape compactly, with -1 as "newaxis": (4,newaxis).
     let asked = dims.count == 1 ? "(\(dims[0] == -1 ? "newaxis" : String(dims[0])),)" : "(" + dims.map { $0 == -1 ? "newaxis" : String($0) }.joined(separator: ",") + ")"
+    guard let known = ArrayAllocation.elementCount(dims.filter { $0 != -1 }) else {
+      throw ShellError("cannot reshape array of size \(count) into shape \(asked)", at: range)
+    }
     if let u = unknown.first {
       if known == 0 || count % known != 0 {
         throw ShellError("cannot reshape array of size \(count) into shape \(asked)", at: range)
@@ -105,7 +107,14 @@ enum Shaping {
     let dtype = parts.dropFirst().reduce(parts[0].dtype) { Promotion.promote($0, $1.dtype) }
     parts = parts.map { $0.cast(dtype) }
     var shape = parts[0].shape
-    shape[ax] = parts.reduce(0) { $0 + $1.shape[ax] }
+    var total = 0
+    for p in parts {
+      let (t, o) = total.addingReportingOverflow(p.shape[ax])
+      if o { throw ShellError("ValueError: array is too big (the concatenation overflows a 64-bit size)", at: range) }
+      total = t
+    }
+    shape[ax] = total
+    try Allocation.check(shape, dtype, at: range)
     let outer = shape[..<ax].reduce(1, *)
     let chunks = parts.map { $0.shape[ax...].reduce(1, *) }
     func join<T>(_ arrays: [[T]]) -> [T] {

@@ -267,6 +267,7 @@ enum Ufunc {
   /// A binary ufunc applied to two operands.
   static func binary(_ op: BinaryMath, _ x: Operand, _ y: Operand, at range: SourceRange) throws(ShellError) -> NDArray {
     guard let out = broadcastShapes([x.shape, y.shape]) else { throw broadcastError([x.shape, y.shape], at: range) }
+    try Allocation.check(out, .float64, at: range)
     let t = Promotion.result([x, y])
 
     switch op {
@@ -343,6 +344,7 @@ enum Ufunc {
   /// A comparison, giving a bool array.
   static func compare(_ op: ComparisonOperator, _ x: Operand, _ y: Operand, at range: SourceRange) throws(ShellError) -> NDArray {
     guard let out = broadcastShapes([x.shape, y.shape]) else { throw broadcastError([x.shape, y.shape], at: range) }
+    try Allocation.check(out, .float64, at: range)
     let t = Promotion.result([x, y])
     func run<T: Comparable>(_ a: [T], _ b: [T]) -> [Bool] {
       switch op {

@@ -220,6 +220,9 @@ public enum KeOpsBuiltins {
     var values = ctx.positional
     var ranges = ctx.positionalRanges
     let byName = ctx.keywords.filter { kw in !skip.contains(kw.name) }
+    if let stray = byName.first(where: { kw in !names.contains(kw.name) }) {
+      throw unexpectedKeyword(stray.name, names: names, options: skip, at: stray.range)
+    }
     if !byName.isEmpty {
       guard values.isEmpty else {
         throw ShellError("pass the arrays either all by position or all by alias name", at: byName[0].range)

@@ -41,12 +41,14 @@ extension Interpreter {
     case (.string(let x), .string(let y)) where op == .add:
       return .str(x.text + y.text)
     case (.string(let x), .int(let n)) where op == .multiply:
+      try Allocation.checkSequence(Allocation.product(x.text.utf8.count, max(0, n), "str", at: range), itemSize: 1, typeName: "str", at: range)
       return .str(String(repeating: x.text, count: max(0, n)))
     case (.string(let x), _) where op == .modulo:
       return .str(try Format.percent(x.text, b, options: state.printOptions, at: range))
     case (.list(let x), .list(let y)) where op == .add: return .list(x + y)
     case (.tuple(let x), .tuple(let y)) where op == .add: return .tuple(x + y)
     case (.list(let x), .int(let n)) where op == .multiply:
+      try Allocation.checkSequence(Allocation.product(x.count, max(0, n), "list", at: range), itemSize: 8, typeName: "list", at: range)
       return .list(Array([[Value]](repeating: x, count: max(0, n)).joined()))
     default:
       throw ShellError("unsupported operand types for \(op.symbol): '\(a.typeName)' and '\(b.typeName)'", at: range)
