@@ -38,7 +38,7 @@ import Testing
   static func statement(_ g: inout Generator) -> String {
     let s = { (g: inout Generator) in sizes[Int(g.next() % UInt64(sizes.count))] }
     let v = { (g: inout Generator) in values[Int(g.next() % UInt64(values.count))] }
-    switch g.next() % 24 {
+    switch g.next() % 32 {
     case 0: return "a = np.\(g.pick(["zeros", "ones", "empty"]))(\(s(&g)))"
     case 1: return "a = np.full(\(s(&g)), \(v(&g)))"
     case 2: return "np.linspace(\(v(&g)), \(v(&g)), \(s(&g)))"
@@ -64,6 +64,15 @@ import Testing
     case 20: return "np.\(g.pick(["sum", "mean", "sort", "argsort", "unique", "cumsum", "std"]))(\(v(&g)), axis=\(g.pick(["None", "0", "1", "-1", "5", "2**62"])))"
     case 21: return "np.linalg.\(g.pick(["norm", "solve", "inv", "det"]))(\(v(&g)))"
     case 22: return "'{:>\(g.pick(["5", "10**12", "-1", "2**62"]))}'.format(\(v(&g)))"
+    // The language beyond expressions, and LazyTensors (x_i, y_j made in the prelude).
+    case 24: return "f(\(v(&g)), \(g.pick(["", "k=\(s(&g))", "*\(v(&g))", "**{'z': 1}", "\(v(&g)), \(v(&g))"])))"
+    case 25: return "rec(\(s(&g)))"
+    case 26: return "try:\n    \(g.pick(["1 / 0", "x[10**12]", "raise ValueError(\(v(&g)))", "rec(2000)", "assert \(v(&g))"]))\nexcept \(g.pick(["Exception", "(IndexError, ZeroDivisionError)", "KeyboardInterrupt", "\(v(&g))"])) as e:\n    print(type(e).__name__)"
+    case 27: return "(lambda q=\(v(&g)): q \(g.pick(["+", "*", "**"])) \(v(&g)))()"
+    case 28: return "LazyTensor(\(g.pick(["x", "x[:, None, :]", "x[None]", "b", "np.ones((2, 3, 4, 5))", "3", "2.5", "(0, 3, 9)", "[1, 2]"])))\(g.pick(["", ".sum(1)", ".exp()", "[5]", ".argKmin(\(s(&g)), axis=1)"]))"
+    case 29: return "(x_i - y_j).\(g.pick(["sum(-1)", "sqnorm2()", "norm2()", "abs()"])).\(g.pick(["sum", "min", "logsumexp", "argKmin"]))(\(g.pick(["axis=1", "axis=0", "axis=\(s(&g))", "3, axis=1", "dim=1"])))"
+    case 30: return "(-(x_i - y_j).sqnorm2()).exp() @ \(g.pick(["b", "np.ones(30)", "np.ones((30, 2))", "x", "\(v(&g))"]))"
+    case 31: return "(-(x_i.sqdist(x_j))).exp().solve(\(g.pick(["b", "b[:, 0]", "x", "np.ones((3, 1))", "\(v(&g))"])), alpha=\(g.pick(["0.1", "-1", "0", "float('nan')"])))"
     default: return "np.\(g.pick(["stack", "vstack", "hstack"]))([\(v(&g)), \(v(&g))])"
     }
   }
@@ -74,6 +83,11 @@ import Testing
     x = np.random.randn(40, 3); y = np.random.randn(30, 3); b = np.random.randn(40, 1); a = np.ones(4)
     K = Genred("Exp(-SqDist(x,y))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], axis=1)
     Kinv = KernelSolve("Exp(-SqDist(x,y))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], "b", axis=1)
+    def f(p, q=1, *rest, k=2, **kw):
+        return p + q + k + len(rest) + len(kw)
+    def rec(n):
+        return 0 if n <= 0 else 1 + rec(n - 1)
+    x_i = LazyTensor(x[:, None, :]); x_j = LazyTensor(x[None, :, :]); y_j = LazyTensor(y[None, :, :])
 
     """
 
