@@ -258,6 +258,16 @@ public struct Term: Sendable {
     }
     if a.isOperation("Minus") { return try -(a.child(0) * b) }
     if b.isOperation("Minus") { return try -(a * b.child(0)) }
+    // A repeated scalar times a vector of its dimension: the scalar times the vector.
+    if a.isOperation("SumT") && b.dim == a.dim { return try a.child(0) * b }
+    if b.isOperation("SumT") && a.dim == b.dim { return try a * b.child(0) }
+    // A vector with one nonzero component times anything: only that component remains.
+    if a.isOperation("ElemT") && (b.dim == a.dim || b.dim == 1) {
+      return try elemT(a.child(0) * elem(b, a.node!.params[1]), a.dim, a.node!.params[1])
+    }
+    if b.isOperation("ElemT") && (a.dim == b.dim || a.dim == 1) {
+      return try elemT(elem(a, b.node!.params[1]) * b.child(0), b.dim, b.node!.params[1])
+    }
     // Keep constants in front: c*x times y is c*(x*y).
     if a.isOperation("Mult"), a.child(0).constant != nil { return try a.child(0) * (a.child(1) * b) }
     if b.isOperation("Mult"), b.child(0).constant != nil { return try b.child(0) * (a * b.child(1)) }
@@ -278,6 +288,8 @@ public struct Term: Sendable {
     if a.isZero { return .zero(1) }
     if a.isOperation("SumT") { return try Term.int(a.dim) * a.child(0) }
     if a.isOperation("ElemT") { return a.child(0) }
+    if a.isOperation("Mult"), a.child(0).constant != nil { return try a.child(0) * sum(a.child(1)) }
+    if a.isOperation("Minus") { return try -sum(a.child(0)) }
     return try make("Sum", [a])
   }
 

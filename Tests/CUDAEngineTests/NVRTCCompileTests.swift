@@ -65,6 +65,22 @@ import _KSTestSupport
     ),
   ]
 
+  /// Symbolic derivatives: expanded into table operations before code generation.
+  static let derivativeFormulas: [(String, [String], Int)] = [
+    ("Grad(Exp(-SqDist(x,y))*b, x, e)", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)", "e = Vi(1)"], 1),
+    ("Grad(Exp(-SqDist(x,y))*b, y, e)", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)", "e = Vi(1)"], 0),
+    ("Laplacian(Exp(-SqDist(x,y)), x)*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], 1),
+    ("Grad(Grad(Normalize(x-y)*Sum(b*y), x, y), y, x) + Diff(Sin(x)*Norm2(y), y, x)", ["x = Vi(3)", "y = Vj(3)", "b = Vj(3)"], 1),
+    ("GradMatrix(MatVecMult(a, x)*Exp(-SqDist(x,y)), x) + Grad(SqDist(x,y)*Sum(a), a, Divergence(x*Sum(y), x))", ["x = Vi(3)", "y = Vj(3)", "a = Pm(9)"], 1),
+  ]
+
+  @Test(arguments: [DType.float32, .float64])
+  func derivativesCompile(_ dtype: DType) throws {
+    for (f, a, axis) in Self.derivativeFormulas {
+      try Self.compile(try makePlan(f, a, axis: axis, dtype: dtype))
+    }
+  }
+
   @Test func everyOperationIsCovered() throws {
     var used = Set<String>()
     func walk(_ n: FormulaNode) {
