@@ -198,6 +198,9 @@ public struct FormulaBuilder {
     if Self.differentialOperators[name] != nil {
       return .node(try differential(name, nameRange: nameRange, args: args, range: r))
     }
+    if name == "TensorDot" || name == "Kron" {
+      return .node(try tensorDot(name, args: args, range: r))
+    }
     guard let o = Operation.named(name) else {
       if Self.unsupported.contains(name) {
         throw Diagnostic("operation '\(name)' is not supported by ks yet", at: nameRange)
@@ -231,7 +234,7 @@ public struct FormulaBuilder {
   }
 
   static let unsupported: Set<String> = [
-    "TensorDot", "Kron", "Factorize", "AutoFactorize", "SoftDTW_SqDist", "BSpline",
+    "Factorize", "AutoFactorize", "SoftDTW_SqDist", "BSpline",
     "ComplexReal", "ComplexImag", "Real2Complex", "Imag2Complex", "Conj", "ComplexAbs", "ComplexSquareAbs",
     "ComplexAngle", "ComplexSum", "ComplexSumT", "ComplexAdd", "ComplexSubtract", "ComplexMult",
     "ComplexDivide", "ComplexRealScal", "ComplexExp", "ComplexExp1j",
@@ -353,5 +356,44 @@ public struct FormulaBuilder {
     }
     walk(s)
     return out
+  }
+
+  // MARK: TensorDot and Kron
+
+  /// `TensorDot(a, b, dimsfa, dimsfb, contfa, contfb[, permute])` and `Kron(a, b, dimsfa, dimsfb)`
+  /// (a TensorDot without contraction whose kept axes interleave, as np.kron).
+  mutating func tensorDot(_ name: String, args: [FormulaSyntax], range r: SourceRange) throws(Diagnostic) -> FormulaNode {
+    let isKron = name == "Kron"
+    let usage = isKron ? "Kron(f, g, dimsfa, dimsfb)" : "TensorDot(f, g, dimsfa, dimsfb, contfa, contfb[, permute])"
+    let listNames = isKron ? ["dimsfa", "dimsfb"] : ["dimsfa", "dimsfb", "contfa", "contfb", "permute"]
+    guard isKron ? args.count == 4 : (args.count == 6 || args.count == 7) else {
+      throw Diagnostic("\(name) takes \(isKron ? "4" : "6 or 7") arguments, got \(args.count)", at: r, notes: ["usage: \(usage)"])
+    }
+    let a = try asNode(try evaluate(args[0]))
+    let b = try asNode(try evaluate(args[1]))
+    var lists: [[Int]] = []
+    for (k, arg) in args.dropFirst(2).enumerated() {
+      guard case .list(let ints, _) = try evaluate(arg) else {
+        throw Diagnostic(
+          "\(listNames[k]) of \(name) must be a tuple or list of integers, e.g. (2, 3) or [3]", at: arg.range,
+          notes: ["usage: \(usage)"])
+      }
+      lists.append(ints)
+    }
+    let layout: TensorDotLayout
+    if isKron {
+      guard lists[0].count == lists[1].count else {
+        throw Diagnostic(
+          "Kron needs tensors with the same number of axes; dimsfa has \(lists[0].count), dimsfb \(lists[1].count)", at: r)
+      }
+      let n = lists[0].count
+      layout = TensorDotLayout(
+        dimsA: lists[0], dimsB: lists[1], contA: [], contB: [],
+        permute: Array(stride(from: 0, to: 2 * n, by: 2)) + Array(stride(from: 1, to: 2 * n, by: 2)))
+    } else {
+      layout = TensorDotLayout(
+        dimsA: lists[0], dimsB: lists[1], contA: lists[2], contB: lists[3], permute: lists.count == 5 ? lists[4] : nil)
+    }
+    return try FormulaNode.make(op("TensorDot"), [a, b], params: layout.params, range: r)
   }
 }

@@ -455,6 +455,18 @@ extension Operation {
       },
       derivative: .rule { d in [try Term.product("MatVecMult", [d.gradient, d.arg(1)]), try Term.product("VecMatMult", [d.arg(0), d.gradient])] }),
 
+    Operation(
+      name: "TensorDot", arity: 2, params: ["dimsfa", "dimsfb", "contfa", "contfb", "permute"],
+      summary: "numpy's tensordot of f and g as row-major tensors of shapes dimsfa and dimsfb (tuples or lists), contracting axes contfa of f with axes contfb of g; the kept axes (f's, then g's) go to positions permute (optional, identity by default)",
+      rule: "prod(dimsfa), prod(dimsfb) -> product of the kept sizes",
+      cEmit: cTensorDot, variadicParams: true,
+      dimension: { d, p throws(DimensionError) in
+        guard let layout = TensorDotLayout(params: p) else { throw DimensionError("malformed axis lists") }
+        return try layout.check(d[0], d[1])
+      },
+      evaluation: tensorDotEvaluation,
+      derivative: tensorDotDerivative),
+
     // MARK: Constants (section 1.8)
     Operation(
       name: "IntCst", arity: 0, params: ["n"], summary: "the integer constant n", rule: "-> 1", cEmit: cIntCst, dimension: fixed(1),

@@ -54,6 +54,12 @@ let gradientCases: [GradientCase] = [
   g("Concat(Elem(x, 1), ElemT(Elem(y, 0), 2, 1)) * Extract(Concat(x, y), 2, 3) + ExtractT(Elem(x, 0), 1, 3)", x3, y3),
   g("OneHot(s, 3) * x + MatVecMult(m, x) + VecMatMult(y, m)", x3, y3, ("s", 1, 0.8...1.2), ("m", 9, -1...1)),
   g("Extract(TensorProd(x, y), 2, 3) + x * IntCst(2) * RatCst(1, 3) * IntInv(7) + Zero(3)", x3, y3),
+  g(
+    "TensorDot(m, x, (3,3), (3,), (1,), (0,)) * TensorDot(x, y, (3,), (3,), (0,), (0,)) + TensorDot(m, m, (3,3), (3,3), (0,1), (1,0))",
+    x3, y3, ("m", 9, -1...1)),
+  g(
+    "Concat(TensorDot(m, n, (3,1,3), (3,2), (2,), (0,), (2,0,1)), Kron(x, y, (3,), (3,)) * Sum(Kron(n, x, (2,3), (3,1))))",
+    ("m", 9, -1...1), ("n", 6, -1...1), x3, y3),
   g("Exp(-SqDist(x, y)) * s", x3, y3, s1),
   g("Grad(Exp(-SqDist(x, y)) * s, x, s)", x3, y3, s1),
   g("Grad(Grad(Sin(x) * Sum(y * x), x, y), y, x)", x3, y3),

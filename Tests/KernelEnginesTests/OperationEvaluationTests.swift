@@ -151,6 +151,25 @@ let operationCases: [OperationCase] = [
   op(
     "TensorProd", "TensorProd(u,v)", [vectors("u", [[1, 2]]), vectors("v", [[1, 10, 100]])],
     [[1, 10, 100, 2, 20, 200]]),
+  // KeOps' documented example: a 2x3 matrix times a 3-vector.
+  op(
+    "TensorDot", "TensorDot(A, v, (2,3), (3,), (1,), (0,))", [vectors("A", [[0, 1, 2, 3, 4, 5]]), vectors("v", [[1, 10, 100]])],
+    [[210, 543]]),
+  // A B = [[13, 16], [40, 52]]; permute (1, 0) sends the kept axis 0 to position 1: the transpose.
+  op(
+    "TensorDot", "TensorDot(A, B, [2,3], [3,2], [1], [0])",
+    [vectors("A", [[0, 1, 2, 3, 4, 5]]), vectors("B", [[1, 2, 3, 4, 5, 6]])], [[13, 16, 40, 52]]),
+  op(
+    "TensorDot", "TensorDot(A, B, (2,3), (3,2), (1,), (0,), (1,0))",
+    [vectors("A", [[0, 1, 2, 3, 4, 5]]), vectors("B", [[1, 2, 3, 4, 5, 6]])], [[13, 40, 16, 52]]),
+  // Full contraction: the Frobenius product.
+  op(
+    "TensorDot", "TensorDot(A, B, (2,3), (2,3), (0,1), (0,1))",
+    [vectors("A", [[0, 1, 2, 3, 4, 5]]), vectors("B", [[1, 2, 3, 4, 5, 6]])], [[70]]),
+  // np.kron([[1,2],[3,4]], [[0,5],[6,7]]).
+  op(
+    "TensorDot", "Kron(A, B, (2,2), (2,2))", [vectors("A", [[1, 2, 3, 4]]), vectors("B", [[0, 5, 6, 7]])],
+    [[0, 5, 0, 10, 6, 7, 12, 14, 0, 15, 0, 20, 18, 21, 24, 28]]),
 
   // MARK: Constants
   op("IntCst", "IntCst(7)", [scalars("x", [1, 2])], [[7], [7]]),
