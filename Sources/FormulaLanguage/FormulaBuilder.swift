@@ -233,12 +233,7 @@ public struct FormulaBuilder {
     return .node(try FormulaNode.make(o, children, params: params, range: r))
   }
 
-  static let unsupported: Set<String> = [
-    "Factorize", "AutoFactorize", "SoftDTW_SqDist", "BSpline",
-    "ComplexReal", "ComplexImag", "Real2Complex", "Imag2Complex", "Conj", "ComplexAbs", "ComplexSquareAbs",
-    "ComplexAngle", "ComplexSum", "ComplexSumT", "ComplexAdd", "ComplexSubtract", "ComplexMult",
-    "ComplexDivide", "ComplexRealScal", "ComplexExp", "ComplexExp1j",
-  ]
+  static let unsupported: Set<String> = ["Factorize", "AutoFactorize", "SoftDTW_SqDist", "BSpline"]
 
   // MARK: Differential operators
 

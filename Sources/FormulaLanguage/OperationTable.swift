@@ -467,6 +467,163 @@ extension Operation {
       evaluation: tensorDotEvaluation,
       derivative: tensorDotDerivative),
 
+    // MARK: Complex numbers (section 1.10): (re, im) pairs, see ComplexOperations.swift
+    Operation(
+      name: "ComplexReal", arity: 1, summary: "the real parts of a complex vector", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "ar" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { re, _ in re },
+      derivative: .rule { d in [try real2Complex(d.gradient)] }),
+    Operation(
+      name: "ComplexImag", arity: 1, summary: "the imaginary parts of a complex vector", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "ai" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { _, im in im },
+      derivative: .rule { d in [try imag2Complex(d.gradient)] }),
+    Operation(
+      name: "Real2Complex", arity: 1, summary: "the complex vector f + 0i", rule: "n -> 2n",
+      cEmit: cRealToComplex { w in ("a", "(\(w))0") }, dimension: { d, _ throws(DimensionError) in 2 * d[0] },
+      evaluation: realToComplex { ($0, 0) },
+      derivative: .rule { d in [try complexReal(d.gradient)] }),
+    Operation(
+      name: "Imag2Complex", arity: 1, summary: "the complex vector 0 + fi", rule: "n -> 2n",
+      cEmit: cRealToComplex { w in ("(\(w))0", "a") }, dimension: { d, _ throws(DimensionError) in 2 * d[0] },
+      evaluation: realToComplex { (0, $0) },
+      derivative: .rule { d in [try complexImag(d.gradient)] }),
+    Operation(
+      name: "Conj", arity: 1, summary: "complex conjugate", rule: "2n -> 2n",
+      cEmit: cComplexElementwise { _ in ("ar", "-ai") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, _ in (a.0, -a.1) },
+      derivative: .rule { d in [try conj(d.gradient)] }),
+    Operation(
+      name: "ComplexAbs", arity: 1, summary: "moduli of a complex vector, Sqrt(ComplexSquareAbs(f))", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "sqrt(ar * ar + ai * ai)" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { re, im in (re * re + im * im).squareRoot() },
+      derivative: .rule { d in
+        // KeOps' rule through Sqrt: Rsqrt(|z|^2) z e, zero at z = 0.
+        let z = d.arg(0)
+        return [try complexProduct(real2Complex(d.gradient * f("Rsqrt", f("ComplexSquareAbs", z))), z)]
+      }),
+    Operation(
+      name: "ComplexSquareAbs", arity: 1, summary: "squared moduli of a complex vector", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "ar * ar + ai * ai" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { re, im in re * re + im * im },
+      derivative: .rule { d in [try complexProduct(real2Complex(int(2) * d.gradient), d.arg(0))] }),
+    Operation(
+      name: "ComplexAngle", arity: 1, summary: "arguments of a complex vector, Atan2(imag, real)", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "atan2(ai, ar)" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { re, im in Foundation.atan2(im, re) },
+      derivative: .rule { d in
+        // d/d(re, im) atan2(im, re) = (-im, re) / |z|^2.
+        let z = d.arg(0)
+        let iz = try imag2Complex(complexReal(z)) - real2Complex(complexImag(z))
+        return [try complexProduct(real2Complex(d.gradient / f("ComplexSquareAbs", z)), iz)]
+      }),
+    Operation(
+      name: "ComplexSum", arity: 1, summary: "the sum of the entries of a complex vector", rule: "2n -> 2",
+      cEmit: cComplexSum,
+      dimension: { d, _ throws(DimensionError) in try complexDimension(d[0]); return 2 },
+      evaluation: perPoint { x, p, _, out, _ in
+        var re = 0.0, im = 0.0
+        for k in stride(from: 0, to: x[0].dim, by: 2) {
+          re += x[0][p, k]
+          im += x[0][p, k + 1]
+        }
+        out[0] = re
+        out[1] = im
+      },
+      derivative: .rule { d in [try complexFitted(d.gradient, to: d.dim(0))] }),
+    Operation(
+      name: "ComplexSumT", arity: 1, params: ["d"], summary: "a complex scalar repeated to dimension d (adjoint of ComplexSum)",
+      rule: "2 -> d, d even", cEmit: cComplexSumT,
+      dimension: { d, p throws(DimensionError) in
+        guard d[0] == 2 else { throw DimensionError("the argument must be a complex scalar (dimension 2), not dimension \(d[0])") }
+        guard p[0] >= 2 else { throw DimensionError("d must be at least 2, not \(p[0])") }
+        try complexDimension(p[0], "d")
+        return p[0]
+      },
+      evaluation: perPoint { x, p, _, out, d in
+        for k in stride(from: 0, to: d, by: 2) {
+          out[k] = x[0][p, 0]
+          out[k + 1] = x[0][p, 1]
+        }
+      },
+      derivative: .rule { d in [try complexFitted(d.gradient, to: 2)] }),
+    Operation(
+      name: "ComplexAdd", arity: 2, summary: "f + g, complex", rule: "2n, 2n -> 2n (a complex scalar, dimension 2, broadcasts)",
+      cEmit: cComplexElementwise { _ in ("ar + br", "ai + bi") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, b in (a.0 + b.0, a.1 + b.1) },
+      derivative: .rule { d in [try complexFitted(d.gradient, to: d.dim(0)), try complexFitted(d.gradient, to: d.dim(1))] }),
+    Operation(
+      name: "ComplexSubtract", arity: 2, summary: "f - g, complex", rule: "2n, 2n -> 2n (a complex scalar, dimension 2, broadcasts)",
+      cEmit: cComplexElementwise { _ in ("ar - br", "ai - bi") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, b in (a.0 - b.0, a.1 - b.1) },
+      derivative: .rule { d in [try complexFitted(d.gradient, to: d.dim(0)), try complexFitted(-d.gradient, to: d.dim(1))] }),
+    Operation(
+      name: "ComplexMult", arity: 2, summary: "f * g, complex", rule: "2n, 2n -> 2n (a complex scalar, dimension 2, broadcasts)",
+      cEmit: cComplexElementwise { _ in ("ar * br - ai * bi", "ar * bi + ai * br") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, b in complexMultiply(a, b) },
+      derivative: complexMultDerivative),
+    Operation(
+      name: "ComplexScal", arity: 2, summary: "a complex scalar f times a complex vector g", rule: "2, 2n -> 2n",
+      cEmit: cComplexElementwise { _ in ("ar * br - ai * bi", "ar * bi + ai * br") },
+      dimension: { d, p throws(DimensionError) in
+        guard d[0] == 2 else { throw DimensionError("f must be a complex scalar (dimension 2), not dimension \(d[0])") }
+        return try complexBroadcastDimension(d, p)
+      },
+      evaluation: complexElementwise { a, b in complexMultiply(a, b) },
+      derivative: complexMultDerivative),
+    Operation(
+      name: "ComplexDivide", arity: 2, summary: "f / g, complex, computed as KeOps: (f * Conj(g)) * (1 / ComplexSquareAbs(g))",
+      rule: "2n, 2n -> 2n (a complex scalar, dimension 2, broadcasts)",
+      cEmit: cComplexElementwise { w in
+        let s = "((\(w))1 / (br * br + bi * bi))"
+        return ("\(s) * (ar * br - ai * (-bi)) - (\(w))0 * (ar * (-bi) + ai * br)", "\(s) * (ar * (-bi) + ai * br) + (\(w))0 * (ar * br - ai * (-bi))")
+      },
+      dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, b in complexDivide(a, b) },
+      derivative: .rule { d in
+        // d(f/g) = df / g - (f/g) dg / g: conj(1/g) e and -conj(f/g^2) e.
+        let g = d.arg(1), e = d.gradient
+        return [
+          try complexFitted(Term.product("ComplexDivide", [e, conj(g)]), to: d.dim(0)),
+          try complexFitted(-complexProduct(e, conj(Term.make("ComplexDivide", [d.value, g]))), to: d.dim(1)),
+        ]
+      }),
+    Operation(
+      name: "ComplexRealScal", arity: 2, summary: "a real scalar times a complex vector (in either order)", rule: "1, 2n -> 2n or 2n, 1 -> 2n",
+      cEmit: cComplexRealScal,
+      dimension: { d, _ throws(DimensionError) in
+        guard d[0] == 1 || d[1] == 1 else {
+          throw DimensionError("one argument must be a real scalar (dimension 1); the dimensions are \(d[0]) and \(d[1])")
+        }
+        let z = d[0] == 1 ? d[1] : d[0]
+        try complexDimension(z, "the complex argument")
+        return z
+      },
+      evaluation: perPoint { x, p, _, out, d in
+        let (s, z) = x[0].dim == 1 ? (x[0], x[1]) : (x[1], x[0])
+        for k in stride(from: 0, to: d, by: 2) {
+          out[k] = s[p, 0] * z[p, k]
+          out[k + 1] = s[p, 0] * z[p, k + 1]
+        }
+      },
+      derivative: .rule { d in
+        let (si, zi) = d.dim(0) == 1 ? (0, 1) : (1, 0)
+        var g = [Term](repeating: .zero(1), count: 2)
+        g[zi] = try Term.product("ComplexRealScal", [d.arg(si), d.gradient])
+        g[si] = try Term.scalprod(d.arg(zi), d.gradient)
+        return g
+      }),
+    Operation(
+      name: "ComplexExp", arity: 1, summary: "complex exponential", rule: "2n -> 2n",
+      cEmit: cComplexElementwise { _ in ("exp(ar) * cos(ai)", "exp(ar) * sin(ai)") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, _ in (Foundation.exp(a.0) * Foundation.cos(a.1), Foundation.exp(a.0) * Foundation.sin(a.1)) },
+      derivative: .rule { d in [try complexProduct(conj(d.value), d.gradient)] }),
+    Operation(
+      name: "ComplexExp1j", arity: 1, summary: "exp(i f) for a real vector f: (cos f, sin f) pairs", rule: "n -> 2n",
+      cEmit: cRealToComplex { _ in ("cos(a)", "sin(a)") }, dimension: { d, _ throws(DimensionError) in 2 * d[0] },
+      evaluation: realToComplex { (Foundation.cos($0), Foundation.sin($0)) },
+      derivative: .rule { d in [try complexImag(complexProduct(conj(d.value), d.gradient))] }),
+
     // MARK: Constants (section 1.8)
     Operation(
       name: "IntCst", arity: 0, params: ["n"], summary: "the integer constant n", rule: "-> 1", cEmit: cIntCst, dimension: fixed(1),
