@@ -95,6 +95,11 @@ private func cEntry(_ c: CEmitContext, _ n: Int) -> (String, String) {
 
 /// An elementwise complex operation: `body` gets the C names ar, ai (and br, bi) and returns the
 /// C expressions of the real and imaginary parts.
+///
+/// The two parts go through `volatile` locals: GCC's SLP vectorizer recognizes the complex
+/// multiplication pattern and emits fused multiply-adds for it even under `-ffp-contract=off`
+/// (seen with GCC 12 and `-march=native`), which would break the exact kernel's bit-identity with
+/// the reference.
 func cComplexElementwise(_ body: @escaping @Sendable (_ work: String) -> (String, String)) -> CEmitter {
   { c in
     let w = c.work
@@ -105,7 +110,7 @@ func cComplexElementwise(_ body: @escaping @Sendable (_ work: String) -> (String
       decl += " \(w) br = \(br), bi = \(bi);"
     }
     let (re, im) = body(w)
-    return "for (int k = 0; k < \(c.outDim); k += 2) { \(decl) \(w) re = \(re), im = \(im); "
+    return "for (int k = 0; k < \(c.outDim); k += 2) { \(decl) volatile \(w) re = \(re), im = \(im); "
       + "\(c.out("k")) = re; \(c.out("k + 1")) = im; }"
   }
 }

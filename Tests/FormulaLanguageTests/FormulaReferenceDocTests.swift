@@ -64,8 +64,19 @@ import Testing
 
       Differentiating through an operation marked "no" is an error pointing at that operation.
 
-      Not available yet (KeOps has them): TensorDot, Kron, the complex operations, SoftDTW_SqDist,
-      BSpline. Using one gives a clear error.
+      ## Tensors and complex numbers
+
+      `TensorDot` takes its shapes and axes as tuples or lists of integers, as in KeOps:
+      `TensorDot(A, v, (2,3), (3,), (1,), (0,))` is the product of a 2x3 matrix and a 3-vector.
+      `Kron(f, g, dimsfa, dimsfb)` is np.kron of two tensors with the same number of axes, built as
+      a TensorDot without contraction whose kept axes interleave.
+
+      The complex operations work on vectors of (re, im) pairs, so a complex vector of n entries has
+      dimension 2n; in the elementwise ones (`ComplexAdd`, `ComplexSubtract`, `ComplexMult`,
+      `ComplexDivide`) a complex scalar (dimension 2) broadcasts against a complex vector.
+
+      Not available yet (KeOps has them): SoftDTW_SqDist, BSpline, Factorize, AutoFactorize. Using
+      one gives a clear error.
 
       """
     return out

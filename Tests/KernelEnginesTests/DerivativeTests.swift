@@ -60,6 +60,18 @@ let gradientCases: [GradientCase] = [
   g(
     "Concat(TensorDot(m, n, (3,1,3), (3,2), (2,), (0,), (2,0,1)), Kron(x, y, (3,), (3,)) * Sum(Kron(n, x, (2,3), (3,1))))",
     ("m", 9, -1...1), ("n", 6, -1...1), x3, y3),
+  g(
+    "ComplexMult(z, w) + ComplexAdd(z, c) - ComplexSubtract(c, w) + ComplexScal(c, z) + Conj(ComplexMult(c, w))",
+    ("z", 4, -1...1), ("w", 4, -1...1), ("c", 2, -1...1)),
+  g(
+    "ComplexDivide(z, w) + ComplexDivide(c, z) + ComplexDivide(z, c) + ComplexExp(z)",
+    ("z", 4, 0.3...1.5), ("w", 4, 0.3...1.5), ("c", 2, 0.3...1.5)),
+  g(
+    "ComplexReal(z) * ComplexImag(w) + ComplexAbs(z) + ComplexSquareAbs(w) + ComplexAngle(z)",
+    ("z", 4, 0.3...1.5), ("w", 4, -1...1)),
+  g(
+    "Real2Complex(x) + Imag2Complex(x) * ComplexExp1j(x) + ComplexSumT(ComplexSum(z), 6) + ComplexRealScal(s, Real2Complex(x)) + ComplexRealScal(Imag2Complex(x), s)",
+    x3, ("z", 4, -1...1), s1),
   g("Exp(-SqDist(x, y)) * s", x3, y3, s1),
   g("Grad(Exp(-SqDist(x, y)) * s, x, s)", x3, y3, s1),
   g("Grad(Grad(Sin(x) * Sum(y * x), x, y), y, x)", x3, y3),
