@@ -24,7 +24,6 @@ src="$work/pykeops-2.3/pykeops"
 
 # Examples that cannot run yet, and why (docs/gallery.md says the same).
 declare -A KNOWN=(
-  [plot_generic_syntax_numpy]="its second half differentiates the formula with Grad (the derivatives issue)"
   [plot_test_invkernel_numpy_helper]="its numpy comparison builds the system with scipy.sparse.diags"
   [plot_scipy]="wraps a LazyTensor in scipy.sparse.linalg.aslinearoperator and eigsh"
 )

@@ -8,6 +8,8 @@ import KSDiagnostics
 public struct FormulaBuilder {
   /// The aliases visible in the formula, by name.
   public var names: [String: Variable]
+  /// The category output rows are indexed by (GradFromPos's new variable takes it).
+  public var outputCategory: VariableCategory = .i
   /// Variables written as `Var(pos, dim, cat)` (or `Vi(pos, dim)`...) inside the formula.
   public private(set) var inlineVariables: [(Variable, SourceRange)] = []
 
@@ -194,6 +196,12 @@ public struct FormulaBuilder {
       inlineVariables.append((v, r))
       return .node(FormulaNode(kind: .variable(v), dim: v.dim, range: r))
     }
+    if Self.differentialOperators[name] != nil {
+      return .node(try differential(name, nameRange: nameRange, args: args, range: r))
+    }
+    if name == "TensorDot" || name == "Kron" {
+      return .node(try tensorDot(name, args: args, range: r))
+    }
     guard let o = Operation.named(name) else {
       if Self.unsupported.contains(name) {
         throw Diagnostic("operation '\(name)' is not supported by ks yet", at: nameRange)
@@ -226,12 +234,162 @@ public struct FormulaBuilder {
     return .node(try FormulaNode.make(o, children, params: params, range: r))
   }
 
-  static let unsupported: Set<String> = [
-    "Grad", "Diff", "GradMatrix", "Divergence", "Laplacian", "TraceOperator", "AdjointOperator",
-    "TensorDot", "Kron", "Factorize", "AutoFactorize", "SoftDTW_SqDist", "BSpline",
-    "ComplexReal", "ComplexImag", "Real2Complex", "Imag2Complex", "Conj", "ComplexAbs", "ComplexSquareAbs",
-    "ComplexAngle", "ComplexSum", "ComplexSumT", "ComplexAdd", "ComplexSubtract", "ComplexMult",
-    "ComplexDivide", "ComplexRealScal", "ComplexExp", "ComplexExp1j",
-  ]
-}
+  static let unsupported: Set<String> = ["Factorize", "AutoFactorize", "SoftDTW_SqDist", "BSpline"]
 
+  // MARK: Differential operators
+
+  /// The differential operators, expanded while building into trees of table operations.
+  public static let differentialOperators: [String: String] = [
+    "Grad": "Grad(f, v, e)", "GradFromPos": "GradFromPos(f, v, n)", "Diff": "Diff(f, v, u)",
+    "Laplacian": "Laplacian(f, v)", "Divergence": "Divergence(f, v)", "GradMatrix": "GradMatrix(f, v)",
+    "TraceOperator": "TraceOperator(f, v, w)", "AdjointOperator": "AdjointOperator(f, v, u)",
+  ]
+
+  mutating func differential(_ name: String, nameRange: SourceRange, args: [FormulaSyntax], range r: SourceRange) throws(
+    Diagnostic
+  ) -> FormulaNode {
+    let usage = Self.differentialOperators[name]!
+    let counts: ClosedRange<Int> =
+      switch name {
+      case "Grad", "TraceOperator": 2...3
+      case "GradFromPos", "Diff", "AdjointOperator": 3...3
+      default: 2...2
+      }
+    guard counts.contains(args.count) else {
+      let n = counts.lowerBound == counts.upperBound ? "\(counts.lowerBound)" : "\(counts.lowerBound) or \(counts.upperBound)"
+      throw Diagnostic("\(name) takes \(n) arguments, got \(args.count)", at: r, notes: ["usage: \(usage)"])
+    }
+    let f = try asNode(try evaluate(args[0]))
+    guard case .node(let vNode) = try evaluate(args[1]), case .variable(let v) = vNode.kind else {
+      throw Diagnostic(
+        "the second argument of \(name) must be a variable (an alias or Var(pos, dim, cat))", at: args[1].range,
+        notes: ["usage: \(usage)"])
+    }
+    guard writtenVariables(args[0]).contains(v) else {
+      let what = variableName(args[1]) ?? v.description
+      throw Diagnostic("\(name) is taken with respect to '\(what)', which does not appear in the formula", at: args[1].range)
+    }
+    switch name {
+    case "Grad", "GradFromPos":
+      let e: FormulaNode
+      if args.count == 3 && name == "Grad" {
+        e = try asNode(try evaluate(args[2]))
+        guard e.dim == f.dim || e.dim == 1 else {
+          throw Diagnostic(
+            "the gradient input e has dimension \(e.dim), but the formula has dimension \(f.dim)", at: args[2].range,
+            notes: ["Grad(f, v, e) needs dim(e) = dim(f); the result has the dimension of v"])
+        }
+      } else {
+        // A new variable: KeOps' Grad(f, v) takes position 1 + the largest of f, category 1 - cat(v);
+        // GradFromPos(f, v, n) takes position n, indexed like the output (KeOps 1's rule).
+        let position: Int
+        let category: VariableCategory
+        if name == "GradFromPos" {
+          guard case .int(let n, _) = try evaluate(args[2]), n >= 0 else {
+            throw Diagnostic("the position n of GradFromPos must be a non-negative integer literal", at: args[2].range)
+          }
+          position = n
+          category = outputCategory
+        } else {
+          guard v.category != .parameter else {
+            throw Diagnostic(
+              "Grad(f, v) without e needs an i- or j-variable; give the gradient input explicitly: Grad(f, v, e)",
+              at: args[1].range)
+          }
+          position = 1 + (f.variables.map(\.index).max() ?? -1)
+          category = v.category == .i ? .j : .i
+        }
+        let ev = Variable(index: position, dim: f.dim, category: category)
+        inlineVariables.append((ev, r))
+        e = FormulaNode(kind: .variable(ev), dim: ev.dim, range: r)
+      }
+      return try Derivatives.grad(f, v, e, at: r)
+    case "Diff":
+      let u = try asNode(try evaluate(args[2]))
+      guard u.dim == v.dim || u.dim == 1 else {
+        throw Diagnostic(
+          "the direction u has dimension \(u.dim), but the variable has dimension \(v.dim)", at: args[2].range,
+          notes: ["Diff(f, v, u) needs dim(u) = dim(v); the result has the dimension of f"])
+      }
+      return try Derivatives.diff(f, v, u, at: r)
+    case "Laplacian": return try Derivatives.laplacian(f, v, at: r)
+    case "Divergence": return try Derivatives.divergence(f, v, at: r)
+    case "GradMatrix": return try Derivatives.gradMatrix(f, v, at: r)
+    case "AdjointOperator":
+      return try Derivatives.adjointOperator(f, v, try asNode(try evaluate(args[2])), at: r)
+    default:
+      let w = args.count == 3 ? try asNode(try evaluate(args[2])) : nil
+      return try Derivatives.traceOperator(f, v, w, at: r)
+    }
+  }
+
+  /// The alias name written for a variable argument, if it is a plain name.
+  func variableName(_ s: FormulaSyntax) -> String? {
+    if case .name(let n, _) = s { return n }
+    return nil
+  }
+
+  /// The variables written in a formula's text (aliases and Var(...)), derivatives included.
+  func writtenVariables(_ s: FormulaSyntax) -> Set<Variable> {
+    var out = Set<Variable>()
+    func walk(_ s: FormulaSyntax) {
+      switch s {
+      case .name(let n, _): if let v = names[n] { out.insert(v) }
+      case .integer, .real: break
+      case .list(let items, _): items.forEach(walk)
+      case .unary(_, let operand, _): walk(operand)
+      case .binary(_, let a, let b, _, _): walk(a); walk(b)
+      case .call(let name, _, let args, _):
+        let ints = args.compactMap { a -> Int? in if case .integer(let k, _) = a { return k } else { return nil } }
+        if name == "Var", ints.count == 3, args.count == 3, let c = VariableCategory(rawValue: ints[2]) {
+          out.insert(Variable(index: ints[0], dim: ints[1], category: c))
+        } else if ["Vi", "Vj", "Pm"].contains(name), ints.count == 2, args.count == 2 {
+          out.insert(Variable(index: ints[0], dim: ints[1], category: name == "Vi" ? .i : (name == "Vj" ? .j : .parameter)))
+        } else {
+          args.forEach(walk)
+        }
+      }
+    }
+    walk(s)
+    return out
+  }
+
+  // MARK: TensorDot and Kron
+
+  /// `TensorDot(a, b, dimsfa, dimsfb, contfa, contfb[, permute])` and `Kron(a, b, dimsfa, dimsfb)`
+  /// (a TensorDot without contraction whose kept axes interleave, as np.kron).
+  mutating func tensorDot(_ name: String, args: [FormulaSyntax], range r: SourceRange) throws(Diagnostic) -> FormulaNode {
+    let isKron = name == "Kron"
+    let usage = isKron ? "Kron(f, g, dimsfa, dimsfb)" : "TensorDot(f, g, dimsfa, dimsfb, contfa, contfb[, permute])"
+    let listNames = isKron ? ["dimsfa", "dimsfb"] : ["dimsfa", "dimsfb", "contfa", "contfb", "permute"]
+    guard isKron ? args.count == 4 : (args.count == 6 || args.count == 7) else {
+      throw Diagnostic("\(name) takes \(isKron ? "4" : "6 or 7") arguments, got \(args.count)", at: r, notes: ["usage: \(usage)"])
+    }
+    let a = try asNode(try evaluate(args[0]))
+    let b = try asNode(try evaluate(args[1]))
+    var lists: [[Int]] = []
+    for (k, arg) in args.dropFirst(2).enumerated() {
+      guard case .list(let ints, _) = try evaluate(arg) else {
+        throw Diagnostic(
+          "\(listNames[k]) of \(name) must be a tuple or list of integers, e.g. (2, 3) or [3]", at: arg.range,
+          notes: ["usage: \(usage)"])
+      }
+      lists.append(ints)
+    }
+    let layout: TensorDotLayout
+    if isKron {
+      guard lists[0].count == lists[1].count else {
+        throw Diagnostic(
+          "Kron needs tensors with the same number of axes; dimsfa has \(lists[0].count), dimsfb \(lists[1].count)", at: r)
+      }
+      let n = lists[0].count
+      layout = TensorDotLayout(
+        dimsA: lists[0], dimsB: lists[1], contA: [], contB: [],
+        permute: Array(stride(from: 0, to: 2 * n, by: 2)) + Array(stride(from: 1, to: 2 * n, by: 2)))
+    } else {
+      layout = TensorDotLayout(
+        dimsA: lists[0], dimsB: lists[1], contA: lists[2], contB: lists[3], permute: lists.count == 5 ? lists[4] : nil)
+    }
+    return try FormulaNode.make(op("TensorDot"), [a, b], params: layout.params, range: r)
+  }
+}

@@ -20,6 +20,8 @@ public final class FormulaNode: Sendable, Hashable, CustomStringConvertible {
   public let dim: Int
   /// Where the node was written, relative to the formula string (nil for nodes ks made).
   public let range: SourceRange?
+  /// The structural hash, computed once (trees are compared and hashed often while differentiating).
+  private let structuralHash: Int
 
   public init(kind: Kind, children: [FormulaNode] = [], params: [Int] = [], dim: Int, range: SourceRange?) {
     self.kind = kind
@@ -27,13 +29,19 @@ public final class FormulaNode: Sendable, Hashable, CustomStringConvertible {
     self.params = params
     self.dim = dim
     self.range = range
+    var h = Hasher()
+    h.combine(kind)
+    h.combine(params)
+    for c in children { h.combine(c.structuralHash) }
+    self.structuralHash = h.finalize()
   }
 
   /// Builds and validates an operation node, checking arity, parameters and dimensions.
   public static func make(
     _ op: Operation, _ children: [FormulaNode], params: [Int] = [], range: SourceRange? = nil
   ) throws(Diagnostic) -> FormulaNode {
-    precondition(children.count == op.arity && params.count == op.paramCount, "bad arity for \(op.name)")
+    precondition(
+      children.count == op.arity && (op.variadicParams || params.count == op.paramCount), "bad arity for \(op.name)")
     do throws(DimensionError) {
       let dim = try op.dimension(children.map(\.dim), params)
       try FormulaLimits.checkResult(dim)
@@ -72,13 +80,23 @@ public final class FormulaNode: Sendable, Hashable, CustomStringConvertible {
   }
 
   public static func == (a: FormulaNode, b: FormulaNode) -> Bool {
-    a === b || (a.kind == b.kind && a.params == b.params && a.children == b.children)
+    a === b
+      || (a.structuralHash == b.structuralHash && a.kind == b.kind && a.params == b.params && a.children == b.children)
   }
 
   public func hash(into h: inout Hasher) {
-    h.combine(kind)
-    h.combine(params)
-    h.combine(children)
+    h.combine(structuralHash)
+  }
+
+  /// True when the tree uses variable `v` somewhere.
+  public func uses(_ v: Variable) -> Bool {
+    var seen = Set<ObjectIdentifier>()
+    func walk(_ n: FormulaNode) -> Bool {
+      if case .variable(let w) = n.kind { return w == v }
+      guard seen.insert(ObjectIdentifier(n)).inserted else { return false }
+      return n.children.contains(where: walk)
+    }
+    return walk(self)
   }
 }
 

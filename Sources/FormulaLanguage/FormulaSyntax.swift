@@ -250,7 +250,26 @@ public struct FormulaParser {
       let close = next()
       return .call(name: n, nameRange: t.range, arguments: args, range: t.range.union(close.range))
     case .symbol("("):
+      // A tuple, as KeOps' TensorDot takes them: (), (3,), (2, 3).
+      if isSymbol(")") {
+        let close = next()
+        return .list([], t.range.union(close.range))
+      }
       let inner = try comparison()
+      if isSymbol(",") {
+        var items = [inner]
+        while isSymbol(",") {
+          _ = next()
+          if isSymbol(")") { break }
+          items.append(try comparison())
+        }
+        guard isSymbol(")") else {
+          if case .end = peek.kind { throw Diagnostic("'(' is never closed", at: t.range) }
+          throw Diagnostic("expected ',' or ')', found \(Self.describe(peek))", at: peek.range)
+        }
+        let close = next()
+        return .list(items, t.range.union(close.range))
+      }
       guard isSymbol(")") else {
         if case .end = peek.kind { throw Diagnostic("'(' is never closed", at: t.range) }
         throw Diagnostic("expected ')', found \(Self.describe(peek))", at: peek.range)

@@ -111,6 +111,11 @@ public struct Operation: Sendable, Hashable, CustomStringConvertible {
   /// For block operations, writes the C statements computing the output (see `CEmitContext`);
   /// nil for vectorized operations, which use `cTemplate`.
   public let cEmit: CEmitter?
+  /// How `Grad` goes through this operation (see `Derivatives.swift`).
+  public let differentiability: Differentiability
+  /// True when the integer parameters are lists flattened by the builder (TensorDot): their count
+  /// varies, and `paramNames` only documents them.
+  public let variadicParams: Bool
   /// The dimension rule in words, for the formula reference and `:help`.
   public var dimensionRule: String {
     rule ?? (evaluation.isVectorized
@@ -132,9 +137,13 @@ public struct Operation: Sendable, Hashable, CustomStringConvertible {
     name: String, arity: Int, params: [String] = [], summary: String, rule: String? = nil,
     cTemplate: String? = nil,
     cEmit: CEmitter? = nil,
+    variadicParams: Bool = false,
     dimension: @escaping @Sendable ([Int], [Int]) throws(DimensionError) -> Int,
-    evaluation: Evaluation
+    evaluation: Evaluation,
+    derivative: Differentiability
   ) {
+    self.variadicParams = variadicParams
+    self.differentiability = derivative
     self.name = name
     self.arity = arity
     self.paramNames = params

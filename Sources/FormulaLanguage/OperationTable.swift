@@ -3,19 +3,63 @@ import Foundation
 // The operation table: one entry per formula operation (KeOps 2.3, keops-semantics.md section 1).
 // Special values follow KeOps' C code: Step(0)=1, Rsqrt(0)=0, XLogX(0)=0, SinXDivX(0)=1, Sign(0)=0.
 
-private func unary(_ name: String, _ summary: String, c: String, _ f: @escaping @Sendable (Double) -> Double) -> Operation {
-  Operation(name: name, arity: 1, summary: summary, cTemplate: c, dimension: broadcastDimension, evaluation: .unary(f))
+private func unary(
+  _ name: String, _ summary: String, c: String, _ d: Differentiability, _ f: @escaping @Sendable (Double) -> Double
+) -> Operation {
+  Operation(
+    name: name, arity: 1, summary: summary, cTemplate: c, dimension: broadcastDimension, evaluation: .unary(f), derivative: d)
 }
 
-private func binary(_ name: String, _ summary: String, c: String, _ f: @escaping @Sendable (Double, Double) -> Double) -> Operation {
-  Operation(name: name, arity: 2, summary: summary, cTemplate: c, dimension: broadcastDimension, evaluation: .binary(f))
+private func binary(
+  _ name: String, _ summary: String, c: String, _ d: Differentiability, _ f: @escaping @Sendable (Double, Double) -> Double
+) -> Operation {
+  Operation(
+    name: name, arity: 2, summary: summary, cTemplate: c, dimension: broadcastDimension, evaluation: .binary(f), derivative: d)
 }
 
 private func ternary(
-  _ name: String, _ summary: String, c: String, _ f: @escaping @Sendable (Double, Double, Double) -> Double
+  _ name: String, _ summary: String, c: String, _ d: Differentiability,
+  _ f: @escaping @Sendable (Double, Double, Double) -> Double
 ) -> Operation {
-  Operation(name: name, arity: 3, summary: summary, cTemplate: c, dimension: broadcastDimension, evaluation: .ternary(f))
+  Operation(
+    name: name, arity: 3, summary: summary, cTemplate: c, dimension: broadcastDimension, evaluation: .ternary(f), derivative: d)
 }
+
+// MARK: - Derivative rules (see Derivatives.swift)
+
+/// An elementwise operation of one argument: the gradient is e * f'(x), f' given from x and f(x).
+private func dx(_ fprime: @escaping @Sendable (_ x: Term, _ value: Term) throws -> Term) -> Differentiability {
+  .rule { d in [try d.gradient * fprime(d.arg(0), d.value)] }
+}
+
+/// An elementwise operation of several arguments: the gradient is e times each partial derivative.
+private func partials(_ f: @escaping @Sendable (_ x: [Term], _ value: Term) throws -> [Term]) -> Differentiability {
+  .rule { d in try f(d.node.children.map(Term.init), d.value).map { p in try d.gradient * p } }
+}
+
+private func int(_ k: Int) throws -> Term { try Term.int(k) }
+
+/// WeightedSqNorm(s, v) (and WeightedSqDist(s, f, g) with v = f - g), dispatching on dim(s) as the
+/// evaluation does: s*|v|^2, sum_k s_k v_k^2 or sum_kl s_kl v_k v_l.
+private func weightedSqNormDerivative(difference: Bool) -> Differentiability {
+  .rule { d in
+    let e = d.gradient, s = d.arg(0)
+    let v = difference ? try d.arg(1) - d.arg(2) : d.arg(1)
+    let gs: Term, gv: Term
+    if s.dim == 1 {
+      gs = try e * f("SqNorm2", v)
+      gv = try int(2) * e * s * v
+    } else if s.dim == v.dim {
+      gs = try e * f("Square", v)
+      gv = try int(2) * e * s * v
+    } else {
+      gs = try e * f("TensorProd", v, v)
+      gv = try e * (f("MatVecMult", s, v) + f("VecMatMult", v, s))
+    }
+    return difference ? [gs, gv, try -gv] : [gs, gv]
+  }
+}
+private func f(_ name: String, _ args: Term..., params: [Int] = []) throws -> Term { try Term.make(name, args, params: params) }
 
 /// A block operation written per point: `body(inputs, point, params, out)` fills `out[0..<outDim]`.
 private func perPoint(
@@ -73,28 +117,32 @@ extension Operation {
   /// Every operation ks knows, in the order `:help` lists them.
   public static let table: [Operation] = [
     // MARK: Elementwise unary (section 1.3)
-    unary("Minus", "-f, elementwise", c: "(-($0))") { -$0 },
-    unary("Inv", "1/f, elementwise", c: "(($T)1/($0))") { 1 / $0 },
-    unary("Exp", "exponential", c: "exp($0)") { Foundation.exp($0) },
-    unary("Log", "natural logarithm", c: "log($0)") { Foundation.log($0) },
-    unary("XLogX", "f*log(f), with XLogX(0) = 0", c: "(($0) == 0 ? ($T)0 : ($0) * log($0))") { $0 == 0 ? 0 : $0 * Foundation.log($0) },
-    unary("Sin", "sine", c: "sin($0)") { Foundation.sin($0) },
-    unary("Cos", "cosine", c: "cos($0)") { Foundation.cos($0) },
-    unary("SinXDivX", "sin(f)/f, with SinXDivX(0) = 1", c: "(($0) == 0 ? ($T)1 : sin($0) / ($0))") { $0 == 0 ? 1 : Foundation.sin($0) / $0 },
-    unary("Asin", "arcsine", c: "asin($0)") { Foundation.asin($0) },
-    unary("Acos", "arccosine", c: "acos($0)") { Foundation.acos($0) },
-    unary("Atan", "arctangent", c: "atan($0)") { Foundation.atan($0) },
-    unary("Sqrt", "square root", c: "sqrt($0)") { $0.squareRoot() },
-    unary("Rsqrt", "1/sqrt(f), with Rsqrt(0) = 0", c: "(($0) == 0 ? ($T)0 : ($T)1 / sqrt($0))") { $0 == 0 ? 0 : 1 / $0.squareRoot() },
-    unary("Abs", "absolute value", c: "fabs($0)") { Swift.abs($0) },
-    unary("Sign", "-1, 0 or 1", c: "(($0) > 0 ? ($T)1 : (($0) < 0 ? ($T)-1 : ($T)0))") { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) },
-    unary("Step", "0 if f < 0, else 1 (Step(0) = 1)", c: "(($0) < 0 ? ($T)0 : ($T)1)") { $0 < 0 ? 0 : 1 },
-    unary("ReLU", "max(f, 0)", c: "(($0) < 0 ? ($T)0 : ($0))") { $0 < 0 ? 0 : $0 },
-    unary("Floor", "largest integer <= f", c: "floor($0)") { Foundation.floor($0) },
-    unary("Square", "f*f", c: "(($0) * ($0))") { $0 * $0 },
+    unary("Minus", "-f, elementwise", c: "(-($0))", .rule { d in [try -d.gradient] }) { -$0 },
+    unary("Inv", "1/f, elementwise", c: "(($T)1/($0))", dx { _, y in try -f("Square", y) }) { 1 / $0 },
+    unary("Exp", "exponential", c: "exp($0)", dx { _, y in y }) { Foundation.exp($0) },
+    unary("Log", "natural logarithm", c: "log($0)", .rule { d in [try d.gradient / d.arg(0)] }) { Foundation.log($0) },
+    unary("XLogX", "f*log(f), with XLogX(0) = 0", c: "(($0) == 0 ? ($T)0 : ($0) * log($0))", dx { x, _ in try f("Log", x) + int(1) }) { $0 == 0 ? 0 : $0 * Foundation.log($0) },
+    unary("Sin", "sine", c: "sin($0)", dx { x, _ in try f("Cos", x) }) { Foundation.sin($0) },
+    unary("Cos", "cosine", c: "cos($0)", dx { x, _ in try -f("Sin", x) }) { Foundation.cos($0) },
+    unary("SinXDivX", "sin(f)/f, with SinXDivX(0) = 1", c: "(($0) == 0 ? ($T)1 : sin($0) / ($0))", dx { x, _ in try f("Cos", x) / x - f("Sin", x) / f("Square", x) }) { $0 == 0 ? 1 : Foundation.sin($0) / $0 },
+    unary("Asin", "arcsine", c: "asin($0)", dx { x, _ in try f("Rsqrt", int(1) - f("Square", x)) }) { Foundation.asin($0) },
+    unary("Acos", "arccosine", c: "acos($0)", dx { x, _ in try -f("Rsqrt", int(1) - f("Square", x)) }) { Foundation.acos($0) },
+    unary("Atan", "arctangent", c: "atan($0)", dx { x, _ in try f("Inv", int(1) + f("Square", x)) }) { Foundation.atan($0) },
+    unary("Sqrt", "square root", c: "sqrt($0)", dx { x, _ in try Term.rational(1, 2) * f("Rsqrt", x) }) { $0.squareRoot() },
+    unary("Rsqrt", "1/sqrt(f), with Rsqrt(0) = 0", c: "(($0) == 0 ? ($T)0 : ($T)1 / sqrt($0))", dx { _, y in try Term.rational(-1, 2) * f("Pow", y, params: [3]) }) { $0 == 0 ? 0 : 1 / $0.squareRoot() },
+    unary("Abs", "absolute value", c: "fabs($0)", dx { x, _ in try f("Sign", x) }) { Swift.abs($0) },
+    unary("Sign", "-1, 0 or 1", c: "(($0) > 0 ? ($T)1 : (($0) < 0 ? ($T)-1 : ($T)0))", .zero) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) },
+    unary("Step", "0 if f < 0, else 1 (Step(0) = 1)", c: "(($0) < 0 ? ($T)0 : ($T)1)", .zero) { $0 < 0 ? 0 : 1 },
+    unary("ReLU", "max(f, 0)", c: "(($0) < 0 ? ($T)0 : ($0))", dx { x, _ in try f("Step", x) }) { $0 < 0 ? 0 : $0 },
+    unary("Floor", "largest integer <= f", c: "floor($0)", .zero) { Foundation.floor($0) },
+    unary("Square", "f*f", c: "(($0) * ($0))", dx { x, _ in try int(2) * x }) { $0 * $0 },
     Operation(
       name: "Pow", arity: 1, params: ["m"], summary: "f to the integer power m", cTemplate: "pow($0, ($T)$p0)",
-      dimension: broadcastDimension, evaluation: .unaryWithParams { x, p in Foundation.pow(x, Double(p[0])) }),
+      dimension: broadcastDimension, evaluation: .unaryWithParams { x, p in Foundation.pow(x, Double(p[0])) },
+      derivative: .rule { d in
+        let m = d.params[0]
+        return [try d.gradient * (m == 1 ? int(1) : int(m) * (m == 2 ? d.arg(0) : f("Pow", d.arg(0), params: [m - 1])))]
+      }),
     Operation(
       name: "Round", arity: 1, params: ["d"], summary: "round f to d decimals (halves away from zero)",
       cTemplate: "(round(($0) * ($T)$pow10p0) / ($T)$pow10p0)",
@@ -102,29 +150,45 @@ extension Operation {
       evaluation: .unaryWithParams { x, p in
         let scale = Foundation.pow(10.0, Double(p[0]))
         return (x * scale).rounded(.toNearestOrAwayFromZero) / scale
-      }),
+      },
+      derivative: .zero),
     Operation(
       name: "ClampInt", arity: 1, params: ["a", "b"], summary: "clamp f to the integers [a, b]",
       cTemplate: "(($0) < ($T)$p0 ? ($T)$p0 : (($0) > ($T)$p1 ? ($T)$p1 : ($0)))",
       dimension: broadcastDimension,
-      evaluation: .unaryWithParams { x, p in x < Double(p[0]) ? Double(p[0]) : (x > Double(p[1]) ? Double(p[1]) : x) }),
+      evaluation: .unaryWithParams { x, p in x < Double(p[0]) ? Double(p[0]) : (x > Double(p[1]) ? Double(p[1]) : x) },
+      derivative: .rule { d in
+        // 1 on [a, b] (KeOps' DiffClampInt), written with comparisons.
+        let inside = try f("LessOrEqual", int(d.params[0]), d.arg(0)) * f("LessOrEqual", d.arg(0), int(d.params[1]))
+        return [try d.gradient * inside]
+      }),
 
     // MARK: Elementwise binary and ternary (section 1.4)
-    binary("Add", "f + g", c: "(($0) + ($1))") { $0 + $1 },
-    binary("Subtract", "f - g", c: "(($0) - ($1))") { $0 - $1 },
-    binary("Mult", "f * g", c: "(($0) * ($1))") { $0 * $1 },
-    binary("Divide", "f / g", c: "(($0) / ($1))") { $0 / $1 },
-    binary("Atan2", "atan2(f, g)", c: "atan2($0, $1)") { Foundation.atan2($0, $1) },
-    binary("Powf", "f to the power g, computed in single precision as KeOps does", c: "(($T)powf((float)($0), (float)($1)))") {
+    binary("Add", "f + g", c: "(($0) + ($1))", partials { _, _ in [try int(1), try int(1)] }) { $0 + $1 },
+    binary("Subtract", "f - g", c: "(($0) - ($1))", .rule { d in [d.gradient, try -d.gradient] }) { $0 - $1 },
+    binary("Mult", "f * g", c: "(($0) * ($1))", partials { x, _ in [x[1], x[0]] }) { $0 * $1 },
+    binary("Divide", "f / g", c: "(($0) / ($1))", .rule { d in [try d.gradient / d.arg(1), try -(d.gradient * d.value / d.arg(1))] }) { $0 / $1 },
+    binary("Atan2", "atan2(f, g)", c: "atan2($0, $1)", partials { x, _ in
+      let r2 = try f("Square", x[0]) + f("Square", x[1])
+      return [try x[1] / r2, try -(x[0] / r2)]
+    }) { Foundation.atan2($0, $1) },
+    binary("Powf", "f to the power g, computed in single precision as KeOps does", c: "(($T)powf((float)($0), (float)($1)))", partials { x, y in [try x[1] * f("Powf", x[0], x[1] - int(1)), try f("Log", x[0]) * y] }) {
       Double(Foundation.powf(Float($0), Float($1)))
     },
-    binary("LessThan", "1 if f < g, else 0", c: "(($0) < ($1) ? ($T)1 : ($T)0)") { $0 < $1 ? 1 : 0 },
-    binary("LessOrEqual", "1 if f <= g, else 0", c: "(($0) <= ($1) ? ($T)1 : ($T)0)") { $0 <= $1 ? 1 : 0 },
-    binary("Equal", "1 if f == g, else 0", c: "(($0) == ($1) ? ($T)1 : ($T)0)") { $0 == $1 ? 1 : 0 },
-    binary("NotEqual", "1 if f != g, else 0", c: "(($0) != ($1) ? ($T)1 : ($T)0)") { $0 != $1 ? 1 : 0 },
-    ternary("IfElse", "g where f >= 0, else h", c: "(($0) >= 0 ? ($1) : ($2))") { $0 >= 0 ? $1 : $2 },
-    ternary("Clamp", "f clamped to [g, h]", c: "(($0) < ($1) ? ($1) : (($0) > ($2) ? ($2) : ($0)))") { $0 < $1 ? $1 : ($0 > $2 ? $2 : $0) },
-    ternary("Mod", "f - g*floor((f - h)/g), in [h, h + g)", c: "(($0) - ($1) * floor((($0) - ($2)) / ($1)))") {
+    binary("LessThan", "1 if f < g, else 0", c: "(($0) < ($1) ? ($T)1 : ($T)0)", .zero) { $0 < $1 ? 1 : 0 },
+    binary("LessOrEqual", "1 if f <= g, else 0", c: "(($0) <= ($1) ? ($T)1 : ($T)0)", .zero) { $0 <= $1 ? 1 : 0 },
+    binary("Equal", "1 if f == g, else 0", c: "(($0) == ($1) ? ($T)1 : ($T)0)", .zero) { $0 == $1 ? 1 : 0 },
+    binary("NotEqual", "1 if f != g, else 0", c: "(($0) != ($1) ? ($T)1 : ($T)0)", .zero) { $0 != $1 ? 1 : 0 },
+    ternary("IfElse", "g where f >= 0, else h", c: "(($0) >= 0 ? ($1) : ($2))", .rule { d in
+      [.zero(d.dim(0)), try f("IfElse", d.arg(0), d.gradient, .zero(1)), try f("IfElse", d.arg(0), .zero(1), d.gradient)]
+    }) { $0 >= 0 ? $1 : $2 },
+    ternary("Clamp", "f clamped to [g, h]", c: "(($0) < ($1) ? ($1) : (($0) > ($2) ? ($2) : ($0)))", partials { x, _ in
+      // Clamp(f, g, h) moves with f inside [g, h], with g below it, with h above it (KeOps' rule).
+      [try f("LessOrEqual", x[1], x[0]) * f("LessOrEqual", x[0], x[2]), try f("LessThan", x[0], x[1]), try f("LessThan", x[2], x[0])]
+    }) { $0 < $1 ? $1 : ($0 > $2 ? $2 : $0) },
+    ternary("Mod", "f - g*floor((f - h)/g), in [h, h + g)", c: "(($0) - ($1) * floor((($0) - ($2)) / ($1)))", .rule { d in
+      [d.gradient, try -(d.gradient * f("Floor", (d.arg(0) - d.arg(2)) / d.arg(1))), .zero(d.dim(2))]
+    }) {
       $0 - $1 * Foundation.floor(($0 - $2) / $1)
     },
 
@@ -135,7 +199,8 @@ extension Operation {
         var s = 0.0
         for k in 0..<x[0].dim { s += x[0][p, k] }
         out[0] = s
-      }),
+      },
+      derivative: .rule { d in [try d.gradient.fitted(to: d.dim(0))] }),
     Operation(
       name: "SumT", arity: 1, params: ["d"], summary: "a scalar repeated d times (adjoint of Sum)", rule: "1 -> d",
       cEmit: cSumT,
@@ -144,21 +209,24 @@ extension Operation {
         guard p[0] >= 1 else { throw DimensionError("d must be at least 1, not \(p[0])") }
         return p[0]
       },
-      evaluation: perPoint { x, p, _, out, d in for k in 0..<d { out[k] = x[0][p, 0] } }),
+      evaluation: perPoint { x, p, _, out, d in for k in 0..<d { out[k] = x[0][p, 0] } },
+      derivative: .rule { d in [try Term.sum(d.gradient)] }),
     Operation(
       name: "Max", arity: 1, summary: "largest component", rule: "d -> 1", cEmit: cMax, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var m = x[0][p, 0]
         for k in 1..<max(1, x[0].dim) where x[0][p, k] > m { m = x[0][p, k] }
         out[0] = m
-      }),
+      },
+      derivative: .rule { d in [try f("OneHot", f("ArgMax", d.arg(0)), params: [d.dim(0)]) * d.gradient] }),
     Operation(
       name: "Min", arity: 1, summary: "smallest component", rule: "d -> 1", cEmit: cMin, dimension: fixed(1),
       evaluation: perPoint { x, p, _, out, _ in
         var m = x[0][p, 0]
         for k in 1..<max(1, x[0].dim) where x[0][p, k] < m { m = x[0][p, k] }
         out[0] = m
-      }),
+      },
+      derivative: .rule { d in [try f("OneHot", f("ArgMin", d.arg(0)), params: [d.dim(0)]) * d.gradient] }),
     Operation(
       name: "ArgMax", arity: 1, summary: "index of the largest component (first on ties), as a float", rule: "d -> 1",
       cEmit: cArgMax,
@@ -167,7 +235,8 @@ extension Operation {
         var m = x[0][p, 0], at = 0
         for k in 1..<max(1, x[0].dim) where x[0][p, k] > m { m = x[0][p, k]; at = k }
         out[0] = Double(at)
-      }),
+      },
+      derivative: .zero),
     Operation(
       name: "ArgMin", arity: 1, summary: "index of the smallest component (first on ties), as a float", rule: "d -> 1",
       cEmit: cArgMin,
@@ -176,7 +245,8 @@ extension Operation {
         var m = x[0][p, 0], at = 0
         for k in 1..<max(1, x[0].dim) where x[0][p, k] < m { m = x[0][p, k]; at = k }
         out[0] = Double(at)
-      }),
+      },
+      derivative: .zero),
     Operation(
       name: "Scalprod", arity: 2, summary: "scalar product (f|g); a dimension-1 side multiplies the sum of the other", rule: "d, d -> 1 (or 1, d -> 1: the scalar multiplies the sum of the other)",
       cEmit: cScalprod,
@@ -191,13 +261,16 @@ extension Operation {
         var s = 0.0
         for k in 0..<d { s += x[0][p, k] * x[1][p, k] }
         out[0] = s
-      }),
+      },
+      derivative: .rule { d in [try d.gradient * d.arg(1), try d.gradient * d.arg(0)] }),
     Operation(
       name: "SqNorm2", arity: 1, summary: "squared Euclidean norm", rule: "d -> 1", cEmit: cSqNorm2, dimension: fixed(1),
-      evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim) }),
+      evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim) },
+      derivative: .rule { d in [try int(2) * d.gradient * d.arg(0)] }),
     Operation(
       name: "Norm2", arity: 1, summary: "Euclidean norm", rule: "d -> 1", cEmit: cNorm2, dimension: fixed(1),
-      evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim).squareRoot() }),
+      evaluation: perPoint { x, p, _, out, _ in out[0] = sumSquares(x[0], p, x[0].dim).squareRoot() },
+      derivative: .rule { d in [try d.gradient * f("Rsqrt", f("SqNorm2", d.arg(0))) * d.arg(0)] }),
     Operation(
       name: "Normalize", arity: 1, summary: "f / |f|, with Normalize(0) = 0", rule: "d -> d",
       cEmit: cNormalize,
@@ -206,12 +279,21 @@ extension Operation {
         let n2 = sumSquares(x[0], p, d)
         let r = n2 == 0 ? 0 : 1 / n2.squareRoot()
         for k in 0..<d { out[k] = r * x[0][p, k] }
+      },
+      derivative: .rule { d in
+        // Normalize(x) = r x with r = Rsqrt(|x|^2): r e - r^3 (x|e) x.
+        let x = d.arg(0), r = try f("Rsqrt", f("SqNorm2", x))
+        return [try r * d.gradient - f("Pow", r, params: [3]) * Term.scalprod(x, d.gradient) * x]
       }),
     Operation(
       name: "SqDist", arity: 2, summary: "squared distance |f - g|^2", rule: "d, d -> 1 (1 broadcasts against d)",
       cEmit: cSqDist,
       dimension: { d, p throws(DimensionError) in _ = try broadcastDimension(d, p); return 1 },
-      evaluation: perPoint { x, p, _, out, _ in out[0] = sqDist(x[0], x[1], p) }),
+      evaluation: perPoint { x, p, _, out, _ in out[0] = sqDist(x[0], x[1], p) },
+      derivative: .rule { d in
+        let g = try int(2) * d.gradient * (d.arg(0) - d.arg(1))
+        return [g, try -g]
+      }),
     Operation(
       name: "SqNormIso", arity: 2, summary: "s * |f|^2 for a scalar s", rule: "1, d -> 1",
       cEmit: cSqNormIso,
@@ -219,7 +301,8 @@ extension Operation {
         guard d[0] == 1 else { throw DimensionError("the weight s must have dimension 1, not \(d[0])") }
         return 1
       },
-      evaluation: perPoint { x, p, _, out, _ in out[0] = x[0][p, 0] * sumSquares(x[1], p, x[1].dim) }),
+      evaluation: perPoint { x, p, _, out, _ in out[0] = x[0][p, 0] * sumSquares(x[1], p, x[1].dim) },
+      derivative: .rule { d in [try d.gradient * f("SqNorm2", d.arg(1)), try int(2) * d.gradient * d.arg(0) * d.arg(1)] }),
     Operation(
       name: "SqNormDiag", arity: 2, summary: "sum_k s_k f_k^2", rule: "d, d -> 1",
       cEmit: cWeightedSqNorm,
@@ -227,7 +310,8 @@ extension Operation {
         guard d[0] == d[1] else { throw DimensionError("the weight has dimension \(d[0]) and the vector \(d[1]); they must be equal") }
         return 1
       },
-      evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
+      evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) },
+      derivative: weightedSqNormDerivative(difference: false)),
     Operation(
       name: "SymSqNorm", arity: 2, summary: "sum_kl A_kl f_k f_l for a d*d matrix A (row-major)", rule: "d*d, d -> 1",
       cEmit: cWeightedSqNorm,
@@ -235,12 +319,14 @@ extension Operation {
         guard d[0] == d[1] * d[1] else { throw DimensionError("the matrix has dimension \(d[0]); expected \(d[1] * d[1]) = \(d[1])^2") }
         return 1
       },
-      evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
+      evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) },
+      derivative: weightedSqNormDerivative(difference: false)),
     Operation(
       name: "WeightedSqNorm", arity: 2, summary: "SqNormIso, SqNormDiag or SymSqNorm, chosen by dim(s)", rule: "s, d -> 1 with dim(s) = 1, d or d*d",
       cEmit: cWeightedSqNorm,
       dimension: { d, _ throws(DimensionError) in try weightedDim(d[0], d[1]); return 1 },
-      evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) }),
+      evaluation: perPoint { x, p, _, out, _ in out[0] = weightedSqNorm(x[0], x[1], nil, p, x[1].dim) },
+      derivative: weightedSqNormDerivative(difference: false)),
     Operation(
       name: "WeightedSqDist", arity: 3, summary: "WeightedSqNorm(s, f - g)", rule: "s, d, d -> 1 with dim(s) = 1, d or d*d",
       cEmit: cWeightedSqDist,
@@ -251,7 +337,8 @@ extension Operation {
       },
       evaluation: perPoint { x, p, _, out, _ in
         out[0] = weightedSqNorm(x[0], x[1], x[2], p, max(x[1].dim, x[2].dim))
-      }),
+      },
+      derivative: weightedSqNormDerivative(difference: true)),
 
     // MARK: Indexing, padding, concatenation (section 1.6)
     Operation(
@@ -261,7 +348,8 @@ extension Operation {
         guard p[0] >= 0 && p[0] < d[0] else { throw DimensionError("index \(p[0]) is out of range for dimension \(d[0]) (valid: 0...\(d[0] - 1))") }
         return 1
       },
-      evaluation: perPoint { x, p, params, out, _ in out[0] = x[0][p, params[0]] }),
+      evaluation: perPoint { x, p, params, out, _ in out[0] = x[0][p, params[0]] },
+      derivative: .rule { d in [try Term.elemT(d.gradient, d.dim(0), d.params[0])] }),
     Operation(
       name: "ElemT", arity: 1, params: ["n", "m"], summary: "a vector of n zeros with f at position m", rule: "1 -> n, with 0 <= m < n",
       cEmit: cElemT,
@@ -273,7 +361,8 @@ extension Operation {
       evaluation: perPoint { x, p, params, out, d in
         for k in 0..<d { out[k] = 0 }
         out[params[1]] = x[0][p, 0]
-      }),
+      },
+      derivative: .rule { d in [try Term.elem(d.gradient, d.params[1])] }),
     Operation(
       name: "Extract", arity: 1, params: ["start", "len"], summary: "components start ..< start+len of f", rule: "d -> len, with start + len <= d",
       cEmit: cExtract,
@@ -285,7 +374,8 @@ extension Operation {
         }
         return p[1]
       },
-      evaluation: perPoint { x, p, params, out, d in for k in 0..<d { out[k] = x[0][p, params[0] + k] } }),
+      evaluation: perPoint { x, p, params, out, d in for k in 0..<d { out[k] = x[0][p, params[0] + k] } },
+      derivative: .rule { d in [try Term.extractT(d.gradient, d.params[0], d.dim(0))] }),
     Operation(
       name: "ExtractT", arity: 1, params: ["start", "D"], summary: "a vector of D zeros with f placed at start", rule: "d -> D, with start + d <= D",
       cEmit: cExtractT,
@@ -298,7 +388,8 @@ extension Operation {
       evaluation: perPoint { x, p, params, out, d in
         for k in 0..<d { out[k] = 0 }
         for k in 0..<x[0].dim { out[params[0] + k] = x[0][p, k] }
-      }),
+      },
+      derivative: .rule { d in [try Term.extract(d.gradient, d.params[0], d.dim(0))] }),
     Operation(
       name: "Concat", arity: 2, summary: "the components of f followed by those of g", rule: "d1, d2 -> d1 + d2",
       cEmit: cConcat,
@@ -306,7 +397,8 @@ extension Operation {
       evaluation: perPoint { x, p, _, out, _ in
         for k in 0..<x[0].dim { out[k] = x[0][p, k] }
         for k in 0..<x[1].dim { out[x[0].dim + k] = x[1][p, k] }
-      }),
+      },
+      derivative: .rule { d in [try Term.extract(d.gradient, 0, d.dim(0)), try Term.extract(d.gradient, d.dim(0), d.dim(1))] }),
     Operation(
       name: "OneHot", arity: 1, params: ["D"], summary: "a vector of D zeros with 1 at position round(f)", rule: "1 -> D",
       cEmit: cOneHot,
@@ -319,7 +411,8 @@ extension Operation {
         let v = x[0][p, 0] + 0.5
         let at = v.isFinite && Swift.abs(v) < 1e18 ? Int(v) : -1
         for k in 0..<d { out[k] = k == at ? 1 : 0 }
-      }),
+      },
+      derivative: .zero),
 
     // MARK: Small linear algebra (section 1.7, row-major as KeOps' code)
     Operation(
@@ -336,7 +429,8 @@ extension Operation {
           for k in 0..<q { s += x[0][p, r * q + k] * x[1][p, k] }
           out[r] = s
         }
-      }),
+      },
+      derivative: .rule { d in [try Term.product("TensorProd", [d.gradient, d.arg(1)]), try Term.product("VecMatMult", [d.gradient, d.arg(0)])] }),
     Operation(
       name: "VecMatMult", arity: 2, summary: "v^T A for v of dim p and A of dim p*n (row-major)", rule: "p, p*n -> n",
       cEmit: cVecMatMult,
@@ -351,7 +445,8 @@ extension Operation {
           for k in 0..<q { s += x[0][p, k] * x[1][p, k * n + r] }
           out[r] = s
         }
-      }),
+      },
+      derivative: .rule { d in [try Term.product("MatVecMult", [d.arg(1), d.gradient]), try Term.product("TensorProd", [d.arg(0), d.gradient])] }),
     Operation(
       name: "TensorProd", arity: 2, summary: "outer product, out[k*dim(g)+l] = f_k g_l", rule: "d1, d2 -> d1*d2",
       cEmit: cTensorProd,
@@ -359,12 +454,183 @@ extension Operation {
       evaluation: perPoint { x, p, _, out, _ in
         let q = x[1].dim
         for k in 0..<x[0].dim { for l in 0..<q { out[k * q + l] = x[0][p, k] * x[1][p, l] } }
+      },
+      derivative: .rule { d in [try Term.product("MatVecMult", [d.gradient, d.arg(1)]), try Term.product("VecMatMult", [d.arg(0), d.gradient])] }),
+
+    Operation(
+      name: "TensorDot", arity: 2, params: ["dimsfa", "dimsfb", "contfa", "contfb", "permute"],
+      summary: "numpy's tensordot of f and g as row-major tensors of shapes dimsfa and dimsfb (tuples or lists), contracting axes contfa of f with axes contfb of g; the kept axes (f's, then g's) go to positions permute (optional, identity by default)",
+      rule: "prod(dimsfa), prod(dimsfb) -> product of the kept sizes",
+      cEmit: cTensorDot, variadicParams: true,
+      dimension: { d, p throws(DimensionError) in
+        guard let layout = TensorDotLayout(params: p) else { throw DimensionError("malformed axis lists") }
+        return try layout.check(d[0], d[1])
+      },
+      evaluation: tensorDotEvaluation,
+      derivative: tensorDotDerivative),
+
+    // MARK: Complex numbers (section 1.10): (re, im) pairs, see ComplexOperations.swift
+    Operation(
+      name: "ComplexReal", arity: 1, summary: "the real parts of a complex vector", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "ar" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { re, _ in re },
+      derivative: .rule { d in [try real2Complex(d.gradient)] }),
+    Operation(
+      name: "ComplexImag", arity: 1, summary: "the imaginary parts of a complex vector", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "ai" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { _, im in im },
+      derivative: .rule { d in [try imag2Complex(d.gradient)] }),
+    Operation(
+      name: "Real2Complex", arity: 1, summary: "the complex vector f + 0i", rule: "n -> 2n",
+      cEmit: cRealToComplex { w in ("a", "(\(w))0") }, dimension: { d, _ throws(DimensionError) in 2 * d[0] },
+      evaluation: realToComplex { ($0, 0) },
+      derivative: .rule { d in [try complexReal(d.gradient)] }),
+    Operation(
+      name: "Imag2Complex", arity: 1, summary: "the complex vector 0 + fi", rule: "n -> 2n",
+      cEmit: cRealToComplex { w in ("(\(w))0", "a") }, dimension: { d, _ throws(DimensionError) in 2 * d[0] },
+      evaluation: realToComplex { (0, $0) },
+      derivative: .rule { d in [try complexImag(d.gradient)] }),
+    Operation(
+      name: "Conj", arity: 1, summary: "complex conjugate", rule: "2n -> 2n",
+      cEmit: cComplexElementwise { _ in ("ar", "-ai") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, _ in (a.0, -a.1) },
+      derivative: .rule { d in [try conj(d.gradient)] }),
+    Operation(
+      name: "ComplexAbs", arity: 1, summary: "moduli of a complex vector, Sqrt(ComplexSquareAbs(f))", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "sqrt(ar * ar + ai * ai)" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { re, im in (re * re + im * im).squareRoot() },
+      derivative: .rule { d in
+        // KeOps' rule through Sqrt: Rsqrt(|z|^2) z e, zero at z = 0.
+        let z = d.arg(0)
+        return [try complexProduct(real2Complex(d.gradient * f("Rsqrt", f("ComplexSquareAbs", z))), z)]
       }),
+    Operation(
+      name: "ComplexSquareAbs", arity: 1, summary: "squared moduli of a complex vector", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "ar * ar + ai * ai" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { re, im in re * re + im * im },
+      derivative: .rule { d in [try complexProduct(real2Complex(int(2) * d.gradient), d.arg(0))] }),
+    Operation(
+      name: "ComplexAngle", arity: 1, summary: "arguments of a complex vector, Atan2(imag, real)", rule: "2n -> n",
+      cEmit: cComplexToReal { _ in "atan2(ai, ar)" }, dimension: complexToRealDimension,
+      evaluation: complexToReal { re, im in Foundation.atan2(im, re) },
+      derivative: .rule { d in
+        // d/d(re, im) atan2(im, re) = (-im, re) / |z|^2.
+        let z = d.arg(0)
+        let iz = try imag2Complex(complexReal(z)) - real2Complex(complexImag(z))
+        return [try complexProduct(real2Complex(d.gradient / f("ComplexSquareAbs", z)), iz)]
+      }),
+    Operation(
+      name: "ComplexSum", arity: 1, summary: "the sum of the entries of a complex vector", rule: "2n -> 2",
+      cEmit: cComplexSum,
+      dimension: { d, _ throws(DimensionError) in try complexDimension(d[0]); return 2 },
+      evaluation: perPoint { x, p, _, out, _ in
+        var re = 0.0, im = 0.0
+        for k in stride(from: 0, to: x[0].dim, by: 2) {
+          re += x[0][p, k]
+          im += x[0][p, k + 1]
+        }
+        out[0] = re
+        out[1] = im
+      },
+      derivative: .rule { d in [try complexFitted(d.gradient, to: d.dim(0))] }),
+    Operation(
+      name: "ComplexSumT", arity: 1, params: ["d"], summary: "a complex scalar repeated to dimension d (adjoint of ComplexSum)",
+      rule: "2 -> d, d even", cEmit: cComplexSumT,
+      dimension: { d, p throws(DimensionError) in
+        guard d[0] == 2 else { throw DimensionError("the argument must be a complex scalar (dimension 2), not dimension \(d[0])") }
+        guard p[0] >= 2 else { throw DimensionError("d must be at least 2, not \(p[0])") }
+        try complexDimension(p[0], "d")
+        return p[0]
+      },
+      evaluation: perPoint { x, p, _, out, d in
+        for k in stride(from: 0, to: d, by: 2) {
+          out[k] = x[0][p, 0]
+          out[k + 1] = x[0][p, 1]
+        }
+      },
+      derivative: .rule { d in [try complexFitted(d.gradient, to: 2)] }),
+    Operation(
+      name: "ComplexAdd", arity: 2, summary: "f + g, complex", rule: "2n, 2n -> 2n (a complex scalar, dimension 2, broadcasts)",
+      cEmit: cComplexElementwise { _ in ("ar + br", "ai + bi") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, b in (a.0 + b.0, a.1 + b.1) },
+      derivative: .rule { d in [try complexFitted(d.gradient, to: d.dim(0)), try complexFitted(d.gradient, to: d.dim(1))] }),
+    Operation(
+      name: "ComplexSubtract", arity: 2, summary: "f - g, complex", rule: "2n, 2n -> 2n (a complex scalar, dimension 2, broadcasts)",
+      cEmit: cComplexElementwise { _ in ("ar - br", "ai - bi") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, b in (a.0 - b.0, a.1 - b.1) },
+      derivative: .rule { d in [try complexFitted(d.gradient, to: d.dim(0)), try complexFitted(-d.gradient, to: d.dim(1))] }),
+    Operation(
+      name: "ComplexMult", arity: 2, summary: "f * g, complex", rule: "2n, 2n -> 2n (a complex scalar, dimension 2, broadcasts)",
+      cEmit: cComplexElementwise { _ in ("ar * br - ai * bi", "ar * bi + ai * br") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, b in complexMultiply(a, b) },
+      derivative: complexMultDerivative),
+    Operation(
+      name: "ComplexScal", arity: 2, summary: "a complex scalar f times a complex vector g", rule: "2, 2n -> 2n",
+      cEmit: cComplexElementwise { _ in ("ar * br - ai * bi", "ar * bi + ai * br") },
+      dimension: { d, p throws(DimensionError) in
+        guard d[0] == 2 else { throw DimensionError("f must be a complex scalar (dimension 2), not dimension \(d[0])") }
+        return try complexBroadcastDimension(d, p)
+      },
+      evaluation: complexElementwise { a, b in complexMultiply(a, b) },
+      derivative: complexMultDerivative),
+    Operation(
+      name: "ComplexDivide", arity: 2, summary: "f / g, complex, computed as KeOps: (f * Conj(g)) * (1 / ComplexSquareAbs(g))",
+      rule: "2n, 2n -> 2n (a complex scalar, dimension 2, broadcasts)",
+      cEmit: cComplexElementwise { w in
+        let s = "((\(w))1 / (br * br + bi * bi))"
+        return ("\(s) * (ar * br - ai * (-bi)) - (\(w))0 * (ar * (-bi) + ai * br)", "\(s) * (ar * (-bi) + ai * br) + (\(w))0 * (ar * br - ai * (-bi))")
+      },
+      dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, b in complexDivide(a, b) },
+      derivative: .rule { d in
+        // d(f/g) = df / g - (f/g) dg / g: conj(1/g) e and -conj(f/g^2) e.
+        let g = d.arg(1), e = d.gradient
+        return [
+          try complexFitted(Term.product("ComplexDivide", [e, conj(g)]), to: d.dim(0)),
+          try complexFitted(-complexProduct(e, conj(Term.make("ComplexDivide", [d.value, g]))), to: d.dim(1)),
+        ]
+      }),
+    Operation(
+      name: "ComplexRealScal", arity: 2, summary: "a real scalar times a complex vector (in either order)", rule: "1, 2n -> 2n or 2n, 1 -> 2n",
+      cEmit: cComplexRealScal,
+      dimension: { d, _ throws(DimensionError) in
+        guard d[0] == 1 || d[1] == 1 else {
+          throw DimensionError("one argument must be a real scalar (dimension 1); the dimensions are \(d[0]) and \(d[1])")
+        }
+        let z = d[0] == 1 ? d[1] : d[0]
+        try complexDimension(z, "the complex argument")
+        return z
+      },
+      evaluation: perPoint { x, p, _, out, d in
+        let (s, z) = x[0].dim == 1 ? (x[0], x[1]) : (x[1], x[0])
+        for k in stride(from: 0, to: d, by: 2) {
+          out[k] = s[p, 0] * z[p, k]
+          out[k + 1] = s[p, 0] * z[p, k + 1]
+        }
+      },
+      derivative: .rule { d in
+        let (si, zi) = d.dim(0) == 1 ? (0, 1) : (1, 0)
+        var g = [Term](repeating: .zero(1), count: 2)
+        g[zi] = try Term.product("ComplexRealScal", [d.arg(si), d.gradient])
+        g[si] = try Term.scalprod(d.arg(zi), d.gradient)
+        return g
+      }),
+    Operation(
+      name: "ComplexExp", arity: 1, summary: "complex exponential", rule: "2n -> 2n",
+      cEmit: cComplexElementwise { _ in ("exp(ar) * cos(ai)", "exp(ar) * sin(ai)") }, dimension: complexBroadcastDimension,
+      evaluation: complexElementwise { a, _ in (Foundation.exp(a.0) * Foundation.cos(a.1), Foundation.exp(a.0) * Foundation.sin(a.1)) },
+      derivative: .rule { d in [try complexProduct(conj(d.value), d.gradient)] }),
+    Operation(
+      name: "ComplexExp1j", arity: 1, summary: "exp(i f) for a real vector f: (cos f, sin f) pairs", rule: "n -> 2n",
+      cEmit: cRealToComplex { _ in ("cos(a)", "sin(a)") }, dimension: { d, _ throws(DimensionError) in 2 * d[0] },
+      evaluation: realToComplex { (Foundation.cos($0), Foundation.sin($0)) },
+      derivative: .rule { d in [try complexImag(complexProduct(conj(d.value), d.gradient))] }),
 
     // MARK: Constants (section 1.8)
     Operation(
       name: "IntCst", arity: 0, params: ["n"], summary: "the integer constant n", rule: "-> 1", cEmit: cIntCst, dimension: fixed(1),
-      evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) }),
+      evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) },
+      derivative: .zero),
     Operation(
       name: "RatCst", arity: 0, params: ["p", "q"], summary: "the rational constant p/q", rule: "-> 1",
       cEmit: cRatCst,
@@ -372,7 +638,8 @@ extension Operation {
         guard p[1] != 0 else { throw DimensionError("the denominator is zero") }
         return 1
       },
-      evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) / Double(params[1]) }),
+      evaluation: perPoint { _, _, params, out, _ in out[0] = Double(params[0]) / Double(params[1]) },
+      derivative: .zero),
     Operation(
       name: "IntInv", arity: 0, params: ["n"], summary: "the constant 1/n", rule: "-> 1",
       cEmit: cIntInv,
@@ -380,7 +647,8 @@ extension Operation {
         guard p[0] != 0 else { throw DimensionError("1/0 is not a constant") }
         return 1
       },
-      evaluation: perPoint { _, _, params, out, _ in out[0] = 1 / Double(params[0]) }),
+      evaluation: perPoint { _, _, params, out, _ in out[0] = 1 / Double(params[0]) },
+      derivative: .zero),
     Operation(
       name: "Zero", arity: 0, params: ["d"], summary: "the zero vector of dimension d", rule: "-> d",
       cEmit: cZero,
@@ -388,7 +656,8 @@ extension Operation {
         guard p[0] >= 1 else { throw DimensionError("d must be at least 1, not \(p[0])") }
         return p[0]
       },
-      evaluation: perPoint { _, _, _, out, d in for k in 0..<d { out[k] = 0 } }),
+      evaluation: perPoint { _, _, _, out, d in for k in 0..<d { out[k] = 0 } },
+      derivative: .zero),
   ]
 }
 

@@ -109,6 +109,7 @@ public struct ReducedFormula: Sendable {
     }
 
     var builder = FormulaBuilder(names: names)
+    builder.outputCategory = axis == 1 ? .i : .j
     let f: FormulaNode
     do throws(Diagnostic) {
       f = try builder.build(try FormulaParser.parse(formula))

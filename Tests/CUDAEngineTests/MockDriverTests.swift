@@ -112,6 +112,25 @@ struct EmulationCase: Sendable, CustomStringConvertible {
       aliases: NVRTCCompileTests.operationFormulas[2].1, dtype: .float32),
     EmulationCase(
       name: "layout_ops", formula: NVRTCCompileTests.operationFormulas[3].0, aliases: NVRTCCompileTests.operationFormulas[3].1),
+    EmulationCase(
+      name: "grad_gauss_x", formula: NVRTCCompileTests.derivativeFormulas[0].0, aliases: NVRTCCompileTests.derivativeFormulas[0].1),
+    EmulationCase(
+      name: "grad_gauss_y_axis0", formula: NVRTCCompileTests.derivativeFormulas[1].0,
+      aliases: NVRTCCompileTests.derivativeFormulas[1].1, axis: 0),
+    EmulationCase(
+      name: "laplacian", formula: NVRTCCompileTests.derivativeFormulas[2].0, aliases: NVRTCCompileTests.derivativeFormulas[2].1),
+    EmulationCase(
+      name: "nested_derivatives", formula: NVRTCCompileTests.derivativeFormulas[3].0,
+      aliases: NVRTCCompileTests.derivativeFormulas[3].1),
+    EmulationCase(
+      name: "grad_matrix_parameter", formula: NVRTCCompileTests.derivativeFormulas[4].0,
+      aliases: NVRTCCompileTests.derivativeFormulas[4].1, dtype: .float32),
+    EmulationCase(
+      name: "complex_tensordot_ops", formula: NVRTCCompileTests.operationFormulas[4].0,
+      aliases: NVRTCCompileTests.operationFormulas[4].1),
+    EmulationCase(
+      name: "complex_tensordot_gradients", formula: NVRTCCompileTests.derivativeFormulas[5].0,
+      aliases: NVRTCCompileTests.derivativeFormulas[5].1),
     EmulationCase(name: "no_reduced_variable", formula: "x*IntCst(2)", aliases: ["x = Vi(2)"]),
     EmulationCase(name: "empty_sum", formula: gauss, aliases: xyb, nJ: 0),
     EmulationCase(name: "empty_kmin", formula: "SqDist(x,y)", aliases: xy, reduction: .kMinArgKMin(2), nJ: 0),

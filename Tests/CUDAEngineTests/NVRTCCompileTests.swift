@@ -63,7 +63,32 @@ import _KSTestSupport
         + " + IntCst(2) * RatCst(1, 3) * IntInv(7) + Zero(3)",
       ["x = Vi(3)", "y = Vj(3)", "a = Pm(9)"]
     ),
+    (
+      "Concat(ComplexMult(z, w) + ComplexAdd(z, c) + ComplexSubtract(c, w) + ComplexScal(c, z)"
+        + " + ComplexDivide(z, ComplexExp(w)) + Conj(w) + ComplexRealScal(s, z) + ComplexRealScal(w, s)"
+        + " + ComplexSumT(ComplexSum(w), 4) + Real2Complex(ComplexReal(z)) + Imag2Complex(ComplexImag(w))"
+        + " + ComplexExp1j(ComplexAbs(z) + ComplexSquareAbs(w) + ComplexAngle(z)),"
+        + " TensorDot(a, x, (3,3), (3,), (1,), (0,)) + Kron(x, Elem(y, 0), (3,), (1,)) + TensorDot(a, y, (3,1,3), (3,), (0,), (0,), (1,0)))",
+      ["z = Vi(4)", "w = Vj(4)", "c = Pm(2)", "s = Vj(1)", "x = Vi(3)", "y = Vj(3)", "a = Pm(9)"]
+    ),
   ]
+
+  /// Symbolic derivatives: expanded into table operations before code generation.
+  static let derivativeFormulas: [(String, [String], Int)] = [
+    ("Grad(Exp(-SqDist(x,y))*b, x, e)", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)", "e = Vi(1)"], 1),
+    ("Grad(Exp(-SqDist(x,y))*b, y, e)", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)", "e = Vi(1)"], 0),
+    ("Laplacian(Exp(-SqDist(x,y)), x)*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], 1),
+    ("Grad(Grad(Normalize(x-y)*Sum(b*y), x, y), y, x) + Diff(Sin(x)*Norm2(y), y, x)", ["x = Vi(3)", "y = Vj(3)", "b = Vj(3)"], 1),
+    ("GradMatrix(MatVecMult(a, x)*Exp(-SqDist(x,y)), x) + Grad(SqDist(x,y)*Sum(a), a, Divergence(x*Sum(y), x))", ["x = Vi(3)", "y = Vj(3)", "a = Pm(9)"], 1),
+    ("Grad(\(operationFormulas[4].0), z, e) + Grad(\(operationFormulas[4].0), w, e)", operationFormulas[4].1 + ["e = Vi(7)"], 1),
+  ]
+
+  @Test(arguments: [DType.float32, .float64])
+  func derivativesCompile(_ dtype: DType) throws {
+    for (f, a, axis) in Self.derivativeFormulas {
+      try Self.compile(try makePlan(f, a, axis: axis, dtype: dtype))
+    }
+  }
 
   @Test func everyOperationIsCovered() throws {
     var used = Set<String>()

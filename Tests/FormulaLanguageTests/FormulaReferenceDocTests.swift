@@ -31,18 +31,52 @@ import Testing
 
       This page is generated from the operation table (`Sources/FormulaLanguage/OperationTable.swift`).
 
-      | operation | meaning | dimensions |
-      | --- | --- | --- |
+      The last column says whether `Grad` and the other differential operators (below) go through
+      the operation: "yes (gradient 0)" for piecewise-constant operations, as in KeOps.
+
+      | operation | meaning | dimensions | differentiable |
+      | --- | --- | --- | --- |
 
       """
     for op in Operation.table {
-      out += "| `\(op.signature)` | \(op.summary.replacingOccurrences(of: "|", with: "\\|")) | \(op.dimensionRule.replacingOccurrences(of: "|", with: "\\|")) |\n"
+      out += "| `\(op.signature)` | \(op.summary.replacingOccurrences(of: "|", with: "\\|")) | \(op.dimensionRule.replacingOccurrences(of: "|", with: "\\|")) | \(op.differentiability.summary) |\n"
     }
     out += """
 
-      Not available yet (KeOps has them): Grad, Diff, GradMatrix, Divergence, Laplacian,
-      TraceOperator, AdjointOperator, TensorDot, Kron, the complex operations, SoftDTW_SqDist,
-      BSpline. Using one gives a clear error.
+      ## Differential operators
+
+      These are expanded symbolically when the formula is built, into a formula made of the
+      operations above (so every engine runs them), with KeOps' simplifications: zeros vanish,
+      constants fold, `x + x` is `2*x`. `v` must be a variable (an alias or `Var(pos, dim, cat)`)
+      written in `f`; i-, j- and parameter variables all work, and operators nest.
+
+      | operator | meaning | dimension |
+      | --- | --- | --- |
+      | `Grad(f, v, e)` | the gradient of f with respect to v, contracted with e: [df/dv]^T e; dim(e) = dim(f) | dim(v) |
+      | `Grad(f, v)` | the same with e a new variable: position 1 + the largest in f, category 1 - cat(v) (KeOps' rule) | dim(v) |
+      | `GradFromPos(f, v, n)` | Grad with e = `Var(n, dim(f), cat)`, cat the output rows' category (KeOps 1) | dim(v) |
+      | `Diff(f, v, u)` | the directional derivative [df/dv] u; dim(u) = dim(v) | dim(f) |
+      | `Divergence(f, v)` | the trace of df/dv; dim(f) = dim(v) | 1 |
+      | `Laplacian(f, v)` | the divergence of the gradient of a scalar f | 1 |
+      | `GradMatrix(f, v)` | the transposed Jacobian: row k is Grad(f, v, e_k) | dim(f)*dim(v) |
+      | `TraceOperator(f, v[, w])` | for f linear in v with matrix M: tr(M) (times w, or weighted by w); sum of M for a scalar f | 1 |
+      | `AdjointOperator(f, v, u)` | for f linear in v with matrix M: M^T u | dim(v) |
+
+      Differentiating through an operation marked "no" is an error pointing at that operation.
+
+      ## Tensors and complex numbers
+
+      `TensorDot` takes its shapes and axes as tuples or lists of integers, as in KeOps:
+      `TensorDot(A, v, (2,3), (3,), (1,), (0,))` is the product of a 2x3 matrix and a 3-vector.
+      `Kron(f, g, dimsfa, dimsfb)` is np.kron of two tensors with the same number of axes, built as
+      a TensorDot without contraction whose kept axes interleave.
+
+      The complex operations work on vectors of (re, im) pairs, so a complex vector of n entries has
+      dimension 2n; in the elementwise ones (`ComplexAdd`, `ComplexSubtract`, `ComplexMult`,
+      `ComplexDivide`) a complex scalar (dimension 2) broadcasts against a complex vector.
+
+      Not available yet (KeOps has them): SoftDTW_SqDist, BSpline, Factorize, AutoFactorize. Using
+      one gives a clear error.
 
       """
     return out

@@ -134,7 +134,7 @@ import Testing
     ("Exp", "'Exp' is an operation; call it as Exp(f)"),
     ("SqDist", "'SqDist' is an operation; call it as SqDist(f, g)"),
     ("Sum_Reduction(x,0)", "reductions are chosen with reduction_op=..., not written in the formula"),
-    ("Grad(x,x,x)", "operation 'Grad' is not supported by ks yet"),
+    ("Factorize(x,x)", "operation 'Factorize' is not supported by ks yet"),
     ("x*3-2", "Subtract(Mult(x,IntCst(3)),IntCst(2))"),
     ("[1,2]", "a list is not a formula"),
     ("x + [1,2]", "a list is not a formula"),

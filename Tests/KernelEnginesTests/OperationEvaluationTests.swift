@@ -151,6 +151,48 @@ let operationCases: [OperationCase] = [
   op(
     "TensorProd", "TensorProd(u,v)", [vectors("u", [[1, 2]]), vectors("v", [[1, 10, 100]])],
     [[1, 10, 100, 2, 20, 200]]),
+  // KeOps' documented example: a 2x3 matrix times a 3-vector.
+  op(
+    "TensorDot", "TensorDot(A, v, (2,3), (3,), (1,), (0,))", [vectors("A", [[0, 1, 2, 3, 4, 5]]), vectors("v", [[1, 10, 100]])],
+    [[210, 543]]),
+  // A B = [[13, 16], [40, 52]]; permute (1, 0) sends the kept axis 0 to position 1: the transpose.
+  op(
+    "TensorDot", "TensorDot(A, B, [2,3], [3,2], [1], [0])",
+    [vectors("A", [[0, 1, 2, 3, 4, 5]]), vectors("B", [[1, 2, 3, 4, 5, 6]])], [[13, 16, 40, 52]]),
+  op(
+    "TensorDot", "TensorDot(A, B, (2,3), (3,2), (1,), (0,), (1,0))",
+    [vectors("A", [[0, 1, 2, 3, 4, 5]]), vectors("B", [[1, 2, 3, 4, 5, 6]])], [[13, 40, 16, 52]]),
+  // Full contraction: the Frobenius product.
+  op(
+    "TensorDot", "TensorDot(A, B, (2,3), (2,3), (0,1), (0,1))",
+    [vectors("A", [[0, 1, 2, 3, 4, 5]]), vectors("B", [[1, 2, 3, 4, 5, 6]])], [[70]]),
+  // np.kron([[1,2],[3,4]], [[0,5],[6,7]]).
+  op(
+    "TensorDot", "Kron(A, B, (2,2), (2,2))", [vectors("A", [[1, 2, 3, 4]]), vectors("B", [[0, 5, 6, 7]])],
+    [[0, 5, 0, 10, 6, 7, 12, 14, 0, 15, 0, 20, 18, 21, 24, 28]]),
+
+  // MARK: Complex numbers, (re, im) pairs: z = (3+4i, 1-2i)
+  op("ComplexReal", "ComplexReal(z)", [vectors("z", [[3, 4, 1, -2]])], [[3, 1]]),
+  op("ComplexImag", "ComplexImag(z)", [vectors("z", [[3, 4, 1, -2]])], [[4, -2]]),
+  op("Real2Complex", "Real2Complex(x)", [vectors("x", [[3, -1]])], [[3, 0, -1, 0]]),
+  op("Imag2Complex", "Imag2Complex(x)", [vectors("x", [[3, -1]])], [[0, 3, 0, -1]]),
+  op("Conj", "Conj(z)", [vectors("z", [[3, 4, 1, -2]])], [[3, -4, 1, 2]]),
+  op("ComplexAbs", "ComplexAbs(z)", [vectors("z", [[3, 4, 0, 0]])], [[5, 0]]),
+  op("ComplexSquareAbs", "ComplexSquareAbs(z)", [vectors("z", [[3, 4, 1, -2]])], [[25, 5]]),
+  op("ComplexAngle", "ComplexAngle(z)", [vectors("z", [[0, 1, -1, 0, 1, 1]])], [[pi / 2, pi, pi / 4]], tol: ulp),
+  op("ComplexSum", "ComplexSum(z)", [vectors("z", [[3, 4, 1, -2]])], [[4, 2]]),
+  op("ComplexSumT", "ComplexSumT(c, 4)", [vectors("c", [[1, 2]])], [[1, 2, 1, 2]]),
+  op("ComplexAdd", "ComplexAdd(z, w)", [vectors("z", [[3, 4]]), vectors("w", [[1, -2]])], [[4, 2]]),
+  op("ComplexAdd", "ComplexAdd(c, z)", [vectors("c", [[1, 1]]), vectors("z", [[3, 4, 1, -2]])], [[4, 5, 2, -1]]),
+  op("ComplexSubtract", "ComplexSubtract(z, w)", [vectors("z", [[3, 4]]), vectors("w", [[1, -2]])], [[2, 6]]),
+  op("ComplexMult", "ComplexMult(z, w)", [vectors("z", [[3, 4]]), vectors("w", [[1, -2]])], [[11, -2]]),
+  op("ComplexMult", "ComplexMult(z, c)", [vectors("z", [[3, 4, 1, -2]]), vectors("c", [[0, 1]])], [[-4, 3, 2, 1]]),
+  op("ComplexScal", "ComplexScal(c, z)", [vectors("c", [[0, 1]]), vectors("z", [[3, 4, 1, -2]])], [[-4, 3, 2, 1]]),
+  op("ComplexDivide", "ComplexDivide(z, w)", [vectors("z", [[3, 4]]), vectors("w", [[1, -2]])], [[-1, 2]], tol: ulp),
+  op("ComplexRealScal", "ComplexRealScal(s, z)", [scalars("s", [2]), vectors("z", [[3, 4, 1, -2]])], [[6, 8, 2, -4]]),
+  op("ComplexRealScal", "ComplexRealScal(z, s)", [scalars("s", [2]), vectors("z", [[3, 4, 1, -2]])], [[6, 8, 2, -4]]),
+  op("ComplexExp", "ComplexExp(z)", [vectors("z", [[0, pi, 1, 0]])], [[-1, 0, 2.718281828459045, 0]], tol: ulp),
+  op("ComplexExp1j", "ComplexExp1j(x)", [vectors("x", [[0, pi / 2]])], [[1, 0, 0, 1]], tol: ulp),
 
   // MARK: Constants
   op("IntCst", "IntCst(7)", [scalars("x", [1, 2])], [[7], [7]]),

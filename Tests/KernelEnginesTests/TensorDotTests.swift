@@ -1,0 +1,88 @@
+import ArrayIO
+import FormulaLanguage
+import Testing
+
+@testable import KernelEngines
+
+/// TensorDot on the reference engine against a direct implementation of its definition (numpy's
+/// tensordot, kept axis k moved to position permute[k]), over many random layouts.
+@Suite struct TensorDotTests {
+  /// Row-major multi-index of a flat index.
+  static func multiIndex(_ flat: Int, _ dims: [Int]) -> [Int] {
+    var out = Array(repeating: 0, count: dims.count)
+    var r = flat
+    for k in dims.indices.reversed() {
+      out[k] = r % dims[k]
+      r /= dims[k]
+    }
+    return out
+  }
+
+  static func flat(_ index: [Int], _ dims: [Int]) -> Int { zip(index, dims).reduce(0) { $0 * $1.1 + $1.0 } }
+
+  /// The definition, written plainly: every pair of entries whose contracted indices agree adds
+  /// its product to the output entry of the kept indices.
+  static func direct(_ a: [Double], _ b: [Double], _ l: TensorDotLayout) -> [Double] {
+    let keepA = (0..<l.dimsA.count).filter { !l.contA.contains($0) }
+    let keepB = (0..<l.dimsB.count).filter { !l.contB.contains($0) }
+    let keepDims = keepA.map { l.dimsA[$0] } + keepB.map { l.dimsB[$0] }
+    var outDims = Array(repeating: 0, count: keepDims.count)
+    for (k, d) in keepDims.enumerated() { outDims[l.permute[k]] = d }
+    var out = Array(repeating: 0.0, count: keepDims.reduce(1, *))
+    for i in a.indices {
+      let ia = multiIndex(i, l.dimsA)
+      for j in b.indices {
+        let jb = multiIndex(j, l.dimsB)
+        guard zip(l.contA, l.contB).allSatisfy({ ia[$0] == jb[$1] }) else { continue }
+        let kept = keepA.map { ia[$0] } + keepB.map { jb[$0] }
+        var position = Array(repeating: 0, count: kept.count)
+        for (k, v) in kept.enumerated() { position[l.permute[k]] = v }
+        out[flat(position, outDims)] += a[i] * b[j]
+      }
+    }
+    return out
+  }
+
+  @Test func randomLayoutsMatchTheDefinition() throws {
+    var draws = Draws(state: 2024)
+    func int(_ n: Int) -> Int { Int(draws.next(0...Double(n) - 1e-9)) }
+    for _ in 0..<60 {
+      let dimsA = (0..<(1 + int(3))).map { _ in 1 + int(3) }
+      var dimsB = (0..<(1 + int(3))).map { _ in 1 + int(3) }
+      // Contract up to min(#axes) random pairs, giving b's axis a's size.
+      let pairs = int(min(dimsA.count, dimsB.count) + 1)
+      let contA = Array(dimsA.indices.shuffled(using: &draws).prefix(pairs))
+      let contB = Array(dimsB.indices.shuffled(using: &draws).prefix(pairs))
+      for (x, y) in zip(contA, contB) { dimsB[y] = dimsA[x] }
+      let kept = dimsA.count + dimsB.count - 2 * pairs
+      let permute = Array((0..<kept).shuffled(using: &draws))
+      let layout = TensorDotLayout(dimsA: dimsA, dimsB: dimsB, contA: contA, contB: contB, permute: permute)
+      func tuple(_ xs: [Int]) -> String { "(" + xs.map(String.init).joined(separator: ",") + (xs.count == 1 ? ",)" : ")") }
+      let formula = "TensorDot(a, b, \(tuple(dimsA)), \(tuple(dimsB)), \(tuple(contA)), \(tuple(contB)), \(tuple(permute)))"
+      let na = dimsA.reduce(1, *), nb = dimsB.reduce(1, *)
+      let a = (0..<na).map { _ in draws.next(-1...1) }, b = (0..<nb).map { _ in draws.next(-1...1) }
+      let got = try evaluatePointwise(formula, [vectors("a", [a]), vectors("b", [b])]).uniform[0]
+      let expected = Self.direct(a, b, layout)
+      #expect(got.count == expected.count, "\(formula)")
+      #expect(zip(got, expected).allSatisfy { abs($0 - $1) <= 1e-12 }, "\(formula): \(got) vs \(expected)")
+    }
+  }
+
+  @Test func kronIsNumpysKron() throws {
+    // np.kron of a 2x3 and a 3x2 matrix: entry (i*3+k, j*2+l) = A[i,j] B[k,l].
+    let a = (0..<6).map { Double($0 + 1) }, b = (0..<6).map { Double(10 * $0 - 7) }
+    let got = try evaluatePointwise("Kron(a, b, (2,3), (3,2))", [vectors("a", [a]), vectors("b", [b])]).uniform[0]
+    var expected = Array(repeating: 0.0, count: 36)
+    for i in 0..<2 { for j in 0..<3 { for k in 0..<3 { for l in 0..<2 {
+      expected[(i * 3 + k) * 6 + (j * 2 + l)] = a[i * 3 + j] * b[k * 2 + l]
+    } } } }
+    #expect(got == expected)
+  }
+}
+
+extension Draws: RandomNumberGenerator {
+  mutating func next() -> UInt64 {
+    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    return state
+  }
+}
