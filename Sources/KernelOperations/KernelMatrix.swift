@@ -97,8 +97,41 @@ public struct KernelMatrix: Sendable {
     return out
   }
 
-  /// The diagonal K_ii (from the diagonal blocks).
+  /// The diagonal K_ii, in one engine call: the kernel with its reduced variables read as
+  /// output variables (`k(x_i, y_i)`), times a reduced variable of one row equal to 1.
   public func diagonal(cancel: CancellationToken? = nil) throws(EngineError) -> [Double] {
+    let reducedCategory: VariableCategory = outputCategory == .i ? .j : .i
+    func recategorize(_ n: FormulaNode) -> FormulaNode {
+      switch n.kind {
+      case .variable(let v) where v.category == reducedCategory:
+        return FormulaNode(kind: .variable(Variable(index: v.index, dim: v.dim, category: outputCategory)), dim: n.dim, range: n.range)
+      case .operation:
+        return FormulaNode(kind: n.kind, children: n.children.map(recategorize), params: n.params, dim: n.dim, range: n.range)
+      default:
+        return n
+      }
+    }
+    let one = Variable(index: unknownIndex, dim: 1, category: reducedCategory)
+    guard let mult = Operation.named("Mult"),
+      let f = try? FormulaNode.make(mult, [recategorize(kernel), FormulaNode(kind: .variable(one), dim: 1, range: nil)])
+    else { return try diagonalByBlocks(cancel: cancel) }
+    var vars = plan.formula.arguments.map { v in
+      v.category == reducedCategory ? Variable(index: v.index, dim: v.dim, category: outputCategory) : v
+    }
+    vars[unknownIndex] = one
+    let formula = ReducedFormula(
+      reduction: .sum, formula: f, weight: nil, outputCategory: outputCategory, arguments: vars,
+      argumentNames: plan.formula.argumentNames, sizeOrder: plan.formula.sizeOrder)
+    let diagonalPlan = KernelPlan(
+      formula: formula, dataType: plan.dataType, computePrecision: plan.computePrecision,
+      accumulatorPrecision: plan.accumulatorPrecision, sumScheme: plan.sumScheme)
+    var args = arrays
+    args[unknownIndex] = NDArray(shape: [1, 1], doubles: [1], dtype: plan.dataType)
+    return try engine.reduce(diagonalPlan, KernelArguments(arrays: args, outputRows: order, reducedRows: 1), cancel: cancel)
+  }
+
+  /// The diagonal from the diagonal blocks (order / blockWidth engine calls).
+  func diagonalByBlocks(cancel: CancellationToken? = nil) throws(EngineError) -> [Double] {
     var d = [Double](repeating: 0, count: order)
     let w = Self.blockWidth
     var start = 0

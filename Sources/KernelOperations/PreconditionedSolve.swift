@@ -1,6 +1,7 @@
 import ArrayIO
 import DenseLinearAlgebra
 import Dispatch
+import Foundation
 import KernelEngines
 
 extension KernelSolve {
@@ -126,7 +127,11 @@ extension KernelSolve {
           built = try NystromBuilder.fixed(
             kernel, centres: NystromBuilder.weightedCentres(scores, m: m, seed: options.seed), cancel: cancel)
         }
+        let t0 = elapsed()
         preconditioner = try NystromPreconditioner(ft: built.ft, m: built.m, n: n, alpha: alpha)
+        if getenv("KS_SOLVE_TRACE") != nil {
+          FileHandle.standardError.write(Data("nystrom: centres \(t0) s, factor \(elapsed() - t0) s\n".utf8))
+        }
         method = "PCG (Nyström, \(built.m) centre\(built.m == 1 ? "" : "s"))"
         if options.centreSelection != .rpcholesky { method = "PCG (Nyström, \(built.m) \(options.centreSelection.rawValue) centres)" }
       }
@@ -147,12 +152,12 @@ extension KernelSolve {
   /// N up to which `method="auto"` factors the dense matrix rather than iterating: the Cholesky
   /// (N^3/3 flops through BLAS) costs about as much as the Nyström set-up plus a few tens of
   /// operator applications with `columns` right-hand sides.
-  public static func directCrossover(columns: Int) -> Int { 2_000 + 1_000 * min(columns, 8) }
+  public static func directCrossover(columns: Int) -> Int { 1_500 + 500 * min(columns, 8) }
 
   /// The Nyström rank chosen when `centres=` is not given: grows like sqrt(N D), so that the
   /// set-up (N m^2 flops) stays a few operator applications (N^2 D kernel evaluations).
   public static func defaultCentres(n: Int, columns: Int) -> Int {
-    let m = (300.0 * Double(n) * Double(max(columns, 1))).squareRoot()
+    let m = (50.0 * Double(n) * Double(max(columns, 1))).squareRoot()
     return min(n, max(64, Int(m.rounded())))
   }
 

@@ -1,4 +1,6 @@
 import DenseLinearAlgebra
+import Dispatch
+import Foundation
 import KernelEngines
 
 /// A symmetric positive definite approximation P of alpha Id + K, applied as z = c P^{-1} r
@@ -77,8 +79,8 @@ struct NystromPreconditioner: Preconditioner {
   }
 }
 
-/// A small seeded generator (SplitMix64) for the centre sampling: the same seed, the same centres.
-struct SplitMix64 {
+/// A small seeded generator (CentreRandom) for the centre sampling: the same seed, the same centres.
+struct CentreRandom {
   var state: UInt64
   init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
   mutating func next() -> UInt64 {
@@ -106,14 +108,21 @@ enum NystromBuilder {
     let scale = d.max() ?? 0
     var ft: [Double] = []
     var k = 0
-    var rng = SplitMix64(seed: seed)
+    var rng = CentreRandom(seed: seed)
     var stalls = 0
+    let trace = getenv("KS_SOLVE_TRACE") != nil
+    let t0 = DispatchTime.now().uptimeNanoseconds
     while k < m {
       var total = 0.0
       for v in d { total += v }
+      if trace {
+        let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        FileHandle.standardError.write(Data("rpcholesky k=\(k) trace=\(total) max=\(d.max() ?? 0) t=\(t)\n".utf8))
+      }
       if !(total > stopTrace) || !(total > 1e-14 * scale * Double(n)) { break }
-      // Sample a block in proportion to d (with replacement, then deduplicated).
-      let want = min(KernelMatrix.blockWidth, m - k)
+      // Sample a block in proportion to d (with replacement, then deduplicated). Blocks grow
+      // with m: the update reads all of F once per block.
+      let want = min(blockSize(m), m - k)
       var cumulative = [Double](repeating: 0, count: n)
       var acc = 0.0
       for i in 0..<n { acc += d[i]; cumulative[i] = acc }
@@ -137,6 +146,9 @@ enum NystromBuilder {
     return (ft, k)
   }
 
+  /// Centres per RPCholesky block: 32 for small ranks, up to 256 (each block's update reads F once).
+  static func blockSize(_ m: Int) -> Int { max(KernelMatrix.blockWidth, min(256, m / 8 / 32 * 32)) }
+
   /// The centres `centres` at once (uniform or leverage selection): F = K[:, C] L^{-T} with
   /// L L^T = K[C, C], through the same pivoted block elimination (pivots that add no rank are dropped).
   static func fixed(_ kernel: KernelMatrix, centres: [Int], cancel: CancellationToken?) throws -> (ft: [Double], m: Int) {
@@ -146,9 +158,10 @@ enum NystromBuilder {
     var k = 0
     var start = 0
     while start < centres.count {
-      let s = Array(centres[start..<min(centres.count, start + KernelMatrix.blockWidth)]).sorted()
+      let width = blockSize(centres.count)
+      let s = Array(centres[start..<min(centres.count, start + width)]).sorted()
       _ = try addBlock(kernel, columns: s, ft: &ft, k: &k, d: &d, scale: scale, cancel: cancel)
-      start += KernelMatrix.blockWidth
+      start += width
     }
     return (ft, k)
   }
@@ -183,14 +196,11 @@ enum NystromBuilder {
     var remaining = Array(0..<b)
     var l = [[Double]]()  // columns of the block factor, indexed by block position
     let tol = 1e-10 * scale
+    var resid = (0..<b).map { a[$0 * b + $0] }
     while !remaining.isEmpty {
       var best = remaining[0]
       var bestValue = -Double.infinity
-      for r in remaining {
-        var v = a[r * b + r]
-        for col in l { v -= col[r] * col[r] }
-        if v > bestValue { bestValue = v; best = r }
-      }
+      for r in remaining where resid[r] > bestValue { bestValue = resid[r]; best = r }
       if !(bestValue > tol) { break }
       let pivot = bestValue.squareRoot()
       var col = [Double](repeating: 0, count: b)
@@ -199,6 +209,7 @@ enum NystromBuilder {
         for c in l { v -= c[r] * c[best] }
         col[r] = v / pivot
       }
+      for r in 0..<b { resid[r] -= col[r] * col[r] }
       l.append(col)
       order.append(best)
       remaining.removeAll { $0 == best }
@@ -228,7 +239,7 @@ enum NystromBuilder {
 
   /// `m` distinct indices out of 0..<n, uniformly.
   static func uniformCentres(n: Int, m: Int, seed: UInt64) -> [Int] {
-    var rng = SplitMix64(seed: seed)
+    var rng = CentreRandom(seed: seed)
     var idx = Array(0..<n)
     for t in 0..<min(m, n) {
       let j = t + Int(rng.next() % UInt64(n - t))
@@ -239,7 +250,7 @@ enum NystromBuilder {
 
   /// `m` distinct indices drawn in proportion to `weights` without replacement (Efraimidis-Spirakis keys).
   static func weightedCentres(_ weights: [Double], m: Int, seed: UInt64) -> [Int] {
-    var rng = SplitMix64(seed: seed ^ 0x5EED)
+    var rng = CentreRandom(seed: seed ^ 0x5EED)
     let keys = weights.enumerated().map { (i, w) -> (Double, Int) in
       (w > 0 ? -_log(rng.uniform()) / w : .infinity, i)
     }
