@@ -235,7 +235,11 @@ extension KernelSolve {
     var nr2 = dot(r, r)
     var iterations = 0
     var history = [(nr2 / Double(max(n, 1))).squareRoot()]
+    var operatorNanos: UInt64 = 0, precondNanos: UInt64 = 0
     func report(_ converged: Bool) -> SolveReport {
+      if getenv("KS_SOLVE_TRACE") != nil {
+        FileHandle.standardError.write(Data("pcg: operator \(Double(operatorNanos) / 1e9) s, preconditioner \(Double(precondNanos) / 1e9) s\n".utf8))
+      }
       var rep = SolveReport(
         iterations: iterations, rmsResidual: (nr2 / Double(max(n, 1))).squareRoot(), elapsed: elapsed(), converged: converged)
       rep.method = method
@@ -261,11 +265,13 @@ extension KernelSolve {
         throw SolveFailure(reason: .maxIterations(maxiter), report: report(false), lastIterate: result(a))
       }
       let mp: [Double]
+      let tm = DispatchTime.now().uptimeNanoseconds
       do {
         mp = try linop(p)
       } catch let reason as SolveFailure.Reason {
         throw SolveFailure(reason: reason, report: report(false), lastIterate: result(a))
       }
+      operatorNanos += DispatchTime.now().uptimeNanoseconds - tm
       iterations += 1
       let curvature = dot(p, mp)
       if !curvature.isFinite || !rz.isFinite {
@@ -293,7 +299,9 @@ extension KernelSolve {
       if growing >= Self.growthPatience {
         throw SolveFailure(reason: .diverging, report: report(false), lastIterate: result(a))
       }
+      let tp = DispatchTime.now().uptimeNanoseconds
       z = preconditioner.apply(r, columns: columns)
+      precondNanos += DispatchTime.now().uptimeNanoseconds - tp
       round(&z)
       let rzNew = dot(r, z)
       let beta = rzNew / rz

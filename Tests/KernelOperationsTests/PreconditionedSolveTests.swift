@@ -195,7 +195,7 @@ private let gaussAliases = ["g = Pm(1)", "x = Vi(3)", "y = Vj(3)", "a = Vj(2)"]
 
   @Test func kernelPartIsFoundSymbolically() throws {
     func part(_ f: String) throws -> String? {
-      let s = try KernelSolve(formula: f, aliases: ["x = Vi(3)", "y = Vj(3)", "a = Vj(2)"], varinvalias: "a", axis: 1)
+      let s = try KernelSolve(formula: f, aliases: ["x = Vi(3)", "y = Vj(3)", "a = Vj(3)"], varinvalias: "a", axis: 1)
       let v = s.genred.reduced.arguments[s.unknownIndex]
       return KernelMatrix.kernelPart(of: s.genred.reduced.formula, unknown: v)?.description
     }
