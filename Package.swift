@@ -23,15 +23,18 @@ let package = Package(
     .target(name: "KSDiagnostics"),
     .target(name: "FormulaLanguage", dependencies: ["KSDiagnostics"]),
     .target(name: "ArrayIO"),
+    // LAPACKE and CBLAS opened with dlopen (no link-time dependency); used by KernelOperations and NumpySubset.
+    .target(name: "DenseLinearAlgebra"),
     .target(name: "KernelEngines", dependencies: ["FormulaLanguage", "ArrayIO"]),
     .target(name: "CPUEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .target(name: "CUDAEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .target(
-      name: "KernelOperations", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine"]),
+      name: "KernelOperations",
+      dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine", "DenseLinearAlgebra"]),
     // The shell language, one module per layer: syntax -> runtime -> numpy -> PyKeOps -> session.
     .target(name: "ShellSyntax", dependencies: ["KSDiagnostics"]),
     .target(name: "ShellRuntime", dependencies: ["ShellSyntax", "ArrayIO", "FormulaLanguage", "KernelEngines", "KSDiagnostics"]),
-    .target(name: "NumpySubset", dependencies: ["ShellRuntime", "ShellSyntax", "ArrayIO", "KSDiagnostics"]),
+    .target(name: "NumpySubset", dependencies: ["ShellRuntime", "ShellSyntax", "ArrayIO", "KSDiagnostics", "DenseLinearAlgebra"]),
     .target(
       name: "PyKeOpsBindings",
       dependencies: [
@@ -72,7 +75,8 @@ let package = Package(
       dependencies: ["_KSTestSupport", "CUDAEngine", "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO"],
       exclude: ["Emulation", "Golden"]),
     .testTarget(
-      name: "KernelOperationsTests", dependencies: ["_KSTestSupport", "KernelOperations", "KernelEngines", "ArrayIO"],
+      name: "KernelOperationsTests",
+      dependencies: ["_KSTestSupport", "KernelOperations", "KernelEngines", "ArrayIO", "DenseLinearAlgebra"],
       exclude: ["Fixtures"]),
     .testTarget(name: "ShellSyntaxTests", dependencies: ["ShellSyntax", "KSDiagnostics"]),
     .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "NumpySubset", "KernelOperations", "ArrayIO", "ks"]),

@@ -13,6 +13,10 @@ public struct SolveProgress: Sendable {
   public var rmsResidual: Double
   /// Seconds since the solve started.
   public var elapsed: Double
+  /// The RMS residual the solve stops below (eps); 0 when not known.
+  public var target: Double = 0
+  /// What is running: "CG", "PCG (Nyström, 800 centres)", ...
+  public var method: String = "CG"
 }
 
 /// How a solve ended.
@@ -21,6 +25,16 @@ public struct SolveReport: Sendable {
   public var rmsResidual: Double
   public var elapsed: Double
   public var converged: Bool
+  /// What ran: "CG" (KeOps' plain CG), "PCG (Jacobi)", "PCG (Nyström, 800 centres)", "Direct (Cholesky, 2000 x 2000)".
+  public var method: String = "CG"
+  /// True for the direct method (no iterations; `iterations` counts refinement steps).
+  public var direct: Bool = false
+  /// Why this method ran when that is worth saying (auto's choice, a fallback to plain CG).
+  public var note: String? = nil
+  /// The RMS residual before the first iteration and after each one.
+  public var history: [Double] = []
+  /// Seconds spent building the preconditioner or the dense matrix (included in `elapsed`).
+  public var setup: Double = 0
 }
 
 /// A solve that stopped without converging; the last iterate is kept.

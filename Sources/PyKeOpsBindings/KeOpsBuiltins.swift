@@ -338,12 +338,14 @@ public enum KeOpsBuiltins {
     return result
   }
 
-  /// The solver keywords `alpha=`, `eps=`, `maxiter=`.
+  /// The solver keywords `alpha=`, `eps=`, `maxiter=`, and ks' `precond=`, `method=`,
+  /// `centres=`, `centres_by=`, `seed=` (docs/solvers.md).
   struct SolveSettings {
     var alpha = 1e-10
     var eps = 1e-6
     var maxiter: Int?
-    static let keywords: Set<String> = ["alpha", "eps", "maxiter"]
+    var solver = SolverOptions()
+    static let keywords: Set<String> = ["alpha", "eps", "maxiter", "precond", "method", "centres", "centres_by", "seed"]
   }
 
   static func solveSettings(_ ctx: inout CallContext) throws(ShellError) -> SolveSettings {
@@ -351,6 +353,30 @@ public enum KeOpsBuiltins {
     if let v = try ctx.optional(nil, "alpha") { s.alpha = try ctx.double(v, "alpha", at: ctx.rangeOf(keyword: "alpha")) }
     if let v = try ctx.optional(nil, "eps") { s.eps = try ctx.double(v, "eps", at: ctx.rangeOf(keyword: "eps")) }
     if let v = try ctx.optional(nil, "maxiter"), !isNone(v) { s.maxiter = try ctx.int(v, "maxiter", at: ctx.rangeOf(keyword: "maxiter")) }
+    func option<T>(_ name: String, _ parse: (String) throws(OperationError) -> T, _ v: Value) throws(ShellError) -> T {
+      let r = ctx.rangeOf(keyword: name)
+      do { return try parse(try ctx.string(v, name, at: r).text) } catch let e as OperationError {
+        if case .option(_, let m) = e { throw ShellError(m, type: "ValueError", at: r) }
+        throw ShellError(e.description, at: r)
+      } catch { throw error as! ShellError }
+    }
+    if let v = try ctx.optional(nil, "precond") {
+      s.solver.preconditioner = isNone(v) ? .none : try option("precond", { (t: String) throws(OperationError) in try SolverOptions.preconditioner(named: t) }, v)
+    }
+    if let v = try ctx.optional(nil, "method") {
+      s.solver.method = try option("method", { (t: String) throws(OperationError) in try SolverOptions.method(named: t) }, v)
+    }
+    if let v = try ctx.optional(nil, "centres"), !isNone(v) {
+      let n = try ctx.int(v, "centres", at: ctx.rangeOf(keyword: "centres"))
+      guard n >= 1 else { throw ShellError("centres must be at least 1, not \(n)", type: "ValueError", at: ctx.rangeOf(keyword: "centres")) }
+      s.solver.centres = n
+    }
+    if let v = try ctx.optional(nil, "centres_by") {
+      s.solver.centreSelection = try option("centres_by", { (t: String) throws(OperationError) in try SolverOptions.centreSelection(named: t) }, v)
+    }
+    if let v = try ctx.optional(nil, "seed"), !isNone(v) {
+      s.solver.seed = UInt64(truncatingIfNeeded: try ctx.int(v, "seed", at: ctx.rangeOf(keyword: "seed")))
+    }
     return s
   }
 
@@ -401,9 +427,10 @@ public enum KeOpsBuiltins {
     do {
       let (a, report) = try solver.solve(
         arrays, alpha: solve.alpha, eps: solve.eps, maxIterations: solve.maxiter, backend: s.backend, deviceId: s.deviceID,
-        ranges: s.ranges, cancel: interp.cancel,
+        ranges: s.ranges, cancel: interp.cancel, options: solve.solver,
         progress: interp.events.map { events in { (p: SolveProgress) in events(p) } })
       interp.events?(report)
+      interp.state.variables["_last_solve"] = lastSolve(report)
       return .array(a)
     } catch let failure as SolveFailure {
       var e = failure.reason == .cancelled ? ShellError.interrupted(at: ctx.range) : ShellError(failure.description, at: ctx.range)
@@ -421,4 +448,17 @@ public enum KeOpsBuiltins {
     }
   }
 
+  /// `_last_solve`: what the last KernelSolve did, with its residual history for plotting.
+  static func lastSolve(_ r: SolveReport) -> Value {
+    .dict([
+      (.str("method"), .str(r.method)),
+      (.str("converged"), .bool(r.converged)),
+      (.str("iterations"), .int(r.iterations)),
+      (.str("rms"), .float(r.rmsResidual)),
+      (.str("residuals"), .array(NDArray(shape: [r.history.count], float64: r.history))),
+      (.str("seconds"), .float(r.elapsed)),
+      (.str("setup_seconds"), .float(r.setup)),
+      (.str("note"), r.note.map { .str($0) } ?? .none),
+    ])
+  }
 }

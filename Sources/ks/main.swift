@@ -6,6 +6,7 @@ import Glibc
 import KSDiagnostics
 import KSShell
 import KSTerminal
+import KernelOperations
 
 // The `ks` executable: argument parsing and exit codes. The shell itself lives in KSShell
 // (sessions, meta-commands) and KSTerminal (the line editor, the live progress line, signals).
@@ -112,7 +113,19 @@ struct Bench: ParsableCommand {
       K=10 at D=3 and D=64, LogSumExp, SumSoftMaxWeight; --workload selects some of them and skips
       the rest). Each figure is the median of --repeats runs.
       GPU: the Gaussian sum at each size, float32 and float64, GPU_1D and GPU_2D.
+      `ks bench solve`: KernelSolve's iterations and times with precond=None, "jacobi", "nystrom" and
+      method="direct" on the documentation example and on Gaussian kernel ridge regression, at
+      N = 10^3, 10^4, 10^5 (--sizes, --case, --method, --budget, --backend).
       """)
+
+  @ArgumentParser.Argument(help: "\"solve\" for the KernelSolve benchmark; nothing for the reductions.")
+  var suite: String?
+  @Option(name: .customLong("case"), help: "ks bench solve: only this system (repeatable): doc, krr.")
+  var solveCases: [String] = []
+  @Option(name: .customLong("method"), help: "ks bench solve: only this method (repeatable): none, jacobi, nystrom, direct, auto.")
+  var solveMethods: [String] = []
+  @Option(help: "ks bench solve: skip a method whose estimated time is over this many seconds.") var budget = 120.0
+  @Option(help: "ks bench solve: the engine (auto, CPU, GPU, reference).") var backend = "auto"
 
   @Option(
     name: .customLong("workload"),
@@ -126,6 +139,20 @@ struct Bench: ParsableCommand {
   @Option(help: "The GPU to use with --gpu.") var deviceId = -1
 
   func run() throws {
+    if let suite {
+      guard suite == "solve" else { throw ValidationError("unknown benchmark '\(suite)'; expected 'solve' or nothing") }
+      if let bad = solveCases.first(where: { !SolveBenchmark.cases.contains($0) }) {
+        throw ValidationError("unknown case '\(bad)'; expected \(SolveBenchmark.cases.joined(separator: ", "))")
+      }
+      if let bad = solveMethods.first(where: { !SolveBenchmark.methods.contains($0) }) {
+        throw ValidationError("unknown method '\(bad)'; expected \(SolveBenchmark.methods.joined(separator: ", "))")
+      }
+      SolveBenchmark.run(
+        sizes: sizes.isEmpty ? [1_000, 10_000, 100_000] : sizes, cases: solveCases.isEmpty ? SolveBenchmark.cases : solveCases,
+        methods: solveMethods.isEmpty ? ["none", "jacobi", "nystrom", "direct"] : solveMethods, budget: budget,
+        backend: backend, output: { FileOutput.standardOutput.write($0 + "\n") })
+      return
+    }
     if gpu {
       let report = CUDABenchmark.run(
         sizes: sizes.isEmpty ? [10_000, 100_000, 1_000_000] : sizes, repetitions: repeats, deviceID: deviceId,

@@ -117,6 +117,12 @@ import Testing
     #expect(ProgressLine.text(p, previous: nil) == "CG iteration 12  rms 2.5e-03  0.25 s")
     #expect(ProgressLine.text(p, previous: (iteration: 11, rms: 5e-3)) == "CG iteration 12  rms 2.5e-03  -50.0%/it  0.25 s")
     #expect(ProgressLine.clip("CG iteration 12", to: 6) == "CG ite")
+    // With a target: the rate since the sample 10 iterations back, and the time left at that rate.
+    let q = SolveProgress(iteration: 20, rmsResidual: 1e-4, elapsed: 2.0, target: 1e-6, method: "PCG (Jacobi)")
+    let since = ProgressLine.Sample(iteration: 10, rms: 1e-3, elapsed: 1.0)
+    // 10x in 10 iterations (-20.6%/it), 100x to go: 20 iterations of 0.1 s.
+    #expect(ProgressLine.text(q, since: since) == "PCG (Jacobi) iteration 20  rms 1.0e-04 -> 1e-06  -20.6%/it  ~2.0 s left  2.00 s")
+    #expect(ProgressLine.target(2.5e-7) == "2.5e-07")
   }
 
   @Test func continuationPromptsAreAsWideAsThePrompt() {

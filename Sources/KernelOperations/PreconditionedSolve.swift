@@ -1,0 +1,396 @@
+import ArrayIO
+import DenseLinearAlgebra
+import Dispatch
+import Foundation
+import KernelEngines
+
+extension KernelSolve {
+  /// Solves `(alpha Id + K) a = b` with the method and preconditioner of `options`
+  /// (`docs/solvers.md`): KeOps' plain CG (`precond=None`), CG preconditioned by Jacobi or
+  /// Nyström, or a direct Cholesky solve of the dense matrix; `"auto"` picks among them.
+  ///
+  /// Every iterative method stops by KeOps' rule, the RMS residual of the unpreconditioned
+  /// system below eps, so its answer agrees with plain CG's to eps; the direct method checks
+  /// its residual with one operator application on the engine (and refines while it is above
+  /// eps). The report says which method ran and keeps the residual history.
+  public func solve(
+    _ arguments: [NDArray], alpha: Double = 1e-10, eps: Double = 1e-6, maxIterations: Int? = nil,
+    backend: String = "auto", deviceId: Int = -1, ranges: [NDArray]? = nil, cancel: CancellationToken? = nil,
+    options: SolverOptions, progress: ((SolveProgress) -> Void)? = nil
+  ) throws -> (NDArray, SolveReport) {
+    if options.method == .direct && options.preconditioner != .auto {
+      throw OperationError.option(
+        name: "precond", message: "precond= applies to method=\"cg\"; method=\"direct\" factors the matrix itself")
+    }
+    let plainCG = options.preconditioner == .none && options.method != .direct
+    let engine = try Backend.engine(named: backend, deviceID: deviceId, blockSparse: ranges != nil)
+    let (plan, args) = try genred.prepare(arguments, ranges: ranges)
+    guard args.outputRows == args.reducedRows else {
+      throw OperationError.call(
+        "KernelSolve needs a square system: the output has \(args.outputRows) rows but the unknown has \(args.reducedRows)")
+    }
+    let b = args.arrays[unknownIndex]
+    let n = args.outputRows
+    let columns = b.count / max(n, 1)
+    if plainCG { return try keopsCG(arguments, alpha, eps, maxIterations, backend, deviceId, ranges, cancel, nil, progress) }
+
+    let start = DispatchTime.now().uptimeNanoseconds
+    func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    // The kernel matrix is built without ranges (dense blocks); with ranges only the operator
+    // applications are block-sparse.
+    let kernel = KernelMatrix(solver: self, plan: plan, arguments: KernelArguments(arrays: args.arrays, outputRows: n, reducedRows: n), engine: engine)
+    let lapackFailure = DenseMatrix.lapackFailure
+    let denseBytes = n * n * 8
+
+    // method="direct", explicitly or by auto.
+    var chooseDirect = false
+    var note: String?
+    switch options.method {
+    case .direct:
+      guard kernel != nil else {
+        throw OperationError.option(
+          name: "method", message: "method=\"direct\" needs a formula of the form k(x, y) * \(unknownName) (a scalar kernel times the unknown)")
+      }
+      if let why = lapackFailure { throw OperationError.option(name: "method", message: "method=\"direct\" needs LAPACK (\(why)); install liblapacke") }
+      if ranges != nil { throw OperationError.option(name: "method", message: "method=\"direct\" does not take ranges= (the dense matrix would ignore them); use method=\"cg\"") }
+      guard denseBytes <= options.memoryBudget else {
+        throw OperationError.option(
+          name: "method",
+          message: "method=\"direct\" needs the \(n) x \(n) matrix, \(Self.bytes(denseBytes)), more than the \(Self.bytes(options.memoryBudget)) allowed; use method=\"cg\"")
+      }
+      chooseDirect = true
+    case .auto:
+      if kernel != nil, lapackFailure == nil, ranges == nil, options.preconditioner == .auto, denseBytes <= options.memoryBudget,
+        n <= Self.directCrossover(columns: columns)
+      {
+        chooseDirect = true
+        note = "auto: N = \(n) is small enough to factor"
+      }
+    case .cg:
+      break
+    }
+    if chooseDirect, let kernel {
+      return try direct(
+        kernel: kernel, plan: plan, args: args, engine: engine, alpha: alpha, eps: eps, note: note, cancel: cancel,
+        started: start, progress: progress)
+    }
+
+    // Conjugate gradient with a preconditioner.
+    var precond = options.preconditioner
+    if precond == .auto {
+      if kernel == nil {
+        return try keopsCG(
+          arguments, alpha, eps, maxIterations, backend, deviceId, ranges, cancel,
+          "auto: no kernel part k(x, y) * \(unknownName) in the formula, plain CG", progress)
+      }
+      if ranges != nil {
+        return try keopsCG(
+          arguments, alpha, eps, maxIterations, backend, deviceId, ranges, cancel, "auto: plain CG with ranges=", progress)
+      }
+      if lapackFailure != nil || !(alpha > 0) {
+        precond = .jacobi
+        note = lapackFailure != nil ? "auto: Jacobi, as Nyström needs LAPACK (\(lapackFailure!))" : "auto: Jacobi, as Nyström needs alpha > 0"
+      } else {
+        precond = .nystrom
+      }
+    }
+    guard let kernel else {
+      return try keopsCG(
+        arguments, alpha, eps, maxIterations, backend, deviceId, ranges, cancel,
+        "\(precond.rawValue) needs a formula k(x, y) * \(unknownName); ran plain CG", progress)
+    }
+    if precond == .nystrom, let why = lapackFailure {
+      throw OperationError.option(name: "precond", message: "precond=\"nystrom\" needs LAPACK (\(why)); install liblapacke or use \"jacobi\"")
+    }
+
+    let preconditioner: any Preconditioner
+    var method: String
+    do {
+      switch precond {
+      case .jacobi:
+        preconditioner = JacobiPreconditioner(diagonal: try kernel.diagonal(cancel: cancel), alpha: alpha)
+        method = "PCG (Jacobi)"
+      default:
+        let budgetCap = max(1, options.memoryBudget / 2 / max(1, 8 * n))
+        let m = min(n, options.centres ?? Self.defaultCentres(n: n, columns: columns), budgetCap)
+        let built: (ft: [Double], m: Int)
+        switch options.centreSelection {
+        case .rpcholesky:
+          built = try NystromBuilder.rpcholesky(kernel, m: m, seed: options.seed, stopTrace: 0.05 * alpha, cancel: cancel)
+        case .uniform:
+          built = try NystromBuilder.fixed(
+            kernel, centres: NystromBuilder.uniformCentres(n: n, m: m, seed: options.seed), cancel: cancel)
+        case .leverage:
+          let pilot = try NystromBuilder.fixed(
+            kernel, centres: NystromBuilder.uniformCentres(n: n, m: m, seed: options.seed), cancel: cancel)
+          let scores = try NystromBuilder.leverageScores(ft: pilot.ft, m: pilot.m, n: n, alpha: alpha)
+          built = try NystromBuilder.fixed(
+            kernel, centres: NystromBuilder.weightedCentres(scores, m: m, seed: options.seed), cancel: cancel)
+        }
+        let t0 = elapsed()
+        preconditioner = try NystromPreconditioner(ft: built.ft, m: built.m, n: n, alpha: alpha)
+        if getenv("KS_SOLVE_TRACE") != nil {
+          FileHandle.standardError.write(Data("nystrom: centres \(t0) s, factor \(elapsed() - t0) s\n".utf8))
+        }
+        method = "PCG (Nyström, \(built.m) centre\(built.m == 1 ? "" : "s"))"
+        if options.centreSelection != .rpcholesky { method = "PCG (Nyström, \(built.m) \(options.centreSelection.rawValue) centres)" }
+      }
+    } catch let e as EngineError {
+      if e == .cancelled { throw SolveFailure(reason: .cancelled, report: SolveReport(iterations: 0, rmsResidual: .nan, elapsed: elapsed(), converged: false), lastIterate: NDArray(shape: b.shape, doubles: [Double](repeating: 0, count: b.count), dtype: b.dtype)) }
+      throw OperationError.engine(e)
+    } catch let e as DenseMatrixError {
+      throw OperationError.call("building the preconditioner: \(e)")
+    } catch SolveFailure.Reason.cancelled {
+      throw SolveFailure(reason: .cancelled, report: SolveReport(iterations: 0, rmsResidual: .nan, elapsed: elapsed(), converged: false), lastIterate: NDArray(shape: b.shape, doubles: [Double](repeating: 0, count: b.count), dtype: b.dtype))
+    }
+    let setup = elapsed()
+    return try pcg(
+      plan: plan, args: args, engine: engine, alpha: alpha, eps: eps, maxIterations: maxIterations, preconditioner: preconditioner,
+      method: method, note: note, setup: setup, cancel: cancel, started: start, progress: progress)
+  }
+
+  /// N up to which `method="auto"` factors the dense matrix rather than iterating: the Cholesky
+  /// (N^3/3 flops through BLAS) costs about as much as the Nyström set-up plus a few tens of
+  /// operator applications with `columns` right-hand sides.
+  public static func directCrossover(columns: Int) -> Int { 1_500 + 500 * min(columns, 8) }
+
+  /// The Nyström rank chosen when `centres=` is not given: grows like sqrt(N D), so that the
+  /// set-up (N m^2 flops) stays a few operator applications (N^2 D kernel evaluations).
+  public static func defaultCentres(n: Int, columns: Int) -> Int {
+    let m = (50.0 * Double(n) * Double(max(columns, 1))).squareRoot()
+    return min(n, max(64, Int(m.rounded())))
+  }
+
+  static func bytes(_ b: Int) -> String {
+    b >= 1 << 30 ? "\((Double(b) / Double(1 << 30) * 10).rounded() / 10) GiB" : "\((Double(b) / Double(1 << 20) * 10).rounded() / 10) MiB"
+  }
+
+  /// KeOps' plain CG (the `solve` of KernelSolve.swift), with the history and method recorded.
+  func keopsCG(
+    _ arguments: [NDArray], _ alpha: Double, _ eps: Double, _ maxIterations: Int?, _ backend: String, _ deviceId: Int,
+    _ ranges: [NDArray]?, _ cancel: CancellationToken?, _ note: String?, _ progress: ((SolveProgress) -> Void)?
+  ) throws -> (NDArray, SolveReport) {
+    var history: [Double] = []
+    do {
+      var (a, report) = try solve(
+        arguments, alpha: alpha, eps: eps, maxIterations: maxIterations, backend: backend, deviceId: deviceId, ranges: ranges,
+        cancel: cancel,
+        progress: { p in
+          history.append(p.rmsResidual)
+          var q = p
+          q.target = eps
+          progress?(q)
+        })
+      report.note = note
+      let b = arguments[unknownIndex].toDoubles()
+      var nb = 0.0
+      for v in b { nb += v * v }
+      report.history = [(nb / Double(max(b.count, 1))).squareRoot()] + history
+      return (a, report)
+    } catch var f as SolveFailure {
+      f.report.history = history
+      f.report.note = note
+      throw f
+    }
+  }
+
+  /// Preconditioned CG with KeOps' stopping rule (RMS of the unpreconditioned residual < eps),
+  /// its start (a = 0) and its failure checks. With the identity preconditioner the iterates are
+  /// KeOps' CG's.
+  func pcg(
+    plan: KernelPlan, args arguments: KernelArguments, engine: any KernelEngine, alpha: Double, eps: Double,
+    maxIterations: Int?, preconditioner: any Preconditioner, method: String, note: String?, setup: Double,
+    cancel: CancellationToken?, started start: UInt64, progress: ((SolveProgress) -> Void)?
+  ) throws -> (NDArray, SolveReport) {
+    var args = arguments
+    let b = args.arrays[unknownIndex]
+    let dtype = b.dtype
+    let precision = Precision(dtype)
+    let n = b.count
+    let columns = n / max(args.outputRows, 1)
+    let maxiter = maxIterations ?? Self.defaultMaxIterations
+    func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    func round(_ v: inout [Double]) { if precision != .float64 { for k in v.indices { v[k] = precision.round(v[k]) } } }
+    func dot(_ u: [Double], _ w: [Double]) -> Double {
+      var s = 0.0
+      for k in 0..<u.count { s += u[k] * w[k] }
+      return s
+    }
+    func linop(_ p: [Double]) throws -> [Double] {
+      args.arrays[unknownIndex] = NDArray(shape: b.shape, doubles: p, dtype: dtype)
+      var kp: [Double]
+      do {
+        kp = try engine.reduce(plan, args, cancel: cancel)
+      } catch {
+        if error == .cancelled { throw SolveFailure.Reason.cancelled }
+        throw OperationError.engine(error)
+      }
+      if alpha != 0 { for k in 0..<n { kp[k] += alpha * p[k] } }
+      round(&kp)
+      return kp
+    }
+    let delta = Double(n) * eps * eps
+    var a = [Double](repeating: 0, count: n)
+    var r = b.toDoubles()
+    var nr2 = dot(r, r)
+    var iterations = 0
+    var history = [(nr2 / Double(max(n, 1))).squareRoot()]
+    var operatorNanos: UInt64 = 0, precondNanos: UInt64 = 0
+    func report(_ converged: Bool) -> SolveReport {
+      if getenv("KS_SOLVE_TRACE") != nil {
+        FileHandle.standardError.write(Data("pcg: operator \(Double(operatorNanos) / 1e9) s, preconditioner \(Double(precondNanos) / 1e9) s\n".utf8))
+      }
+      var rep = SolveReport(
+        iterations: iterations, rmsResidual: (nr2 / Double(max(n, 1))).squareRoot(), elapsed: elapsed(), converged: converged)
+      rep.method = method
+      rep.note = note
+      rep.history = history
+      rep.setup = setup
+      return rep
+    }
+    func result(_ v: [Double]) -> NDArray { NDArray(shape: b.shape, doubles: v, dtype: dtype) }
+    if nr2 < delta { return (result(a), report(true)) }
+    progress?(SolveProgress(iteration: 0, rmsResidual: history[0], elapsed: elapsed(), target: eps, method: method))
+    var z = preconditioner.apply(r, columns: columns)
+    round(&z)
+    var rz = dot(r, z)
+    var p = z
+    var best = nr2
+    var growing = 0
+    while true {
+      if let c = cancel, c.isCancelled {
+        throw SolveFailure(reason: .cancelled, report: report(false), lastIterate: result(a))
+      }
+      if iterations >= maxiter {
+        throw SolveFailure(reason: .maxIterations(maxiter), report: report(false), lastIterate: result(a))
+      }
+      let mp: [Double]
+      let tm = DispatchTime.now().uptimeNanoseconds
+      do {
+        mp = try linop(p)
+      } catch let reason as SolveFailure.Reason {
+        throw SolveFailure(reason: reason, report: report(false), lastIterate: result(a))
+      }
+      operatorNanos += DispatchTime.now().uptimeNanoseconds - tm
+      iterations += 1
+      let curvature = dot(p, mp)
+      if !curvature.isFinite || !rz.isFinite {
+        throw SolveFailure(reason: .nonFinite, report: report(false), lastIterate: result(a))
+      }
+      if curvature <= 0 {
+        throw SolveFailure(reason: .notPositiveDefinite(curvature: curvature), report: report(false), lastIterate: result(a))
+      }
+      let alp = rz / curvature
+      for k in 0..<n {
+        a[k] += alp * p[k]
+        r[k] -= alp * mp[k]
+      }
+      round(&a)
+      round(&r)
+      let nr2new = dot(r, r)
+      nr2 = nr2new
+      history.append((nr2new / Double(n)).squareRoot())
+      progress?(SolveProgress(iteration: iterations, rmsResidual: history.last!, elapsed: elapsed(), target: eps, method: method))
+      if !nr2new.isFinite {
+        throw SolveFailure(reason: .nonFinite, report: report(false), lastIterate: result(a))
+      }
+      if nr2new < delta { return (result(a), report(true)) }
+      if nr2new < best { best = nr2new; growing = 0 } else if nr2new > 1e3 * best { growing += 1 }
+      if growing >= Self.growthPatience {
+        throw SolveFailure(reason: .diverging, report: report(false), lastIterate: result(a))
+      }
+      let tp = DispatchTime.now().uptimeNanoseconds
+      z = preconditioner.apply(r, columns: columns)
+      precondNanos += DispatchTime.now().uptimeNanoseconds - tp
+      round(&z)
+      let rzNew = dot(r, z)
+      let beta = rzNew / rz
+      for k in 0..<n { p[k] = z[k] + beta * p[k] }
+      round(&p)
+      rz = rzNew
+    }
+  }
+
+  /// The direct method: K built on the engine, alpha added to its diagonal, factored by LAPACK
+  /// (Cholesky) and solved; the residual is then measured with one operator application, and
+  /// refined with the factor while it is above eps (at most 3 times).
+  func direct(
+    kernel: KernelMatrix, plan: KernelPlan, args arguments: KernelArguments, engine: any KernelEngine, alpha: Double,
+    eps: Double, note: String?, cancel: CancellationToken?, started start: UInt64, progress: ((SolveProgress) -> Void)?
+  ) throws -> (NDArray, SolveReport) {
+    var args = arguments
+    let b = args.arrays[unknownIndex]
+    let dtype = b.dtype
+    let precision = Precision(dtype)
+    let n = args.outputRows
+    let columns = b.count / max(n, 1)
+    let method = "Direct (Cholesky, \(n) x \(n))"
+    func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    var factor: [Double]
+    do {
+      factor = try kernel.block(rows: nil, cols: Array(0..<n), cancel: cancel)
+    } catch {
+      if error == .cancelled {
+        throw SolveFailure(
+          reason: .cancelled, report: SolveReport(iterations: 0, rmsResidual: .nan, elapsed: elapsed(), converged: false),
+          lastIterate: NDArray(shape: b.shape, doubles: [Double](repeating: 0, count: b.count), dtype: dtype))
+      }
+      throw OperationError.engine(error)
+    }
+    // Symmetrize (the kernel is symmetric up to rounding) and shift.
+    for i in 0..<n {
+      for j in 0..<i { factor[i * n + j] = 0.5 * (factor[i * n + j] + factor[j * n + i]) }
+      factor[i * n + i] += alpha
+    }
+    do {
+      try DenseMatrix.cholesky(&factor, n: n)
+    } catch .notPositiveDefinite(let k) {
+      throw OperationError.call(
+        "method=\"direct\": alpha Id + K is not positive definite (the Cholesky factorization fails at order \(k) of \(n)); KernelSolve needs a symmetric positive definite kernel, or a larger alpha")
+    } catch {
+      throw OperationError.call("method=\"direct\": \(error)")
+    }
+    let setup = elapsed()
+    let bv = b.toDoubles()
+    var a = bv
+    try DenseMatrix.choleskySolve(factor, n: n, &a, nrhs: columns)
+    if precision != .float64 { for k in a.indices { a[k] = precision.round(a[k]) } }
+    var history: [Double] = []
+    var nb = 0.0
+    for v in bv { nb += v * v }
+    history.append((nb / Double(max(bv.count, 1))).squareRoot())
+    var refinements = 0
+    var rms = 0.0
+    while true {
+      args.arrays[unknownIndex] = NDArray(shape: b.shape, doubles: a, dtype: dtype)
+      var ka: [Double]
+      do {
+        ka = try engine.reduce(plan, args, cancel: cancel)
+      } catch {
+        throw OperationError.engine(error)
+      }
+      var r = [Double](repeating: 0, count: a.count)
+      var nr2 = 0.0
+      for k in 0..<a.count {
+        r[k] = bv[k] - (ka[k] + alpha * a[k])
+        nr2 += r[k] * r[k]
+      }
+      rms = (nr2 / Double(max(a.count, 1))).squareRoot()
+      history.append(rms)
+      progress?(SolveProgress(iteration: refinements, rmsResidual: rms, elapsed: elapsed(), target: eps, method: method))
+      if rms < eps || refinements >= 3 || !rms.isFinite { break }
+      try DenseMatrix.choleskySolve(factor, n: n, &r, nrhs: columns)
+      for k in 0..<a.count { a[k] += r[k] }
+      if precision != .float64 { for k in a.indices { a[k] = precision.round(a[k]) } }
+      refinements += 1
+    }
+    var report = SolveReport(iterations: refinements, rmsResidual: rms, elapsed: elapsed(), converged: rms < eps)
+    report.method = method
+    report.direct = true
+    report.note = note
+    report.history = history
+    report.setup = setup
+    return (NDArray(shape: b.shape, doubles: a, dtype: dtype), report)
+  }
+}
+
