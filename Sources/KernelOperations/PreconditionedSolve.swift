@@ -18,6 +18,7 @@ extension KernelSolve {
     backend: String = "auto", deviceId: Int = -1, ranges: [NDArray]? = nil, cancel: CancellationToken? = nil,
     options: SolverOptions, progress: ((SolveProgress) -> Void)? = nil
   ) throws -> (NDArray, SolveReport) {
+    try Self.checkOptions(alpha: alpha, eps: eps, maxIterations: maxIterations)
     if options.method == .direct && options.preconditioner != .auto {
       throw OperationError.option(
         name: "precond", message: "precond= applies to method=\"cg\"; method=\"direct\" factors the matrix itself")
