@@ -30,7 +30,7 @@ public struct AliasDeclaration: Sendable, Equatable {
         throw Diagnostic("'\(trimmed)' is not a valid alias name", at: nameRange)
       }
       if Operation.named(trimmed) != nil || reservedNames.contains(trimmed)
-        || FormulaBuilder.unsupported.contains(trimmed) || FormulaBuilder.differentialOperators[trimmed] != nil
+        || FormulaBuilder.unsupported.contains(trimmed) || FormulaBuilder.differentialOperators[trimmed] != nil || trimmed == "Kron"
       {
         throw Diagnostic("alias name '\(trimmed)' shadows the operation of the same name", at: nameRange)
       }

@@ -234,7 +234,7 @@ public struct FormulaBuilder {
     return .node(try FormulaNode.make(o, children, params: params, range: r))
   }
 
-  static let unsupported: Set<String> = ["Factorize", "AutoFactorize", "SoftDTW_SqDist", "BSpline"]
+  static let unsupported: Set<String> = ["Factorize", "AutoFactorize"]
 
   // MARK: Differential operators
 

@@ -626,6 +626,31 @@ extension Operation {
       evaluation: realToComplex { (Foundation.cos($0), Foundation.sin($0)) },
       derivative: .rule { d in [try complexImag(complexProduct(conj(d.value), d.gradient))] }),
 
+    Operation(
+      name: "BSpline", arity: 2, params: ["order"],
+      summary: "the B-spline basis functions of the given order on the knots f, at the scalar g (De Boor's recursion; g and the knot ratios in single precision, as KeOps computes them)",
+      rule: "K, 1 -> K - order - 1", cEmit: cBSpline,
+      dimension: { d, p throws(DimensionError) in
+        guard p[0] >= 0 else { throw DimensionError("the order must be at least 0, not \(p[0])") }
+        guard d[1] == 1 else { throw DimensionError("B-splines are sampled at a scalar, not a vector of dimension \(d[1])") }
+        guard d[0] >= p[0] + 2 else {
+          throw DimensionError("B-splines of order \(p[0]) need at least \(p[0] + 2) knots, not \(d[0])")
+        }
+        return d[0] - p[0] - 1
+      },
+      evaluation: bSplineEvaluation,
+      derivative: .none("KeOps' B-splines are not differentiable")),
+    Operation(
+      name: "SoftDTW_SqDist", arity: 3,
+      summary: "soft dynamic time warping between the sequences f and g with squared differences as costs, softmin temperature h",
+      rule: "n, m, 1 -> 1", cEmit: cSoftDTW,
+      dimension: { d, _ throws(DimensionError) in
+        guard d[2] == 1 else { throw DimensionError("gamma must be a scalar, not dimension \(d[2])") }
+        return 1
+      },
+      evaluation: softDTWEvaluation,
+      derivative: .none("ks does not differentiate SoftDTW_SqDist yet")),
+
     // MARK: Constants (section 1.8)
     Operation(
       name: "IntCst", arity: 0, params: ["n"], summary: "the integer constant n", rule: "-> 1", cEmit: cIntCst, dimension: fixed(1),

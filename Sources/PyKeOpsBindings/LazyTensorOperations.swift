@@ -297,6 +297,22 @@ extension LazyTensorObject {
         try ctx.finish(maxPositional: 2)
         return .object(try me.ternary(modulus, offset, "Mod", at: ctx.range, in: ctx.interpreter))
       }
+    case "grad":
+      // PyKeOps' K.grad(x, e): the formula Grad(K, x, e), of x's dimension (x a variable of K).
+      return { ctx in
+        let v = try Self.make(try ctx.required(0, "other"), axis: nil, at: ctx.rangeOf(0), in: ctx.interpreter)
+        let e = try Self.make(try ctx.required(1, "gradin"), axis: nil, at: ctx.rangeOf(1), in: ctx.interpreter)
+        try ctx.finish(maxPositional: 2)
+        guard e.ndim == me.ndim || e.ndim == 1 else {
+          throw ShellError(
+            "the gradient input has dimension \(e.ndim), but the LazyTensor has dimension \(me.ndim)", type: "ValueError",
+            at: ctx.rangeOf(1))
+        }
+        var out = try me.joined(try v.joined(e, at: ctx.range), at: ctx.range)
+        out.ndim = v.ndim
+        out.formula = .call("Grad", [me.formula, v.formula, e.formula], parameters: [])
+        return .object(out)
+      }
     case "t":
       return { ctx in
         try ctx.finish(maxPositional: 0)

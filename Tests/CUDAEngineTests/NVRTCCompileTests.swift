@@ -71,6 +71,7 @@ import _KSTestSupport
         + " TensorDot(a, x, (3,3), (3,), (1,), (0,)) + Kron(x, Elem(y, 0), (3,), (1,)) + TensorDot(a, y, (3,1,3), (3,), (0,), (0,), (1,0)))",
       ["z = Vi(4)", "w = Vj(4)", "c = Pm(2)", "s = Vj(1)", "x = Vi(3)", "y = Vj(3)", "a = Pm(9)"]
     ),
+    ("Concat(BSpline(k, Elem(x, 0), 2), SoftDTW_SqDist(x, y, s))", ["x = Vi(3)", "y = Vj(4)", "k = Pm(6)", "s = Pm(1)"]),
   ]
 
   /// Symbolic derivatives: expanded into table operations before code generation.

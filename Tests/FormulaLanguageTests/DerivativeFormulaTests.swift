@@ -76,6 +76,11 @@ import Testing
     #expect(failure("Divergence(x*Sum(w), w)")?.message.hasPrefix("Divergence needs a formula of the variable's dimension") == true)
     #expect(failure("TraceOperator(Exp(x), x)")?.message == "TraceOperator needs a formula linear in Var(0,3,0), but this one is not")
     #expect(failure("AdjointOperator(x*x, x, y)")?.message == "AdjointOperator needs a formula linear in Var(0,3,0), but this one is not")
+    let notDifferentiable = failure("Grad(BSpline(a, b, 2), b, y)")
+    #expect(notDifferentiable?.message == "BSpline is not differentiable: KeOps' B-splines are not differentiable")
+    #expect(notDifferentiable?.range == SourceRange(5, 21))
+    // Through an operation that does not depend on v, the gradient does not need it.
+    #expect(outcome("Grad(BSpline(a, b, 2) * x, x, y)") == "Mult(y,BSpline(a,b,2))")
     let arity = failure("Grad(x)")
     #expect(arity?.message == "Grad takes 2 or 3 arguments, got 1")
     #expect(arity?.notes == ["usage: Grad(f, v, e)"])

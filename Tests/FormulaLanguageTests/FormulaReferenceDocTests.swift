@@ -75,8 +75,9 @@ import Testing
       dimension 2n; in the elementwise ones (`ComplexAdd`, `ComplexSubtract`, `ComplexMult`,
       `ComplexDivide`) a complex scalar (dimension 2) broadcasts against a complex vector.
 
-      Not available yet (KeOps has them): SoftDTW_SqDist, BSpline, Factorize, AutoFactorize. Using
-      one gives a clear error.
+      Not available yet (KeOps has them): Factorize and AutoFactorize (common-subexpression
+      elimination; ks already evaluates identical subformulas once), and the gradient of
+      SoftDTW_SqDist. Using one gives a clear error.
 
       """
     return out

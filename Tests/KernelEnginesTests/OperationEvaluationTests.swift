@@ -194,6 +194,18 @@ let operationCases: [OperationCase] = [
   op("ComplexExp", "ComplexExp(z)", [vectors("z", [[0, pi, 1, 0]])], [[-1, 0, 2.718281828459045, 0]], tol: ulp),
   op("ComplexExp1j", "ComplexExp1j(x)", [vectors("x", [[0, pi / 2]])], [[1, 0, 0, 1]], tol: ulp),
 
+  // MARK: Sequences
+  // Quadratic B-splines on the knots 0..5 at 2.5: the cardinal quadratic at 2.5, 1.5, 0.5.
+  op("BSpline", "BSpline(t, x, 2)", [vectors("t", [[0, 1, 2, 3, 4, 5]]), scalars("x", [2.5])], [[0.125, 0.75, 0.125]]),
+  // Order 0: the indicator of the knot interval holding x (t_j <= x < t_j+1).
+  op("BSpline", "BSpline(t, x, 0)", [vectors("t", [[0, 1, 2, 3]]), scalars("x", [1])], [[0, 1, 0]]),
+  op("SoftDTW_SqDist", "SoftDTW_SqDist(x, y, g)", [vectors("x", [[0]]), vectors("y", [[2]]), scalars("g", [1])], [[4]]),
+  op("SoftDTW_SqDist", "SoftDTW_SqDist(x, y, g)", [vectors("x", [[0, 1]]), vectors("y", [[0]]), scalars("g", [1])], [[1]]),
+  // Three equal paths of cost 0: softmin_1(0, 0, 0) = -log 3.
+  op(
+    "SoftDTW_SqDist", "SoftDTW_SqDist(x, y, g)", [vectors("x", [[0, 0]]), vectors("y", [[0, 0]]), scalars("g", [1])],
+    [[-1.0986122886681098]], tol: ulp),
+
   // MARK: Constants
   op("IntCst", "IntCst(7)", [scalars("x", [1, 2])], [[7], [7]]),
   op("IntCst", "x*IntCst(-3)", [scalars("x", [2])], [[-6]]),

@@ -1,4 +1,5 @@
 import ArrayIO
+import Foundation
 import FormulaLanguage
 import Testing
 
@@ -84,5 +85,61 @@ extension Draws: RandomNumberGenerator {
   mutating func next() -> UInt64 {
     state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
     return state
+  }
+}
+
+/// BSpline and SoftDTW_SqDist against direct implementations of their definitions.
+@Suite struct SequenceOperationTests {
+  /// Cox-de Boor: B_i,0 = [t_i <= x < t_i+1], B_i,k = w_i,k B_i,k-1 + (1 - w_i+1,k) B_i+1,k-1 with
+  /// w_i,k = (x - t_i) / (t_i+k - t_i) (0 for equal knots).
+  static func coxDeBoor(_ t: [Double], _ x: Double, _ order: Int, _ i: Int) -> Double {
+    if order == 0 { return t[i] <= x && x < t[i + 1] ? 1 : 0 }
+    func w(_ j: Int) -> Double { t[j] < t[j + order] ? (x - t[j]) / (t[j + order] - t[j]) : 0 }
+    return w(i) * coxDeBoor(t, x, order - 1, i) + (1 - w(i + 1)) * coxDeBoor(t, x, order - 1, i + 1)
+  }
+
+  @Test func bSplinesFollowCoxDeBoorAndSumToOne() throws {
+    var draws = Draws(state: 77)
+    for order in 0...3 {
+      let knots = (0..<9).map { Double($0) + draws.next(-0.3...0.3) }
+      let xs = (0..<6).map { _ in draws.next(knots[order]...knots[9 - order - 1]) }
+      let got = try evaluatePointwise(
+        "BSpline(t, x, \(order))", [vectors("t", Array(repeating: knots, count: xs.count)), scalars("x", xs)]
+      ).uniform
+      for (p, x) in xs.enumerated() {
+        let expected = (0..<(9 - order - 1)).map { Self.coxDeBoor(knots, Double(Float(x)), order, $0) }
+        #expect(zip(got[p], expected).allSatisfy { abs($0 - $1) < 1e-6 }, "order \(order) at \(x): \(got[p]) vs \(expected)")
+        // Inside [t_order, t_K-order-1) the basis is a partition of unity.
+        #expect(abs(got[p].reduce(0, +) - 1) < 1e-6)
+      }
+    }
+  }
+
+  /// The full soft-DTW table with infinite borders: R(-1,-1) = 0, R(i,-1) = R(-1,j) = inf.
+  static func softDTW(_ x: [Double], _ y: [Double], _ g: Double) -> Double {
+    var r = Array(repeating: Array(repeating: Double.infinity, count: y.count + 1), count: x.count + 1)
+    r[0][0] = 0
+    for i in 1...x.count {
+      for j in 1...y.count {
+        let d = x[i - 1] - y[j - 1]
+        let s = [r[i - 1][j - 1], r[i - 1][j], r[i][j - 1]].reduce(0) { $0 + Foundation.exp(-$1 / g) }
+        r[i][j] = d * d - g * Foundation.log(s)
+      }
+    }
+    return r[x.count][y.count]
+  }
+
+  @Test func softDTWFollowsItsRecursion() throws {
+    var draws = Draws(state: 5)
+    for (n, m) in [(1, 1), (1, 4), (3, 1), (4, 5), (6, 3)] {
+      for g in [0.1, 1.0, 2.5] {
+        let x = (0..<n).map { _ in draws.next(-1...1) }, y = (0..<m).map { _ in draws.next(-1...1) }
+        let got = try evaluatePointwise(
+          "SoftDTW_SqDist(x, y, g)", [vectors("x", [x]), vectors("y", [y]), scalars("g", [g])]
+        ).uniform[0][0]
+        let expected = Self.softDTW(x, y, g)
+        #expect(abs(got - expected) <= 1e-12 * max(1, abs(expected)), "n=\(n) m=\(m) g=\(g): \(got) vs \(expected)")
+      }
+    }
   }
 }

@@ -1,0 +1,95 @@
+import Foundation
+
+// BSpline and SoftDTW_SqDist (keops-semantics.md 1.11): the evaluations and C emitters their rows
+// in the operation table name.
+
+// MARK: BSpline(knots, x, order)
+
+/// De Boor's recursion for the B-spline basis of `order` on the knots t_0..t_{K-1}, at x: K-1
+/// order-0 indicators [t_j <= x < t_{j+1}], raised `order` times in place, the first
+/// K-order-1 values kept. As in KeOps' code, x and the ratios (x - t_i)/(t_{i+k} - t_i) are
+/// single-precision floats (a ratio is 0 where t_i = t_{i+k}).
+let bSplineEvaluation: Evaluation = .block { inputs, params, count, out, outDim in
+  let order = params[0]
+  let t = inputs[0], xs = inputs[1]
+  let knots = t.dim
+  var b = [Double](repeating: 0, count: knots - 1)
+  for p in 0..<count {
+    let x = Double(Float(xs[p, 0]))
+    for j in 0..<(knots - 1) { b[j] = t[p, j] <= x && x < t[p, j + 1] ? 1 : 0 }
+    if order >= 1 {
+      for k in 1...order {
+        var r = t[p, 0] < t[p, k] ? Float((x - t[p, 0]) / (t[p, k] - t[p, 0])) : 0
+        for i in 0..<(knots - 1 - k) {
+          let q = t[p, i + 1] < t[p, i + 1 + k] ? Float((x - t[p, i + 1]) / (t[p, i + 1 + k] - t[p, i + 1])) : 0
+          b[i] = Double(r) * b[i] + Double(1 - q) * b[i + 1]
+          r = q
+        }
+      }
+    }
+    for j in 0..<outDim { out[p * outDim + j] = b[j] }
+  }
+}
+
+let cBSpline: CEmitter = { c in
+  let knots = c.argumentDims[0], order = c.params[0], w = c.work
+  func t(_ index: String) -> String { c.arg(0, index) }
+  return "{ float x = (float)(\(c.arg(1, "0"))); \(w) b[\(knots - 1)]; "
+    + "for (int j = 0; j < \(knots - 1); j++) b[j] = (\(t("j")) <= x && x < \(t("j + 1"))) ? (\(w))1 : (\(w))0; "
+    + "for (int k = 1; k <= \(order); k++) { "
+    + "float r = \(t("0")) < \(t("k")) ? (float)((x - \(t("0"))) / (\(t("k")) - \(t("0")))) : 0.0f; "
+    + "for (int i = 0; i < \(knots - 1) - k; i++) { "
+    + "float q = \(t("i + 1")) < \(t("i + 1 + k")) ? (float)((x - \(t("i + 1"))) / (\(t("i + 1 + k")) - \(t("i + 1")))) : 0.0f; "
+    + "b[i] = r * b[i] + (1.0f - q) * b[i + 1]; r = q; } } "
+    + "for (int j = 0; j < \(c.outDim); j++) \(c.out("j")) = b[j]; }"
+}
+
+// MARK: SoftDTW_SqDist(x, y, gamma)
+
+/// Soft dynamic time warping between the sequences x (length n) and y (length m) with the squared
+/// difference as cost: R(i, j) = (x_i - y_j)^2 + softmin_gamma(R(i-1, j-1), R(i-1, j), R(i, j-1)),
+/// the first row and column plain cumulative sums, softmin_gamma(a, b, c) = -gamma log(e^(-a/gamma)
+/// + e^(-b/gamma) + e^(-c/gamma)) computed shifted by the minimum; the value is R(n-1, m-1).
+let softDTWEvaluation: Evaluation = .block { inputs, _, count, out, _ in
+  let xs = inputs[0], ys = inputs[1], gs = inputs[2]
+  let n = xs.dim, m = ys.dim
+  var previous = [Double](repeating: 0, count: n), current = previous
+  for p in 0..<count {
+    let g = gs[p, 0]
+    for j in 0..<m {
+      for i in 0..<n {
+        let d = xs[p, i] - ys[p, j]
+        var r = d * d
+        if j == 0 {
+          if i > 0 { r += current[i - 1] }
+        } else if i == 0 {
+          r += previous[0]
+        } else {
+          let diagonal = previous[i - 1], left = current[i - 1], up = previous[i]
+          var low = diagonal < left ? diagonal : left
+          low = up < low ? up : low
+          r += low - g * Foundation.log(
+            Foundation.exp((low - diagonal) / g) + Foundation.exp((low - left) / g) + Foundation.exp((low - up) / g))
+        }
+        current[i] = r
+      }
+      swap(&previous, &current)
+    }
+    out[p] = previous[n - 1]
+  }
+}
+
+let cSoftDTW: CEmitter = { c in
+  let n = c.argumentDims[0], m = c.argumentDims[1], w = c.work
+  func x(_ i: String) -> String { c.arg(0, i) }
+  func y(_ j: String) -> String { c.arg(1, j) }
+  let g = c.arg(2, "0")
+  return "{ \(w) rp[\(n)], rc[\(n)]; \(w) g = \(g); "
+    + "for (int j = 0; j < \(m); j++) { for (int i = 0; i < \(n); i++) { "
+    + "\(w) d = \(x("i")) - \(y("j")); \(w) r = d * d; "
+    + "if (j == 0) { if (i > 0) r += rc[i - 1]; } else if (i == 0) { r += rp[0]; } else { "
+    + "\(w) dg = rp[i - 1], lf = rc[i - 1], up = rp[i]; \(w) lo = dg < lf ? dg : lf; lo = up < lo ? up : lo; "
+    + "r += lo - g * log(exp((lo - dg) / g) + exp((lo - lf) / g) + exp((lo - up) / g)); } "
+    + "rc[i] = r; } for (int i = 0; i < \(n); i++) rp[i] = rc[i]; } "
+    + "\(c.out("0")) = rp[\(n - 1)]; }"
+}
