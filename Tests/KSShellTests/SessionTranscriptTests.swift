@@ -15,7 +15,8 @@ import Testing
 ///
 /// Goldens hold no timings and no color. Two things are masked before comparing, because they
 /// depend on the last bits of floating-point rounding of the machine's vector code: the iteration
-/// count and residual of `CG converged` lines (iteration counts are tested against PyKeOps in
+/// count and residual of solver summary lines (`CG converged in ...`, `PCG (Nyström, 1000 centres)
+/// converged in ...`, `Direct (Cholesky, 500 x 500) solved`, of which the method is kept) (iteration counts are tested against PyKeOps in
 /// KernelSolveTests), and full-precision floats (8 or more significant digits), compared by their
 /// order of magnitude. `UPDATE_GOLDENS=1 swift test --filter SessionTranscript` rewrites them.
 @Suite(.serialized) struct SessionTranscriptTests {
@@ -40,7 +41,11 @@ import Testing
     let session = Session(output: { transcript += $0 })
     session.interpreter.events = { event in
       guard let report = event as? SolveReport else { return }
-      transcript += "CG \(report.converged ? "converged in" : "stopped after") \(report.iterations) iterations, rms \(Session.scientific(report.rmsResidual))\n"
+      let what =
+        report.direct
+        ? (report.converged ? "solved" : "stopped above eps")
+        : "\(report.converged ? "converged in" : "stopped after") \(report.iterations) iterations"
+      transcript += "\(report.method) \(what), rms \(Session.scientific(report.rmsResidual))\n"
     }
     let outcome = session.run(SourceText(name: "sessions/\(name)", text: text), echo: true)
     #expect(outcome.exitCode == 0, "\(name) failed:\n\(transcript)")
@@ -67,8 +72,12 @@ import Testing
   static func mask(_ text: String) -> String {
     var lines: [String] = []
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      if line.hasPrefix("CG converged in") || line.hasPrefix("CG stopped after") {
-        lines.append(line.hasPrefix("CG converged") ? "CG converged" : "CG stopped")
+      // Solver summaries: the method (centre counts masked) and whether it converged.
+      if let r = line.range(of: #"^(Direct \(|CG |PCG \().*(converged in|stopped after|solved|stopped above eps)"#, options: .regularExpression)
+      {
+        let kept = String(line[r]).replacingOccurrences(of: #"[0-9]+ (centres|x [0-9]+)"#, with: "N", options: .regularExpression)
+          .replacingOccurrences(of: " converged in", with: " converged").replacingOccurrences(of: " stopped after", with: " stopped")
+        lines.append(kept)
         continue
       }
       lines.append(maskLongFloats(String(line)))
