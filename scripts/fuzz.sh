@@ -40,7 +40,10 @@ swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name "Fuzz_$target"
 corpus="$scratch/corpus/$target"
 artifacts="$scratch/artifacts/$target/"
 mkdir -p "$corpus" "$artifacts"
-[ -d "Fuzz/seeds/$target" ] && cp -n "Fuzz/seeds/$target"/* "$corpus"/ 2>/dev/null || true
+# Seeds, and every crash found so far (Fuzz/regressions: each must now run cleanly).
+for d in "Fuzz/seeds/$target" "Fuzz/regressions/$target"; do
+  [ -d "$d" ] && cp -n "$d"/* "$corpus"/ 2>/dev/null || true
+done
 dict=()
 [ -f "Fuzz/$target.dict" ] && dict=(-dict="$(realpath "Fuzz/$target.dict")")
 # The script target runs in a scratch directory (it never writes files, but be safe).

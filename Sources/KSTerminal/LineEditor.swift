@@ -14,15 +14,30 @@ private enum CompletionHook {
   nonisolated(unsafe) static var pendingText = ""
   /// The candidates of the current Tab press, handed out by `generator`.
   nonisolated(unsafe) static var candidates: [String] = []
-  /// Text placed in the line before the user types (the auto-indent), inserted by `startup`.
-  nonisolated(unsafe) static var initialText = ""
+  /// Keys handed to libedit before the terminal's (the auto-indent), by `readKey`: libedit
+  /// clears its line after the startup hooks run, so the text is typed for the user instead.
+  nonisolated(unsafe) static var queuedKeys: [UInt8] = []
+  /// True while every key of the current line was a space or a tab (after the auto-indent).
+  nonisolated(unsafe) static var onlyBlanksTyped = true
 }
 
-/// libedit's startup hook: puts `CompletionHook.initialText` (the indentation) in the new line.
-private let insertInitialText: @convention(c) () -> Int32 = {
-  if !CompletionHook.initialText.isEmpty { _ = rl_insert_text(CompletionHook.initialText) }
-  return 0
+/// libedit's key reader (`rl_getc_function`): reads one byte, as libedit's own does (EOF on an
+/// interrupted read, so Ctrl-C still ends `readline`), and makes Ctrl-D end the input also on a
+/// line that holds only the auto-indent (libedit would treat it as delete-character there).
+private let readKey: @convention(c) (UnsafeMutablePointer<FILE>?) -> Int32 = { stream in
+  if !CompletionHook.queuedKeys.isEmpty { return Int32(CompletionHook.queuedKeys.removeFirst()) }
+  var c: UInt8 = 0
+  let fd = stream.map { fileno($0) } ?? STDIN_FILENO
+  guard read(fd, &c, 1) == 1 else { return -1 }
+  if c == 4 {
+    if CompletionHook.onlyBlanksTyped { return -1 }
+  } else if c != 32 && c != 9 {
+    CompletionHook.onlyBlanksTyped = false
+  }
+  return Int32(c)
 }
+
+
 
 /// Hands out `CompletionHook.candidates` one by one, as `rl_completion_matches` asks.
 private let generator: @convention(c) (UnsafePointer<CChar>?, Int32) -> UnsafeMutablePointer<CChar>? = { _, state in
@@ -66,11 +81,11 @@ public final class LineEditor {
     self.historyPath = historyPath
     self.historyLimit = historyLimit
     rl_readline_name = UnsafePointer(strdup("ks"))
+    rl_getc_function = readKey  // before rl_initialize, which installs it
     _ = rl_initialize()
     // Word breaks for libedit's idea of the word; `fit` reconciles it with the completer's.
     rl_basic_word_break_characters = UnsafePointer(strdup(" \t\n\"'`@$><=;|&{}()[],+-*/%:!~^#.\\"))
     rl_attempted_completion_function = attemptCompletion
-    rl_startup_hook = insertInitialText
     CompletionHook.complete = completer
     stifle_history(Int32(historyLimit))
     if let historyPath { _ = read_history(historyPath) }
@@ -81,8 +96,9 @@ public final class LineEditor {
   /// earlier lines, for completion.
   public func readLine(prompt: String, pending: String = "", initialText: String = "") -> String? {
     CompletionHook.pendingText = pending
-    CompletionHook.initialText = initialText
-    defer { CompletionHook.initialText = "" }
+    CompletionHook.queuedKeys = Array(initialText.utf8)
+    CompletionHook.onlyBlanksTyped = true
+    defer { CompletionHook.queuedKeys = [] }
     guard let line = readline(prompt) else { return nil }
     defer { free(line) }
     return String(cString: line)

@@ -94,6 +94,7 @@ public final class Repl {
     var lines: [String] = []
     let first = prompt
     var open = ""
+    var pasted = false
     while true {
       let shown = lines.isEmpty ? first : Self.continuationPrompt(open: open, width: first.count)
       let pending = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
@@ -118,7 +119,16 @@ public final class Repl {
       // what came so far is complete (its blank lines do not end it).
       if LineEditor.inputPending() {
         if case .incomplete(let what) = checkCompleteness(text) { open = what } else { open = ":" }
+        pasted = true
         continue
+      }
+      // The end of a paste: run it if it is complete as a script (its last block needs no blank
+      // line when its last line is not indented).
+      if pasted, let last = lines.last, !last.hasPrefix(" "), !last.hasPrefix("\t"),
+        case .complete = checkCompleteness(text + "\n")
+      {
+        editor.addHistory(text)
+        return text
       }
       switch checkCompleteness(text) {
       case .incomplete(let what):

@@ -34,3 +34,11 @@ public enum Allocation {
     return p
   }
 }
+
+/// One more decimal digit of a format width or precision, as Python refuses an overflowing one.
+func formatDigit(_ value: Int, _ digit: Int, at range: SourceRange) throws(ShellError) -> Int {
+  let (v, o1) = value.multipliedReportingOverflow(by: 10)
+  let (w, o2) = v.addingReportingOverflow(digit)
+  if o1 || o2 { throw ShellError("ValueError: Too many decimal digits in format string", at: range) }
+  return w
+}

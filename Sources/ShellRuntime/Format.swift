@@ -19,16 +19,18 @@ enum Format {
     if chars.first == "#" { chars.removeFirst() }
     if chars.first == "0" { fill = "0"; if align == nil { align = "=" }; chars.removeFirst() }
     var width = 0
-    while let c = chars.first, let d = c.wholeNumberValue { width = width * 10 + d; chars.removeFirst() }
+    while let c = chars.first, let d = c.wholeNumberValue { width = try formatDigit(width, d, at: range); chars.removeFirst() }
     var grouping = false
     if chars.first == "," || chars.first == "_" { grouping = true; chars.removeFirst() }
     var precision: Int?
     if chars.first == "." {
       chars.removeFirst()
       var p = 0
-      while let c = chars.first, let d = c.wholeNumberValue { p = p * 10 + d; chars.removeFirst() }
+      while let c = chars.first, let d = c.wholeNumberValue { p = try formatDigit(p, d, at: range); chars.removeFirst() }
       precision = p
     }
+    // The padding and the digits are built as strings: they must fit in memory.
+    try Allocation.checkSequence(Swift.max(width, precision ?? 0), itemSize: 1, typeName: "str", at: range)
     let type: Character? = chars.first
     if chars.count > 1 { throw ShellError("invalid format specifier '\(spec)'", at: range) }
 
