@@ -78,11 +78,7 @@ public enum CUDABenchmark {
       for dtype in dtypes {
         let plan: KernelPlan
         do {
-          let reduced = try ReducedFormula.compile(
-            formula: "Exp(-SqDist(x,y))*b", aliases: ["x = Vi(\(dimension))", "y = Vj(\(dimension))", "b = Vj(1)"],
-            reduction: .sum, axis: 1)
-          let p: Precision = dtype == .float64 ? .float64 : .float32
-          plan = KernelPlan(formula: reduced, dataType: dtype, computePrecision: p, accumulatorPrecision: p, sumScheme: .blockSum)
+          plan = try gaussianPlan(dimension: dimension, dtype: dtype)
         } catch {
           fail("cannot build the Gaussian plan: \(error.diagnostic.message)")
           return report
@@ -180,6 +176,16 @@ public enum CUDABenchmark {
       worst = max(worst, r)
     }
     return worst
+  }
+
+  /// The benchmark's plan: `Exp(-SqDist(x,y))*b`, x = Vi(D), y = Vj(D), b = Vj(1), Sum over j,
+  /// `block_sum`, computed and accumulated in the data type.
+  static func gaussianPlan(dimension: Int, dtype: DType) throws(FormulaError) -> KernelPlan {
+    let reduced = try ReducedFormula.compile(
+      formula: "Exp(-SqDist(x,y))*b", aliases: ["x = Vi(\(dimension))", "y = Vj(\(dimension))", "b = Vj(1)"],
+      reduction: .sum, axis: 1)
+    let p: Precision = dtype == .float64 ? .float64 : .float32
+    return KernelPlan(formula: reduced, dataType: dtype, computePrecision: p, accumulatorPrecision: p, sumScheme: .blockSum)
   }
 
   /// x, y uniform in [0, 1)^D, b uniform in [0, 1), N rows each (a fixed seed).

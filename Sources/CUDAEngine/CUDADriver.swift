@@ -239,6 +239,17 @@ final class CUDADevice: @unchecked Sendable {
     }
   }
 
+  /// Forgets the opened devices of the driver at `driverPath` and their modules, so the next
+  /// call reads the device's properties again (for tests that change a mock driver's answers).
+  static func forgetAll(driverPath: String) {
+    let keys = opened.withLock { table in
+      let keys = table.keys.filter { $0.hasPrefix(driverPath + "#") }
+      for k in keys { table.removeValue(forKey: k) }
+      return keys
+    }
+    for k in keys { CUDAKernelEngine.forgetModules(deviceKey: k) }
+  }
+
   /// The key of this device in the tables of opened devices and loaded modules.
   var key: String { "\(driver.path)#\(info.ordinal)" }
 

@@ -207,17 +207,14 @@ struct EmulationCase: Sendable, CustomStringConvertible {
     let out = try mock.engine(scheme: .twoD).reduce(plan, args, cancel: nil)
     #expect(out == [Double](repeating: 2.25, count: 300 * 4))
     let source = try CUDAKernelSource.generate(for: plan)
-    let info = CUDADeviceInfo(
-      ordinal: 0, name: "", architecture: 90, multiprocessors: 132, maxThreadsPerMultiprocessor: 2048, totalMemory: 0)
     let split = CUDALaunchPolicy.twoDimensionalSplit(
-      outputRows: 300, reducedRows: 5000, blockSize: source.blockSize, device: info,
-      partialBytesPerRow: source.accumulatorDimension * source.accumulatorBytes)
-    #expect(split.jBlocks == 27 && split.jChunk == 192)
+      outputRows: 300, reducedRows: 5000, partialBytesPerRow: source.accumulatorDimension * source.accumulatorBytes)
+    #expect(split.jBlocks == 72 && split.jChunk == 70)  // block_sum's period: floor(sqrt(5000)) = 70
     #expect(
       mock.log.filter { $0.hasPrefix("launch") } == [
-        "launch ks_reduce_2d grid=2,27,1 block=192,1,1", "launch ks_finish_2d grid=3,1,1 block=128,1,1",
+        "launch ks_reduce_2d grid=2,72,1 block=192,1,1", "launch ks_finish_2d grid=3,1,1 block=128,1,1",
       ])
-    #expect(mock.log.contains("alloc \(27 * 300 * 4 * 8)"))  // the partials: 27 blocks x 300 rows x 4 values
+    #expect(mock.log.contains("alloc \(72 * 300 * 4 * 8)"))  // the partials: 72 blocks x 300 rows x 4 values
     #expect(mock.liveAllocations == 0)
   }
 
@@ -227,13 +224,24 @@ struct EmulationCase: Sendable, CustomStringConvertible {
     mock.reset()
     mock.set("pattern", "f64:0")
     let plan = try makePlan("x*y", ["x = Vi(1)", "y = Vj(1)"])
-    // 600,000 rows x 20,000 reduced: one launch per GPU wave (132 x 2048 = 270,336 rows, a multiple of 192).
+    // 600,000 rows x 20,000 reduced on 16 SMs holding 5 blocks of 192 threads each (the occupancy
+    // API's answer): a wave is 15,360 rows; a launch holds 14 waves (2^32 pairs is 214,748 rows).
+    mock.setDevice("multiprocessors", "16")
+    mock.setDevice("occupancy", "5")
     let args = randomArguments(plan, nI: 600_000, nJ: 20_000)
     _ = try mock.engine(scheme: .oneD).reduce(plan, args, cancel: nil)
     #expect(
       mock.log.filter { $0.hasPrefix("launch") } == [
-        "launch ks_reduce_1d grid=1408,1,1 block=192,1,1", "launch ks_reduce_1d grid=1408,1,1 block=192,1,1",
-        "launch ks_reduce_1d grid=309,1,1 block=192,1,1",
+        "launch ks_reduce_1d grid=1120,1,1 block=192,1,1", "launch ks_reduce_1d grid=1120,1,1 block=192,1,1",
+        "launch ks_reduce_1d grid=885,1,1 block=192,1,1",
+      ])
+    // Many reduced rows: 4 waves per launch (61,440 rows), the last one partial.
+    mock.set("reset_log", "")
+    _ = try mock.engine(scheme: .oneD).reduce(plan, randomArguments(plan, nI: 130_000, nJ: 100_000), cancel: nil)
+    #expect(
+      mock.log.filter { $0.hasPrefix("launch") } == [
+        "launch ks_reduce_1d grid=320,1,1 block=192,1,1", "launch ks_reduce_1d grid=320,1,1 block=192,1,1",
+        "launch ks_reduce_1d grid=38,1,1 block=192,1,1",
       ])
     // Cancelled before the first launch: nothing runs, nothing leaks.
     mock.set("reset_log", "")
@@ -254,6 +262,12 @@ struct EmulationCase: Sendable, CustomStringConvertible {
     #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_2d") })
     mock.set("reset_log", "")
     _ = try mock.engine().reduce(plan, randomArguments(plan, nI: 300_000, nJ: 10), cancel: nil)
+    #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_1d") })
+    // The resident threads come from the occupancy API: 1 SM x 1 block of 192 is fewer than 1000 rows.
+    mock.setDevice("multiprocessors", "1")
+    mock.setDevice("occupancy", "1")
+    mock.set("reset_log", "")
+    _ = try mock.engine().reduce(plan, randomArguments(plan, nI: 1000, nJ: 10_000), cancel: nil)
     #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_1d") })
   }
 
