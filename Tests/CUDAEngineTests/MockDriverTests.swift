@@ -131,8 +131,13 @@ struct EmulationCase: Sendable, CustomStringConvertible {
       let temporary = try TemporaryDirectory("ks-cuda-emu")
       temporary.removeAtExit()
       let dir = temporary.path
-      let kernels = try EmulationCase.all.enumerated().map { (k, c) in
+      var kernels = try EmulationCase.all.enumerated().map { (k, c) in
         (prefix: "k\(k)_", source: try CUDAKernelSource.generate(for: try c.plan()))
+      }
+      // The plans of `ks bench --gpu`.
+      for dtype in [DType.float32, .float64] {
+        let plan = try CUDABenchmark.gaussianPlan(dimension: 3, dtype: dtype)
+        kernels.append((prefix: "bench_\(dtype.rawValue)_", source: try CUDAKernelSource.generate(for: plan)))
       }
       return .success(try Emulation.build(kernels, in: dir))
     } catch let e as TestFailure {
@@ -359,6 +364,143 @@ struct EmulationCase: Sendable, CustomStringConvertible {
     #expect(CUBINCache.load(key: "k", directory: cache.path) == nil)
     #expect(CUBINCache.store([0x7F, 0x45, 0x4C, 0x46] + [UInt8](repeating: 1, count: 100), key: "k", directory: cache.path))
     #expect(CUBINCache.load(key: "k", directory: cache.path)?.count == 104)
+  }
+
+  /// block_sum on both schemes gives the same bits whatever the number of SMs, the same as 1D
+  /// (the 2D partials are the reference's period sums), and matches the reference engine.
+  @Test(arguments: ["gauss_f32_block", "lse_f32_block", "gauss_f64_block"])
+  func blockSumDoesNotDependOnTheNumberOfSMs(_ name: String) throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    let library = try Self.emulation.get()
+    let index = EmulationCase.all.firstIndex { $0.name == name }!
+    let c = EmulationCase.all[index]
+    let plan = try c.plan()
+    #expect(plan.sumScheme == .blockSum)
+    let args = randomArguments(plan, nI: 250, nJ: 12_000, seed: 77)
+    var results: [(String, [Double])] = []
+    for sms in [46, 108, 132, 170] {
+      for scheme in CUDAScheme.allCases {
+        mock.reset()
+        mock.set("emulation", library)
+        mock.set("prefix", "k\(index)_")
+        mock.setDevice("multiprocessors", "\(sms)")
+        results.append(("\(scheme.rawValue) on \(sms) SMs", try mock.engine(scheme: scheme).reduce(plan, args, cancel: nil)))
+        #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_\(scheme == .oneD ? "1d" : "2d")") })
+      }
+    }
+    let (firstName, first) = results[0]
+    for (label, r) in results.dropFirst() {
+      #expect(r == first, "\(name): \(label) differs from \(firstName)")
+    }
+    let expected = try ReferenceEngine().reduce(plan, args, cancel: nil)
+    let scale = 1e-2 * (expected.map { abs($0) }.max() ?? 0) + 1e-300
+    // 12,000 terms of mixed signs: float32's per-term differences (expf against the reference's
+    // rounded double exp) add up beyond the small cases' 2e-5.
+    let allowed = c.dtype == .float32 ? 1e-4 : c.allowedError
+    #expect(maxRelativeError(first, expected, scale: scale) <= allowed)
+  }
+
+  /// A kernel fault (a sticky error: the context is dead) fails that call with one line, resets
+  /// the context, which frees its memory, and the next call loads the module again and works.
+  @Test func aKernelFaultResetsTheContextAndTheNextCallWorks() throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("pattern", "f64:2")
+    let plan = try makePlan(EmulationCase.gauss, EmulationCase.xyb)
+    let args = randomArguments(plan, nI: 50, nJ: 60)
+    let engine = mock.engine(scheme: .oneD)
+    let twos = [Double](repeating: 2, count: 50)
+    #expect(try engine.reduce(plan, args, cancel: nil) == twos)
+    mock.set("fault_next_launch", "700")
+    mock.set("reset_log", "")
+    #expect(
+      throws: EngineError.failed(
+        "the CUDA kernel failed (CUDA_ERROR_ILLEGAL_ADDRESS: an illegal memory access was encountered); "
+          + "the GPU context was reset and the next call starts afresh")
+    ) { try engine.reduce(plan, args, cancel: nil) }
+    #expect(mock.log.contains("reset 0"))
+    #expect(mock.liveAllocations == 0)
+    mock.set("reset_log", "")
+    #expect(try engine.reduce(plan, args, cancel: nil) == twos)
+    let log = mock.log
+    #expect(log.contains("retain 0") && log.contains("load cubin"), "\(log)")
+    #expect(!log.contains { $0.contains("stale") })
+    #expect(mock.liveAllocations == 0)
+    // An error that leaves the context healthy (out of memory) resets nothing.
+    mock.set("oom_above", "100")
+    mock.set("reset_log", "")
+    #expect(throws: EngineError.self) { try engine.reduce(plan, args, cancel: nil) }
+    #expect(!mock.log.contains { $0.hasPrefix("reset") })
+    #expect(mock.liveAllocations == 0)
+  }
+
+  /// A driver older than the NVRTC (CUDA 12 against NVRTC 13) cannot load its CUBINs: the engine
+  /// says so in one line before compiling anything, and the probe reports a GPU ks cannot use
+  /// (for `auto`'s warning); the same NVRTC pairs with a CUDA 13 driver.
+  @Test func anOldDriverGetsNoNewerNVRTC() throws {
+    let nvrtc = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("pattern", "f64:1")
+    let old = nvrtc.version.major - 1
+    mock.set("driver_version", "\(old * 1000 + 40)")
+    let plan = try makePlan("Exp(-SqDist(x,y))*b*IntCst(11)", EmulationCase.xyb)
+    let args = randomArguments(plan, nI: 10, nJ: 10)
+    do {
+      _ = try mock.engine().reduce(plan, args, cancel: nil)
+      Issue.record("an NVRTC \(nvrtc.version.major) CUBIN was used with a CUDA \(old) driver")
+    } catch {
+      guard case .unavailable(let why) = error else {
+        Issue.record("expected .unavailable, got \(error)")
+        return
+      }
+      #expect(
+        why.hasPrefix(
+          "no NVRTC pairs with the NVIDIA driver (CUDA \(old).4, sm_90): NVRTC \(nvrtc.version.major).\(nvrtc.version.minor) "
+            + "(\(nvrtc.path)) is newer than the driver"), "\(why)")
+      #expect(!why.contains("\n"))
+    }
+    #expect(!mock.log.contains("load cubin"))
+    let probe = CUDAKernelEngine.probeDetail(deviceID: 0, driverLibrary: mock.driverPath, nvrtcLibrary: nvrtc.path)
+    #expect(probe.gpuFound)
+    if case .success = probe.result { Issue.record("the probe accepted an NVRTC newer than the driver") }
+    mock.set("driver_version", "\(nvrtc.version.major * 1000)")
+    #expect(try mock.engine().reduce(plan, args, cancel: nil) == [Double](repeating: 1, count: 10))
+  }
+
+  /// `ks bench --gpu`'s benchmark: right results pass; a wrong result fails the report, naming
+  /// the configuration.
+  @Test func benchmarkChecksEveryResult() throws {
+    let nvrtc = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    let library = try Self.emulation.get()
+    let cache = try TemporaryDirectory("ks-cuda-bench")
+    defer { cache.remove() }
+    func bench(_ dtype: DType) -> CUDABenchmark.Report {
+      CUDABenchmark.run(
+        sizes: [300], dtypes: [dtype], repetitions: 1, driverLibrary: mock.driverPath, nvrtcLibrary: nvrtc.path,
+        cacheDirectory: cache.path)
+    }
+    for dtype in [DType.float32, .float64] {
+      mock.reset()
+      mock.set("emulation", library)
+      mock.set("prefix", "bench_\(dtype.rawValue)_")
+      let good = bench(dtype)
+      #expect(good.passed, "\(good.text)")
+      #expect(good.times.count == 2)
+      #expect(good.text.contains("KeOps 2080 Ti"))
+      #expect(good.lines.last == "gpu benchmark: PASS")
+      mock.reset()
+      mock.set("pattern", dtype == .float32 ? "f32:1.5" : "f64:1.5")
+      let bad = bench(dtype)
+      #expect(!bad.passed)
+      #expect(bad.failures.count == 2)
+      #expect(bad.failures.first?.hasPrefix("N=300      \(dtype.rawValue)") == true, "\(bad.failures)")
+      #expect(bad.failures.allSatisfy { $0.contains("FAIL: wrong result") })
+      #expect(bad.lines.last == "gpu benchmark: FAIL (2 failed)")
+    }
   }
 
   @Test func cacheDirectoryFollowsTheEnvironment() {
