@@ -20,7 +20,7 @@ case "$target" in
   readers) file=ArrayReaders.swift; modules="ArrayIO"; top=ArrayIO ;;
   script)
     file=Script.swift
-    modules="KSDiagnostics FormulaLanguage ArrayIO KernelEngines CPUEngine CUDAEngine KernelOperations ShellSyntax ShellRuntime NumpySubset PyKeOpsBindings KSShell"
+    modules="KSDiagnostics FormulaLanguage ArrayIO KernelEngines CPUEngine CUDAEngine DenseLinearAlgebra KernelOperations ShellSyntax ShellRuntime NumpySubset PyKeOpsBindings KSShell"
     top=KSShell ;;
   *) echo "fuzz.sh: unknown target '$target' (formula, script or readers)" >&2; exit 2 ;;
 esac

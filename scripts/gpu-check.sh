@@ -1,72 +1,119 @@
 #!/usr/bin/env bash
-# GPU check for a machine with an NVIDIA GPU and no Swift toolchain.
+# GPU check for a machine with an NVIDIA GPU and no Swift toolchain. It exits 0 only when every
+# part ran and every result was right.
 #
-# Build the self-contained binary first (on the development machine):
-#   swift build -c release --static-swift-stdlib
-# and bring .build/release/ks along (or set KS=/path/to/ks). Then, from the repository root:
-#   scripts/gpu-check.sh [quick|conformance|bench|all]      (default: all)
+# On the development machine, build the bundle (self-contained ks + conformance cases):
+#   scripts/build-gpu-bundle.sh            -> gpu-bundle/ (ignored by git; carry it with the tree)
+# On the GPU machine, from the repository root:
+#   scripts/gpu-check.sh [quick|conformance|bench|all]      (default: all; about 2-4 minutes)
 #
-# It prints the GPU and the CUDA libraries the engine can find, runs a built-in correctness check
-# (GPU_1D and GPU_2D against backend="reference", float32 and float64, several reductions), the
-# conformance suite with backend="GPU" when shared/conformance is present, and the Gaussian-sum
-# benchmark (N = 1e4, 1e5, 1e6, D = 3, float32 and float64, GPU_1D and GPU_2D) in pairs per second.
+# 0. preflight: one small reduction on backend="GPU". Without a usable GPU (no driver, no device,
+#    no NVRTC for the driver) the check prints one line, "gpu-check: FAIL: no usable GPU: <why>",
+#    and exits 1.
+# 1. quick: GPU_1D, GPU_2D and GPU against backend="reference" (float32 and float64; Sum,
+#    LogSumExp, axis=0, Min, ArgMin, ArgKMin), and a large-M GPU_1D case (several launches).
+# 2. conformance: every conformance case of gpu-bundle/conformance with backend="GPU_1D", then
+#    with backend="GPU_2D".
+# 3. bench: `ks bench --gpu`: the Gaussian sum at N = 1e4, 1e5, 1e6 (D=3, float32 and float64,
+#    GPU_1D and GPU_2D), each result checked, and a table beside KeOps' published GPU times.
+# Every ks call runs under `timeout`; the whole check keeps to GPU_CHECK_BUDGET seconds (default
+# 360): a part that would start after that fails as "not run (time budget spent)".
 #
-# Environment: KS (the ks binary), NVRTC_LIBRARY (a libnvrtc to use instead of the engine's
-# search), GPU_CHECK_BACKENDS (conformance backends, default "GPU GPU_2D").
+# Exit status: 0 all passed; 1 a wrong result, a failed or timed-out call, or no usable GPU (the
+# failing cases are named, and listed again on the last line); 2 usage, or no ks binary.
+# Environment: KS (a ks binary instead of gpu-bundle/ks.gz), GPU_BUNDLE (default gpu-bundle),
+# NVRTC_LIBRARY (a libnvrtc to use), GPU_CHECK_BUDGET (seconds).
 set -u
 cd "$(dirname "$0")/.."
 what=${1:-all}
-KS=${KS:-.build/release/ks}
-status=0
+case "$what" in
+  quick | conformance | bench | all) ;;
+  *)
+    echo "usage: scripts/gpu-check.sh [quick|conformance|bench|all]" >&2
+    exit 2
+    ;;
+esac
+bundle=${GPU_BUNDLE:-gpu-bundle}
+budget=${GPU_CHECK_BUDGET:-360}
+start=$(date +%s)
+work=$(mktemp -d "${TMPDIR:-/tmp}/ks-gpu-check.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export KS_CACHE_DIR=${KS_CACHE_DIR:-$work/cache}  # a fresh cache: every kernel is compiled here
 
-section() { printf '\n== %s\n' "$*"; }
-secs() { date +%s.%N; }
-
-if [ ! -x "$KS" ]; then
-  echo "gpu-check: no ks binary at $KS (build it with: swift build -c release --static-swift-stdlib)" >&2
+if [ -z "${KS:-}" ]; then
+  if [ -f "$bundle/ks.gz" ]; then
+    gzip -dc "$bundle/ks.gz" >"$work/ks" && chmod +x "$work/ks" && KS=$work/ks
+  elif [ -x .build/release/ks ]; then
+    KS=.build/release/ks
+  fi
+fi
+if [ -z "${KS:-}" ] || [ ! -x "$KS" ]; then
+  echo "gpu-check: FAIL: no ks binary (no $bundle/ks.gz: build it with scripts/build-gpu-bundle.sh, or set KS)" >&2
   exit 2
+fi
+KS="$(cd "$(dirname "$KS")" && pwd)/$(basename "$KS")"
+
+failures=()
+failed() {
+  failures+=("$1")
+  printf 'FAIL: %s\n' "$1"
+}
+section() { printf '\n== %s\n' "$*"; }
+left() { echo $((budget - ($(date +%s) - start))); }
+# kst SECONDS ARGS...: ks under timeout (at most the budget left; 124/137 mean it ran out).
+kst() {
+  local t=$1 l
+  shift
+  l=$(left)
+  [ "$l" -lt "$t" ] && t=$l
+  [ "$t" -lt 1 ] && return 124
+  timeout -k 5 "$t" "$KS" "$@"
+}
+why() { case $1 in 124 | 137) echo "timed out" ;; *) echo "exit $1" ;; esac; }
+# The message of the first `error:` line in a ks output, else the last line.
+first_error() { grep -m1 'error:' | sed 's/^[^ ]*:[0-9]*:[0-9]*: error: //' || true; }
+
+# --- 0. Preflight: can ks use a GPU at all? ----------------------------------------------------
+cat >"$work/preflight.ks" <<'EOF'
+import numpy as np
+g = Genred("SqDist(x,y)", ["x = Vi(1)", "y = Vj(1)"], axis=1)
+print("gpu ok", g(np.ones((3, 1)), np.zeros((2, 1)), backend="GPU").ravel().tolist())
+EOF
+out=$(kst 60 run "$work/preflight.ks" 2>&1)
+rc=$?
+if [ $rc != 0 ]; then
+  msg=$(printf '%s\n' "$out" | first_error)
+  echo "gpu-check: FAIL: no usable GPU: ${msg:-ks $(why $rc)}"
+  exit 1
+fi
+if [ "$out" != "gpu ok [2.0, 2.0, 2.0]" ]; then
+  echo "gpu-check: FAIL: the first GPU reduction is wrong: $(printf '%s' "$out" | tr '\n' ' ')"
+  exit 1
 fi
 
 section "machine"
 uname -srm
 if command -v nvidia-smi >/dev/null 2>&1; then
-  nvidia-smi --query-gpu=index,name,driver_version,compute_cap,memory.total,clocks.max.sm --format=csv
-  nvidia-smi | sed -n '1,12p'
+  timeout 20 nvidia-smi --query-gpu=index,name,driver_version,compute_cap,memory.total,clocks.max.sm --format=csv
 else
   echo "nvidia-smi: not found"
 fi
-echo "ks: $KS ($(stat -c %s "$KS" 2>/dev/null || echo '?') bytes)"
+echo "ks: $KS ($(stat -c %s "$KS") bytes)"
 ldd "$KS" 2>/dev/null | sed 's/^/  /'
-
-section "CUDA libraries"
 ldconfig -p 2>/dev/null | grep -E 'libcuda\.so\.1|libnvrtc' | sed 's/^/  /' || true
-ls -1 /usr/local/cuda*/lib64/libnvrtc.so* 2>/dev/null | sed 's/^/  /' || true
-if [ -z "${NVRTC_LIBRARY:-}" ] && ! ldconfig -p 2>/dev/null | grep -q libnvrtc; then
-  # Not on the loader path: the engine also searches $CUDA_HOME, /usr/local/cuda and pip's
-  # nvidia-cuda-nvrtc wheels; report what a python on this machine has.
-  for py in python3 python; do
-    command -v $py >/dev/null 2>&1 || continue
-    $py - <<'EOF' 2>/dev/null
-import glob, site, sys
-paths = site.getsitepackages() + [site.getusersitepackages()]
-for p in paths:
-    for f in glob.glob(p + "/nvidia/*/lib/libnvrtc.so.*"):
-        print("  pip wheel:", f)
-EOF
-    break
-  done
-fi
 echo "NVRTC_LIBRARY=${NVRTC_LIBRARY:-<unset>}"
 
-# --- A built-in correctness check: GPU_1D and GPU_2D against the reference engine. -----------
+# --- 1. Quick check: GPU_1D, GPU_2D and GPU against the reference engine. ----------------------
 quick_check() {
-  section "quick check (GPU_1D, GPU_2D vs reference)"
-  local dir
-  dir=$(mktemp -d)
-  cat >"$dir/check.ks" <<'EOF'
+  section "quick check (GPU_1D, GPU_2D, GPU vs reference; large-M GPU_1D)"
+  cat >"$work/quick.ks" <<'EOF'
 import numpy as np
 np.random.seed(3)
-worst = 0.0
+fails = []
+# Returns [label] when not ok (ks' lists do not propagate appends made inside a function).
+def report(label, ok, detail):
+    print(label, detail, "ok" if ok else "FAIL")
+    return [] if ok else [label]
 for dtype in ["float32", "float64"]:
     x = np.random.rand(1000, 3).astype(dtype)
     y = np.random.rand(3001, 3).astype(dtype)
@@ -83,81 +130,105 @@ for dtype in ["float32", "float64"]:
         for be in ["GPU_1D", "GPU_2D", "GPU"]:
             out = g(x, y, b, backend=be)
             err = float((np.abs(out - ref) / (np.abs(ref) + 1e-3)).max())
-            worst = max(worst, err / tol)
-            print(dtype, name, be, "max rel err", err, "ok" if err < tol else "FAIL")
-    for name, op in [("ArgMin", "ArgMin"), ("ArgKMin", "ArgKMin")]:
+            fails = fails + report("quick " + dtype + " " + name + " " + be, err < tol, "max rel err %.3g" % err)
+    for op in ["ArgMin", "ArgKMin"]:
         kw = {"opt_arg": 5} if op == "ArgKMin" else {}
         g = Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"], reduction_op=op, axis=1, **kw)
         ref = g(x, y, backend="reference")
         for be in ["GPU_1D", "GPU_2D"]:
             same = bool((g(x, y, backend=be) == ref).all())
-            worst = max(worst, 0.0 if same else 2.0)
-            print(dtype, name, be, "identical" if same else "FAIL")
-print("quick check:", "PASS" if worst < 1 else "FAIL")
+            fails = fails + report("quick " + dtype + " " + op + " " + be, same, "identical to reference" if same else "differs")
+# Large M: the 1D scheme runs several launches (>= 4 waves each); rows from every part are checked.
+m = 2000000
+for dtype in ["float32", "float64"]:
+    x = np.random.rand(m, 3).astype(dtype)
+    y = np.random.rand(2000, 3).astype(dtype)
+    b = np.random.rand(2000, 1).astype(dtype)
+    g = Genred("Exp(-SqDist(x,y))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], axis=1)
+    out = g(x, y, b, backend="GPU_1D")
+    idx = np.concatenate([np.arange(64), np.arange(m // 3, m // 3 + 64), np.arange(m // 2, m // 2 + 64), np.arange(m - 64, m)])
+    ref = g(x[idx], y, b, backend="reference")
+    err = float((np.abs(out[idx] - ref) / np.abs(ref)).max())
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    fails = fails + report("quick large-M " + dtype + " GPU_1D (M=2e6, N=2000)", out.shape == (m, 1) and err < tol, "max rel err %.3g" % err)
+print("quick check:", "PASS" if len(fails) == 0 else "FAIL")
+if len(fails) > 0:
+    raise AssertionError("quick check failed: " + "; ".join(fails))
 EOF
-  if ! "$KS" run "$dir/check.ks"; then status=1; fi
-  rm -rf "$dir"
+  kst 120 run "$work/quick.ks" >"$work/quick.out" 2>&1
+  local rc=$?
+  cat "$work/quick.out"
+  if [ $rc != 0 ]; then
+    local names
+    names=$(grep ' FAIL$' "$work/quick.out" | grep -v '^quick check:' | sed 's/ max rel err.*//; s/ identical.*//; s/ differs.*//' | paste -sd ';' -)
+    failed "quick check ($(why $rc)): ${names:-$(first_error <"$work/quick.out")}"
+  fi
 }
 
-# --- The conformance suite on the GPU backends. ---------------------------------------------
+# --- 2. The conformance cases, on GPU_1D and on GPU_2D. -----------------------------------------
 conformance() {
-  local shared=""
-  for d in ../shared shared; do
-    if [ -x "$d/conformance/run" ]; then shared=$d; break; fi
-  done
-  if [ -z "$shared" ]; then
-    section "conformance: shared/conformance not present, skipped (the quick check stands in)"
+  local dir=$bundle/conformance
+  if [ ! -d "$dir" ]; then
+    section "conformance"
+    failed "conformance: no cases at $dir (build the bundle with scripts/build-gpu-bundle.sh)"
     return
   fi
-  for be in ${GPU_CHECK_BACKENDS:-GPU GPU_2D}; do
-    section "conformance --backend $be"
-    if ! python3 "$shared/conformance/run" --ks "$KS" --backend "$be"; then status=1; fi
+  local be
+  for be in GPU_1D GPU_2D; do
+    section "conformance, backend=\"$be\""
+    local passed=0 failed_here=0 case name out rc
+    for case in "$dir"/*/case.ks; do
+      name=$(basename "$(dirname "$case")")
+      if [ "$(left)" -lt 10 ]; then
+        failed "conformance $be $name: not run (time budget spent)"
+        failed_here=$((failed_here + 1))
+        continue
+      fi
+      sed "s/@BACKEND@/$be/g" "$case" >"$(dirname "$case")/.run-$be.ks"
+      out=$(cd "$(dirname "$case")" && kst 90 run ".run-$be.ks" 2>&1)
+      rc=$?
+      rm -f "$(dirname "$case")/.run-$be.ks"
+      if [ $rc = 0 ]; then
+        passed=$((passed + 1))
+      else
+        failed_here=$((failed_here + 1))
+        local msg
+        msg=$(printf '%s\n' "$out" | first_error)
+        failed "conformance $be $name: ${msg:-$(why $rc)}"
+      fi
+    done
+    echo "conformance $be: $passed passed, $failed_here failed"
   done
 }
 
-# --- The Gaussian-sum benchmark. ------------------------------------------------------------
+# --- 3. The Gaussian-sum benchmark, every result checked. ---------------------------------------
 bench() {
-  section "benchmark: Exp(-SqDist(x,y))*b, D=3, M=N"
-  if "$KS" bench --gpu 2>/dev/null; then return; fi
-  # Without `ks bench --gpu` in this build: time scripts, (R+1 calls - 1 call) / R per call.
-  echo "(ks bench --gpu is not in this build: timing ks scripts instead; times include the copies)"
-  local dir reps=3
-  dir=$(mktemp -d)
-  for n in 10000 100000 1000000; do
-    for dtype in float32 float64; do
-      for be in GPU_1D GPU_2D; do
-        for calls in 1 $((reps + 1)); do
-          cat >"$dir/b$calls.ks" <<EOF
-import numpy as np
-np.random.seed(0)
-x = np.random.rand($n, 3).astype("$dtype")
-y = np.random.rand($n, 3).astype("$dtype")
-b = np.random.rand($n, 1).astype("$dtype")
-g = Genred("Exp(-SqDist(x,y))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], axis=1)
-for r in range($calls):
-    out = g(x, y, b, backend="$be")
-EOF
-        done
-        "$KS" run "$dir/b1.ks" >/dev/null 2>&1  # compile once: the CUBIN cache is warm afterwards
-        local t0 t1 t2
-        t0=$(secs); "$KS" run "$dir/b1.ks" >/dev/null 2>"$dir/err" || { echo "N=$n $dtype $be failed: $(head -1 "$dir/err")"; status=1; continue; }
-        t1=$(secs); "$KS" run "$dir/b$((reps + 1)).ks" >/dev/null 2>"$dir/err" || { echo "N=$n $dtype $be failed: $(head -1 "$dir/err")"; status=1; continue; }
-        t2=$(secs)
-        awk -v n="$n" -v d="$dtype" -v be="$be" -v a="$t0" -v b="$t1" -v c="$t2" -v r="$reps" 'BEGIN {
-          t = ((c - b) - (b - a)) / r; if (t <= 0) t = 1e-9;
-          printf "N=%-8d %-7s %-6s  %9.4f s/call  %.3e pairs/s\n", n, d, be, t, n * n / t }'
-      done
-    done
-  done
-  rm -rf "$dir"
+  section "benchmark: Exp(-SqDist(x,y))*b, D=3, M=N (ks bench --gpu)"
+  kst 240 bench --gpu >"$work/bench.out" 2>&1
+  local rc=$?
+  cat "$work/bench.out"
+  if [ $rc != 0 ]; then
+    local lines
+    lines=$(grep -E 'FAIL|unavailable' "$work/bench.out" | grep -v '^gpu benchmark:' | sed 's/  */ /g' | paste -sd ';' -)
+    failed "benchmark ($(why $rc)): ${lines:-see above}"
+  fi
 }
 
 case "$what" in
   quick) quick_check ;;
   conformance) conformance ;;
   bench) bench ;;
-  all) quick_check; conformance; bench ;;
-  *) echo "usage: scripts/gpu-check.sh [quick|conformance|bench|all]" >&2; exit 2 ;;
+  all)
+    quick_check
+    conformance
+    bench
+    ;;
 esac
-section "gpu-check: $([ $status = 0 ] && echo PASS || echo FAIL)"
-exit $status
+
+section "gpu-check: $(($(date +%s) - start)) s"
+if [ ${#failures[@]} = 0 ]; then
+  echo "gpu-check: PASS"
+  exit 0
+fi
+echo "gpu-check: FAIL (${#failures[@]}): $(printf '%s; ' "${failures[@]}" | sed 's/; $//')"
+exit 1

@@ -51,6 +51,8 @@ final class CUDADriver: @unchecked Sendable {
       UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
     ) -> Int32
   typealias ErrorText = @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32
+  typealias Occupancy = @convention(c) (UnsafeMutablePointer<Int32>?, OpaquePointer?, Int32, Int) -> Int32
+  typealias PrimaryCtxReset = @convention(c) (Int32) -> Int32
 
   // CUdevice_attribute values (cuda.h).
   static let maxThreadsPerMultiprocessorAttribute: Int32 = 39
@@ -62,6 +64,12 @@ final class CUDADriver: @unchecked Sendable {
   static let outOfMemory: Int32 = 2
   static let noDevice: Int32 = 100
   static let invalidDevice: Int32 = 101
+
+  /// The CUresults after which the context is unusable ("sticky" errors: every later call in it
+  /// fails the same way until the context is reset): illegal address (700), launch timeout (702),
+  /// device assert (710), hardware stack error (714), illegal instruction (715), misaligned
+  /// address (716), invalid address space (717), invalid PC (718), launch failed (719).
+  static let stickyErrors: Set<Int32> = [700, 702, 710, 714, 715, 716, 717, 718, 719]
 
   let path: String
   let cuInit: Init
@@ -83,6 +91,10 @@ final class CUDADriver: @unchecked Sendable {
   let cuLaunchKernel: LaunchKernel
   let cuGetErrorName: ErrorText?
   let cuGetErrorString: ErrorText?
+  /// `cuOccupancyMaxActiveBlocksPerMultiprocessor` (CUDA 6.5+); nil when the driver lacks it.
+  let cuOccupancyMaxActiveBlocksPerMultiprocessor: Occupancy?
+  /// `cuDevicePrimaryCtxReset_v2` (or the CUDA 10 `cuDevicePrimaryCtxReset`).
+  let cuDevicePrimaryCtxReset: PrimaryCtxReset?
   private let library: DynamicLibrary
 
   private init(library lib: DynamicLibrary) throws(EngineError) {
@@ -107,6 +119,11 @@ final class CUDADriver: @unchecked Sendable {
     cuLaunchKernel = try lib.symbol("cuLaunchKernel", as: LaunchKernel.self)
     cuGetErrorName = lib.optionalSymbol("cuGetErrorName", as: ErrorText.self)
     cuGetErrorString = lib.optionalSymbol("cuGetErrorString", as: ErrorText.self)
+    cuOccupancyMaxActiveBlocksPerMultiprocessor = lib.optionalSymbol(
+      "cuOccupancyMaxActiveBlocksPerMultiprocessor", as: Occupancy.self)
+    cuDevicePrimaryCtxReset =
+      lib.optionalSymbol("cuDevicePrimaryCtxReset_v2", as: PrimaryCtxReset.self)
+      ?? lib.optionalSymbol("cuDevicePrimaryCtxReset", as: PrimaryCtxReset.self)
   }
 
   private static let loaded = Mutex<[String: CUDADriver]>([:])
@@ -220,5 +237,33 @@ final class CUDADevice: @unchecked Sendable {
       table[key] = d
       return d
     }
+  }
+
+  /// Forgets the opened devices of the driver at `driverPath` and their modules, so the next
+  /// call reads the device's properties again (for tests that change a mock driver's answers).
+  static func forgetAll(driverPath: String) {
+    let keys = opened.withLock { table in
+      let keys = table.keys.filter { $0.hasPrefix(driverPath + "#") }
+      for k in keys { table.removeValue(forKey: k) }
+      return keys
+    }
+    for k in keys { CUDAKernelEngine.forgetModules(deviceKey: k) }
+  }
+
+  /// The key of this device in the tables of opened devices and loaded modules.
+  var key: String { "\(driver.path)#\(info.ordinal)" }
+
+  /// After a failed call: when the context is dead (a kernel fault, `CUDADriver.stickyErrors`),
+  /// forgets the modules loaded in it and this device, and resets the primary context, so that
+  /// the next call retains a fresh one and reloads its modules. Returns the sticky error's
+  /// description, or nil when the context is still healthy (nothing is done then).
+  func recoverFromFault() -> String? {
+    let rc = driver.cuCtxSynchronize()
+    guard CUDADriver.stickyErrors.contains(rc) else { return nil }
+    CUDAKernelEngine.forgetModules(deviceKey: key)
+    Self.opened.withLock { _ = $0.removeValue(forKey: key) }
+    var dev: Int32 = 0
+    if driver.cuDeviceGet(&dev, Int32(info.ordinal)) == 0 { _ = driver.cuDevicePrimaryCtxReset?(dev) }
+    return driver.describe(rc)
   }
 }

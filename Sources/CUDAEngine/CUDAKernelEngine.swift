@@ -52,29 +52,37 @@ public struct CUDAKernelEngine: KernelEngine {
 
   // MARK: Availability
 
-  private static let probeResult = Mutex<[String: Result<CUDADeviceInfo, EngineError>]>([:])
+  private static let probeResult = Mutex<[String: (result: Result<CUDADeviceInfo, EngineError>, gpuFound: Bool)]>([:])
 
   /// Whether this engine can run here: the driver loads and sees device `deviceID`, and an NVRTC
-  /// that compiles for its architecture loads.
+  /// pairs with the driver (`NVRTC.load(path:driver:architecture:)`: not newer than the driver's
+  /// CUDA major version, compiling for the GPU's architecture).
   /// Probed once per process (per driver and NVRTC path and device); for `backend="auto"`.
   public static func probe(
     deviceID: Int = -1, driverLibrary: String? = nil, nvrtcLibrary: String? = nil
   ) -> Result<CUDADeviceInfo, EngineError> {
+    probeDetail(deviceID: deviceID, driverLibrary: driverLibrary, nvrtcLibrary: nvrtcLibrary).result
+  }
+
+  /// `probe`, and whether a GPU was found: a failure with `gpuFound` (a driver and a device, but
+  /// no NVRTC that pairs with them) deserves a warning when `auto` falls back to the CPU; one
+  /// without (no driver, no device) is the ordinary CPU-only machine.
+  public static func probeDetail(
+    deviceID: Int = -1, driverLibrary: String? = nil, nvrtcLibrary: String? = nil
+  ) -> (result: Result<CUDADeviceInfo, EngineError>, gpuFound: Bool) {
     let key = "\(driverLibrary ?? "")|\(nvrtcLibrary ?? "")|\(deviceID)"
     if let r = probeResult.withLock({ $0[key] }) { return r }
-    let r: Result<CUDADeviceInfo, EngineError>
+    var gpuFound = false
+    let result: Result<CUDADeviceInfo, EngineError>
     do throws(EngineError) {
       let device = try CUDADevice.open(try CUDADriver.load(path: driverLibrary), ordinal: max(0, deviceID))
-      let nvrtc = try NVRTC.load(path: nvrtcLibrary)
-      let arch = device.info.architecture
-      if !nvrtc.supportedArchitectures.isEmpty && !nvrtc.supportedArchitectures.contains(arch) {
-        throw EngineError.unavailable(
-          "NVRTC \(nvrtc.version.major).\(nvrtc.version.minor) (\(nvrtc.path)) cannot compile for this GPU (sm_\(arch))")
-      }
-      r = .success(device.info)
+      gpuFound = true
+      _ = try NVRTC.load(path: nvrtcLibrary, driver: device.driver.version, architecture: device.info.architecture)
+      result = .success(device.info)
     } catch {
-      r = .failure(error)
+      result = .failure(error)
     }
+    let r = (result: result, gpuFound: gpuFound)
     probeResult.withLock { $0[key] = r }
     return r
   }
@@ -99,9 +107,16 @@ public struct CUDAKernelEngine: KernelEngine {
     return s
   }
 
-  /// The CUBIN of `source` for `architecture`: from the disk cache, else compiled and stored.
-  func cubin(_ source: CUDAKernelSource, architecture: Int) throws(EngineError) -> [UInt8] {
-    let nvrtc = try NVRTC.load(path: nvrtcLibrary)
+  /// The NVRTC this engine compiles with on `device`: `nvrtcLibrary`, else the best match for the
+  /// driver found by the search (`NVRTC.load(path:driver:architecture:)`).
+  func nvrtc(for device: CUDADevice) throws(EngineError) -> NVRTC {
+    try NVRTC.load(path: nvrtcLibrary, driver: device.driver.version, architecture: device.info.architecture)
+  }
+
+  /// The CUBIN of `source` for `device`: from the disk cache, else compiled and stored.
+  func cubin(_ source: CUDAKernelSource, device: CUDADevice) throws(EngineError) -> [UInt8] {
+    let nvrtc = try nvrtc(for: device)
+    let architecture = device.info.architecture
     let key = CUBINCache.key(
       source: source.text, architecture: architecture, nvrtcVersion: nvrtc.version, options: compileOptions)
     let directory = cacheDirectory ?? CUBINCache.defaultDirectory
@@ -111,24 +126,37 @@ public struct CUDAKernelEngine: KernelEngine {
     return bytes
   }
 
-  /// The loaded module of `source` on `device` (loaded once per process).
+  /// CUresults of `cuModuleLoadData` that mean "this driver cannot run this image" (no binary for
+  /// the GPU, an image from a newer CUDA, unsupported PTX): the engine is unavailable then, so that
+  /// `auto` falls back to the CPU.
+  static let incompatibleImageErrors: Set<Int32> = [200, 209, 218, 222, 223, 224]
+
+  /// Forgets the modules loaded on the device with key `deviceKey` (after its context was reset).
+  static func forgetModules(deviceKey: String) {
+    modules.withLock { table in
+      for k in table.keys where k.hasPrefix(deviceKey + "#") { table.removeValue(forKey: k) }
+    }
+  }
+
+  /// The loaded module of `source` on `device` (loaded once per process and context).
   func module(_ source: CUDAKernelSource, on device: CUDADevice) throws(EngineError) -> LoadedModule {
-    let memoKey = "\(device.driver.path)#\(device.info.ordinal)#\(compileOptions)#\(nvrtcLibrary ?? "")\n\(source.text)"
+    let memoKey = "\(device.key)#\(compileOptions)#\(nvrtcLibrary ?? "")\n\(source.text)"
     if let m = Self.modules.withLock({ $0[memoKey] }) { return m }
-    let image = try cubin(source, architecture: device.info.architecture)
+    let image = try cubin(source, device: device)
     let driver = device.driver
     var module: OpaquePointer?
     let rc = image.withUnsafeBytes { driver.cuModuleLoadData(&module, $0.baseAddress) }
     if rc != 0 {
-      // The usual cause: a CUBIN from an NVRTC newer than the driver.
       let v = driver.version
       var versions = ""
-      if let n = try? NVRTC.load(path: nvrtcLibrary) {
+      if let n = try? nvrtc(for: device) {
         versions = " (CUBIN from NVRTC \(n.version.major).\(n.version.minor), driver supports CUDA \(v.major).\(v.minor))"
       }
-      throw .failed(
-        "cuModuleLoadData failed (\(driver.describe(rc)))\(versions); an NVRTC newer than the driver cannot be used: "
-          + "set NVRTC_LIBRARY to the libnvrtc of the driver's CUDA version")
+      let message = "cuModuleLoadData failed (\(driver.describe(rc)))\(versions)"
+      if Self.incompatibleImageErrors.contains(rc) {
+        throw .unavailable(message + "; set NVRTC_LIBRARY to the libnvrtc of the driver's CUDA version")
+      }
+      throw .failed(message)
     }
     var functions: [CUDAKernelSource.EntryPoint: OpaquePointer] = [:]
     for entry in CUDAKernelSource.EntryPoint.allCases {
@@ -137,7 +165,16 @@ public struct CUDAKernelEngine: KernelEngine {
       guard let f else { throw .failed("cuModuleGetFunction(\(entry.rawValue)) returned nothing") }
       functions[entry] = f
     }
-    let m = LoadedModule(module: module!, functions: functions)
+    // Resident blocks per SM of the reduce kernels (registers and shared memory decide it), from
+    // the occupancy API; without it, the thread limit alone.
+    var blocksPerSM: [CUDAKernelSource.EntryPoint: Int] = [:]
+    for entry in [CUDAKernelSource.EntryPoint.reduce1D, .reduce2D] {
+      var n: Int32 = 0
+      let rc = driver.cuOccupancyMaxActiveBlocksPerMultiprocessor?(&n, functions[entry], Int32(source.blockSize), 0)
+      blocksPerSM[entry] =
+        rc == 0 && n > 0 ? Int(n) : max(1, device.info.maxThreadsPerMultiprocessor / max(1, source.blockSize))
+    }
+    let m = LoadedModule(module: module!, functions: functions, blocksPerSM: blocksPerSM)
     return Self.modules.withLock { table in
       if let existing = table[memoKey] { return existing }
       table[memoKey] = m
@@ -157,54 +194,25 @@ public struct CUDAKernelEngine: KernelEngine {
     _ plan: KernelPlan, _ arguments: KernelArguments, cancel: CancellationToken?
   ) throws(EngineError) -> [Double] {
     if arguments.ranges != nil { throw .failed("the GPU engine does not support ranges= (block-sparse reductions) yet") }
-    let m = arguments.outputRows, n = arguments.reducedRows
+    let m = arguments.outputRows
     let source = try Self.source(for: plan)
     let device = try CUDADevice.open(try CUDADriver.load(path: driverLibrary), ordinal: max(0, deviceID))
     if m == 0 || source.outputDimension == 0 { return [] }
-    let module = try module(source, on: device)
-    if cancel?.isCancelled == true { throw .cancelled }
-    let chosen = scheme ?? CUDALaunchPolicy.preferredScheme(
-      outputRows: m, reducedRows: n, blockSize: source.blockSize, device: device.info)
     var run = LaunchSession(device: device, source: source)
-    defer { run.freeAll() }
-    try run.upload(arguments, plan: plan)
-    let out = try run.allocate(bytes: m * source.outputDimension * source.valueBytes, what: "the output")
-    switch chosen {
-    case .oneD:
-      // Launches of about one full GPU wave (or 2^32 pairs) each, checking `cancel` in between.
-      let wave = device.info.multiprocessors * max(1, device.info.maxThreadsPerMultiprocessor)
-      var rows = max(wave, Int((1 << 32) / max(1, n)))
-      rows = (rows + source.blockSize - 1) / source.blockSize * source.blockSize
-      var i0 = 0
-      while i0 < m {
-        let i1 = min(m, i0 + rows)
-        let grid = (i1 - i0 + source.blockSize - 1) / source.blockSize
-        try run.launch(
-          module.functions[.reduce1D]!, grid: (grid, 1), block: source.blockSize,
-          parameters: [.pointer(out), .int(i0), .int(i1), .int(n)] + run.argumentParameters)
-        try run.synchronize()
-        if cancel?.isCancelled == true { throw .cancelled }
-        i0 = i1
+    do {
+      let out = try run.execute(plan, arguments, module: try module(source, on: device), scheme: scheme, cancel: cancel)
+      run.freeAll()
+      return out
+    } catch {
+      // A kernel fault kills the context: reset it (its memory goes with it) so the next call works.
+      if let fault = device.recoverFromFault() {
+        run.abandonAll()
+        throw .failed(
+          "the CUDA kernel failed (\(fault)); the GPU context was reset and the next call starts afresh")
       }
-    case .twoD:
-      let split = CUDALaunchPolicy.twoDimensionalSplit(
-        outputRows: m, reducedRows: n, blockSize: source.blockSize, device: device.info,
-        partialBytesPerRow: source.accumulatorDimension * source.accumulatorBytes)
-      let partial = try run.allocate(
-        bytes: split.jBlocks * m * source.accumulatorDimension * source.accumulatorBytes, what: "the 2D partial results")
-      try run.launch(
-        module.functions[.reduce2D]!, grid: ((m + source.blockSize - 1) / source.blockSize, split.jBlocks),
-        block: source.blockSize,
-        parameters: [.pointer(partial), .int(m), .int(n), .int(split.jChunk)] + run.argumentParameters)
-      try run.synchronize()
-      if cancel?.isCancelled == true { throw .cancelled }
-      try run.launch(
-        module.functions[.finish2D]!, grid: ((m + source.finishBlockSize - 1) / source.finishBlockSize, 1),
-        block: source.finishBlockSize,
-        parameters: [.pointer(out), .pointer(partial), .int(m), .int(split.jBlocks)])
-      try run.synchronize()
+      run.freeAll()
+      throw error
     }
-    return try run.download(out, count: m * source.outputDimension, data: Precision(plan.dataType))
   }
 }
 
@@ -212,10 +220,16 @@ public struct CUDAKernelEngine: KernelEngine {
 final class LoadedModule: @unchecked Sendable {
   let module: OpaquePointer
   let functions: [CUDAKernelSource.EntryPoint: OpaquePointer]
+  /// Resident blocks per multiprocessor of `reduce1D` and `reduce2D` (the occupancy API's answer).
+  let blocksPerSM: [CUDAKernelSource.EntryPoint: Int]
 
-  init(module: OpaquePointer, functions: [CUDAKernelSource.EntryPoint: OpaquePointer]) {
+  init(
+    module: OpaquePointer, functions: [CUDAKernelSource.EntryPoint: OpaquePointer],
+    blocksPerSM: [CUDAKernelSource.EntryPoint: Int]
+  ) {
     self.module = module
     self.functions = functions
+    self.blocksPerSM = blocksPerSM
   }
 }
 
@@ -243,6 +257,61 @@ struct LaunchSession {
   mutating func freeAll() {
     for p in allocations { _ = driver.cuMemFree(p) }
     allocations.removeAll()
+  }
+
+  /// Forgets the allocations without freeing them (their context was reset, which freed them).
+  mutating func abandonAll() { allocations.removeAll() }
+
+  /// Uploads the arguments, runs the kernels with `scheme` (nil: `CUDALaunchPolicy.preferredScheme`)
+  /// and returns the output rows; the caller frees the allocations.
+  mutating func execute(
+    _ plan: KernelPlan, _ arguments: KernelArguments, module: LoadedModule, scheme: CUDAScheme?,
+    cancel: CancellationToken?
+  ) throws(EngineError) -> [Double] {
+    let m = arguments.outputRows, n = arguments.reducedRows
+    let info = device.info
+    if cancel?.isCancelled == true { throw .cancelled }
+    let blocks1D = module.blocksPerSM[.reduce1D] ?? 1
+    let chosen = scheme ?? CUDALaunchPolicy.preferredScheme(
+      outputRows: m, reducedRows: n, blockSize: source.blockSize,
+      residentThreads: info.multiprocessors * blocks1D * source.blockSize)
+    try upload(arguments, plan: plan)
+    let out = try allocate(bytes: m * source.outputDimension * source.valueBytes, what: "the output")
+    switch chosen {
+    case .oneD:
+      // Launches of at least 4 full waves of resident blocks each (or 2^32 pairs), checking
+      // `cancel` in between.
+      let rows = CUDALaunchPolicy.oneDimensionalChunk(
+        reducedRows: n, blockSize: source.blockSize, multiprocessors: info.multiprocessors, blocksPerMultiprocessor: blocks1D)
+      var i0 = 0
+      while i0 < m {
+        let i1 = min(m, i0 + rows)
+        let grid = (i1 - i0 + source.blockSize - 1) / source.blockSize
+        try launch(
+          module.functions[.reduce1D]!, grid: (grid, 1), block: source.blockSize,
+          parameters: [.pointer(out), .int(i0), .int(i1), .int(n)] + argumentParameters)
+        try synchronize()
+        if cancel?.isCancelled == true { throw .cancelled }
+        i0 = i1
+      }
+    case .twoD:
+      let split = CUDALaunchPolicy.twoDimensionalSplit(
+        outputRows: m, reducedRows: n, partialBytesPerRow: source.accumulatorDimension * source.accumulatorBytes)
+      let partial = try allocate(
+        bytes: split.jBlocks * m * source.accumulatorDimension * source.accumulatorBytes, what: "the 2D partial results")
+      try launch(
+        module.functions[.reduce2D]!, grid: ((m + source.blockSize - 1) / source.blockSize, split.jBlocks),
+        block: source.blockSize,
+        parameters: [.pointer(partial), .int(m), .int(n), .int(split.jChunk)] + argumentParameters)
+      try synchronize()
+      if cancel?.isCancelled == true { throw .cancelled }
+      try launch(
+        module.functions[.finish2D]!, grid: ((m + source.finishBlockSize - 1) / source.finishBlockSize, 1),
+        block: source.finishBlockSize,
+        parameters: [.pointer(out), .pointer(partial), .int(m), .int(split.jBlocks)])
+      try synchronize()
+    }
+    return try download(out, count: m * source.outputDimension, data: Precision(plan.dataType))
   }
 
   /// Allocates `bytes` (at least 1) of device memory; out of memory is reported with the total.

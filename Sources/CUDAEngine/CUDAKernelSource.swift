@@ -41,7 +41,10 @@ public enum CUDAScheme: String, Sendable, Hashable, CaseIterable {
 /// counted per thread), Kahan compensation in the compute type, and dtype_acc (float16 is emulated
 /// by rounding a float after every accumulator operation). In the 2D scheme each block starts from
 /// the initial value and the partials are merged in j order in the accumulator type (Kahan merges
-/// them with Kahan compensation), so its sums associate differently from the 1D scheme's.
+/// them with Kahan compensation). The launcher cuts the reduced rows at multiples of the
+/// `block_sum` period (`CUDALaunchPolicy.twoDimensionalSplit`), so a `block_sum` associates
+/// exactly as in the 1D scheme; `direct_sum` and Kahan associate differently, but the same way on
+/// every GPU.
 public struct CUDAKernelSource: Sendable {
   /// The fixed names of the kernels.
   public enum EntryPoint: String, Sendable, CaseIterable {

@@ -117,6 +117,89 @@ public final class NVRTC: @unchecked Sendable {
     }
   }
 
+  // MARK: Pairing with the driver
+
+  /// How well an NVRTC of version `nvrtc` pairs with a driver that supports CUDA `driver`, lower
+  /// is better; nil when its CUBINs cannot load there.
+  ///
+  /// - 0: the same major version, not newer than the driver (what the driver was released with);
+  /// - 1: the same major version, a newer minor (CUBINs load under CUDA's minor-version
+  ///   compatibility);
+  /// - 2: an older major version (a newer driver loads older CUBINs);
+  /// - nil: a newer major version (a CUDA 12 driver refuses every CUBIN of NVRTC 13).
+  public static func pairingRank(nvrtc: (major: Int, minor: Int), driver: (major: Int, minor: Int)) -> Int? {
+    if nvrtc.major > driver.major { return nil }
+    if nvrtc.major == driver.major { return nvrtc.minor <= driver.minor ? 0 : 1 }
+    return 2
+  }
+
+  /// The index of the NVRTC to use among `candidates` (in search order) for a driver of CUDA
+  /// version `driver` and a GPU `sm_<architecture>`: the best `pairingRank` among those that
+  /// compile for the architecture (an empty architecture list means "unknown": accepted), the
+  /// newest version within a rank, the earlier candidate on ties. Nil when none pairs.
+  public static func choose(
+    _ candidates: [(version: (major: Int, minor: Int), architectures: [Int])], driver: (major: Int, minor: Int),
+    architecture: Int
+  ) -> Int? {
+    var best: (index: Int, rank: Int, version: (Int, Int))?
+    for (k, c) in candidates.enumerated() {
+      if !c.architectures.isEmpty && !c.architectures.contains(architecture) { continue }
+      guard let rank = pairingRank(nvrtc: c.version, driver: driver) else { continue }
+      let v = (c.version.major, c.version.minor)
+      if let b = best, rank > b.rank || (rank == b.rank && v <= b.version) { continue }
+      best = (k, rank, v)
+    }
+    return best?.index
+  }
+
+  private static let paired = Mutex<[String: NVRTC]>([:])
+
+  /// The NVRTC whose CUBINs a driver of CUDA version `driver` loads, for `sm_<architecture>`
+  /// (`choose`): `path` alone when given, else every loadable entry of `searchList()` (stopping
+  /// at the first one of the driver's own major version that is not newer than it).
+  ///
+  /// - Throws: `EngineError.unavailable` with one line that names what was found and why it
+  ///   cannot be used (newer than the driver, or not compiling for this GPU).
+  public static func load(path: String?, driver: (major: Int, minor: Int), architecture: Int) throws(EngineError) -> NVRTC {
+    let key = "\(path ?? "")|\(driver.major).\(driver.minor)|\(architecture)"
+    if let n = paired.withLock({ $0[key] }) { return n }
+    var found: [NVRTC] = []
+    var firstError: EngineError?
+    for name in path.map({ [$0] }) ?? searchList() where !name.isEmpty {
+      do throws(EngineError) {
+        let n = try load(path: name)
+        if found.contains(where: { $0 === n }) { continue }
+        found.append(n)
+        let compiles = n.supportedArchitectures.isEmpty || n.supportedArchitectures.contains(architecture)
+        if compiles && pairingRank(nvrtc: n.version, driver: driver) == 0 { break }
+      } catch {
+        if firstError == nil { firstError = error }
+      }
+    }
+    if found.isEmpty {
+      if path != nil, let e = firstError { throw e }
+      _ = try load(path: nil)  // the usual "no NVRTC" message
+    }
+    let list = found.map { (version: $0.version, architectures: $0.supportedArchitectures) }
+    guard let k = choose(list, driver: driver, architecture: architecture) else {
+      let why = found.map { n -> String in
+        let v = "NVRTC \(n.version.major).\(n.version.minor) (\(n.path))"
+        if pairingRank(nvrtc: n.version, driver: driver) == nil {
+          return "\(v) is newer than the driver, whose CUDA \(driver.major) cannot load its CUBINs"
+        }
+        return "\(v) cannot compile for sm_\(architecture)"
+      }
+      throw .unavailable(
+        "no NVRTC pairs with the NVIDIA driver (CUDA \(driver.major).\(driver.minor), sm_\(architecture)): "
+          + why.joined(separator: "; ")
+          + "; install the NVRTC of CUDA \(driver.major) (pip install nvidia-cuda-nvrtc"
+          + (driver.major == 12 ? "-cu12" : "") + ") or set NVRTC_LIBRARY to it")
+    }
+    let n = found[k]
+    paired.withLock { $0[key] = n }
+    return n
+  }
+
   /// Compiles CUDA C++ `source` to a CUBIN for `sm_<architecture>` (e.g. 90).
   ///
   /// - Parameter options: extra NVRTC options (`--use_fast_math`...).

@@ -11,9 +11,10 @@ import KernelEngines
 /// - `"GPU"`, `"GPU_1D"`, `"GPU_2D"`: the CUDA engine; `"GPU"` picks the scheme per call
 ///   (`CUDALaunchPolicy.preferredScheme`). KeOps' `_host`/`_device` suffixes are accepted and
 ///   mean the same (ks always copies the arrays from the host).
-/// - `"auto"`: the CUDA engine when an NVIDIA GPU and NVRTC are present (probed once per
-///   process), else the CPU engine, falling back (with one warning) to the reference engine when
-///   no C compiler is found.
+/// - `"auto"`: the CUDA engine when an NVIDIA GPU and an NVRTC that pairs with its driver are
+///   present (probed once per process), else the CPU engine, falling back (with one warning) to
+///   the reference engine when no C compiler is found. A GPU that ks cannot use (no NVRTC for
+///   its driver's CUDA version, CUBINs the driver refuses) gives one warning and the CPU engine.
 public enum Backend {
   private static let rangesNoted = Mutex(false)
 
@@ -57,8 +58,17 @@ public enum Backend {
     case "reference":
       return ReferenceEngine()
     case "auto":
-      if case .success = CUDAKernelEngine.probe() { return CUDAKernelEngine(deviceID: deviceID) }
-      return FallbackEngine(primary: CPUKernelEngine(), fallback: ReferenceEngine())
+      let cpu = FallbackEngine(primary: CPUKernelEngine(), fallback: ReferenceEngine(), fallbackName: "the reference engine")
+      let probe = CUDAKernelEngine.probeDetail()
+      switch probe.result {
+      case .success:
+        return FallbackEngine(
+          primary: CUDAKernelEngine(deviceID: deviceID), fallback: cpu, fallbackName: "the CPU engine", sticky: true)
+      case .failure(let why):
+        // A GPU is there but ks cannot use it: say why, once. No GPU at all: the CPU, silently.
+        if probe.gpuFound { FallbackEngine.warnOnce("ks: warning: \(why.description); using the CPU engine") }
+        return cpu
+      }
     case "CPU":
       // Without a C compiler the engine fails on its first call with a one-line reason.
       return CPUKernelEngine()
@@ -75,26 +85,38 @@ public enum Backend {
   }
 }
 
-/// Runs `primary`, and when it is unavailable (no C compiler), warns once on standard error and
-/// runs `fallback` instead: what `backend="auto"` does with the CPU engine.
+/// Runs `primary`, and when it is unavailable (no C compiler; a GPU whose driver refuses the
+/// CUBINs), warns once on standard error and runs `fallback` instead: what `backend="auto"` does
+/// with the CPU and CUDA engines. With `sticky`, once `primary` was unavailable the later calls go
+/// straight to `fallback` (a GPU that cannot load one kernel cannot load the next).
 struct FallbackEngine: KernelEngine {
   let primary: any KernelEngine
   let fallback: any KernelEngine
+  var fallbackName = "the reference engine"
+  var sticky = false
   var name: String { primary.name }
 
-  private static let warned = Mutex(false)
+  private static let warned = Mutex<Set<String>>([])
+  private static let givenUp = Mutex<Set<String>>([])
+
+  /// Writes `line` to standard error, the first time only.
+  static func warnOnce(_ line: String) {
+    let first = warned.withLock { $0.insert(line).inserted }
+    if first { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+  }
 
   func reduce(_ plan: KernelPlan, _ arguments: KernelArguments, cancel: CancellationToken?) throws(EngineError) -> [Double] {
+    if sticky && Self.givenUp.withLock({ $0.contains(primary.name) }) {
+      return try fallback.reduce(plan, arguments, cancel: cancel)
+    }
     do {
       return try primary.reduce(plan, arguments, cancel: cancel)
     } catch {
       guard case .unavailable(let why) = error else { throw error }
-      let first = Self.warned.withLock { w -> Bool in
-        defer { w = true }
-        return !w
-      }
+      if sticky { _ = Self.givenUp.withLock { $0.insert(primary.name) } }
+      let first = Self.warned.withLock { $0.insert("fallback:" + primary.name).inserted }
       if first {
-        FileHandle.standardError.write(Data("ks: warning: \(why); using the reference engine\n".utf8))
+        FileHandle.standardError.write(Data("ks: warning: \(why); using \(fallbackName)\n".utf8))
       }
       return try fallback.reduce(plan, arguments, cancel: cancel)
     }

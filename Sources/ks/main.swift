@@ -112,7 +112,9 @@ struct Bench: ParsableCommand {
       fresh formula and the cached call overhead, then the other reductions in float32 (Min, ArgKMin
       K=10 at D=3 and D=64, LogSumExp, SumSoftMaxWeight; --workload selects some of them and skips
       the rest). Each figure is the median of --repeats runs.
-      GPU: the Gaussian sum at each size, float32 and float64, GPU_1D and GPU_2D.
+      GPU: the Gaussian sum at each size, float32 and float64, GPU_1D and GPU_2D, each checked \
+      against the reference engine, then a table beside KeOps' published GPU times; exits 1 when \
+      no GPU can be used, a call fails or a result is wrong.
       `ks bench solve`: KernelSolve's iterations and times with precond=None, "jacobi", "nystrom" and
       method="direct" on the documentation example and on Gaussian kernel ridge regression, at
       N = 10^3, 10^4, 10^5 (--sizes, --case, --method, --budget, --backend).
@@ -157,7 +159,8 @@ struct Bench: ParsableCommand {
       let report = CUDABenchmark.run(
         sizes: sizes.isEmpty ? [10_000, 100_000, 1_000_000] : sizes, repetitions: repeats, deviceID: deviceId,
         progress: { FileOutput.standardOutput.write($0 + "\n") })
-      _ = report
+      // No GPU, a failed call or a wrong result: exit 1 (the failing lines were printed above).
+      if !report.passed { throw ExitCode(1) }
       return
     }
     let known = Set(CPUBenchmark.reductionWorkloads.map(\.key))

@@ -83,23 +83,80 @@ import _KSTestSupport
     #expect(CUDALaunchPolicy.preferredScheme(outputRows: 100_000, reducedRows: 1_000_000, blockSize: 192, device: h100) == .twoD)
     #expect(CUDALaunchPolicy.preferredScheme(outputRows: 1_000_000, reducedRows: 1_000_000, blockSize: 192, device: h100) == .oneD)
     #expect(CUDALaunchPolicy.preferredScheme(outputRows: 10, reducedRows: 300, blockSize: 192, device: h100) == .oneD)
-    // 2D split: about two waves of blocks, whole tiles, bounded partials.
-    let s = CUDALaunchPolicy.twoDimensionalSplit(
-      outputRows: 10_000, reducedRows: 10_000, blockSize: 192, device: h100, partialBytesPerRow: 4)
-    #expect(s.jBlocks == 53 && s.jChunk == 192)
-    let one = CUDALaunchPolicy.twoDimensionalSplit(
-      outputRows: 1, reducedRows: 2_000_000, blockSize: 192, device: h100, partialBytesPerRow: 4)
-    #expect(one.jBlocks == 2605 && one.jChunk == 768)
-    let big = CUDALaunchPolicy.twoDimensionalSplit(
-      outputRows: 1_000_000, reducedRows: 1_000_000, blockSize: 192, device: h100, partialBytesPerRow: 8)
-    #expect(big.jBlocks == 1)
+    // With the occupancy API's resident threads instead of the thread limit.
+    #expect(CUDALaunchPolicy.preferredScheme(outputRows: 300_000, reducedRows: 10_000, blockSize: 192, residentThreads: 132 * 8 * 192) == .oneD)
+    #expect(CUDALaunchPolicy.preferredScheme(outputRows: 200_000, reducedRows: 10_000, blockSize: 192, residentThreads: 132 * 8 * 192) == .twoD)
+  }
+
+  /// The 2D split follows block_sum's period, sqrt(N), and depends on M and N only (not on the
+  /// GPU), with bounded partials.
+  @Test func twoDimensionalSplitFollowsTheSumPeriod() {
+    #expect(CUDALaunchPolicy.sumPeriod(reducedRows: 9) == 100)
+    #expect(CUDALaunchPolicy.sumPeriod(reducedRows: 10) == 3)
+    #expect(CUDALaunchPolicy.sumPeriod(reducedRows: 10_000) == 100)
+    #expect(CUDALaunchPolicy.sumPeriod(reducedRows: 2_000_000) == 1414)
+    let s = CUDALaunchPolicy.twoDimensionalSplit(outputRows: 10_000, reducedRows: 10_000, partialBytesPerRow: 4)
+    #expect(s.jBlocks == 100 && s.jChunk == 100)
+    let one = CUDALaunchPolicy.twoDimensionalSplit(outputRows: 1, reducedRows: 2_000_000, partialBytesPerRow: 4)
+    #expect(one.jBlocks == 1415 && one.jChunk == 1414)
+    // 1000 periods x 10^6 rows x 8 bytes would be 8 GB: 8 periods per block keep it under 1 GiB.
+    let big = CUDALaunchPolicy.twoDimensionalSplit(outputRows: 1_000_000, reducedRows: 1_000_000, partialBytesPerRow: 8)
+    #expect(big.jBlocks == 125 && big.jChunk == 8000)
+    for m in [1, 7, 1000, 123_457, 3_000_000] {
+      for n in [0, 1, 9, 10, 11, 99, 100, 101, 5000, 1_000_003, 40_000_000] {
+        for bytes in [4, 8, 80] {
+          let split = CUDALaunchPolicy.twoDimensionalSplit(outputRows: m, reducedRows: n, partialBytesPerRow: bytes)
+          let period = CUDALaunchPolicy.sumPeriod(reducedRows: n)
+          #expect(split.jChunk % period == 0, "M=\(m) N=\(n)")
+          #expect(split.jBlocks >= 1 && split.jBlocks <= 65535)
+          #expect(split.jBlocks * split.jChunk >= n && (split.jBlocks - 1) * split.jChunk < max(n, 1))
+          #expect(split.jBlocks == 1 || split.jBlocks * m * bytes <= CUDALaunchPolicy.maxPartialBytes)
+        }
+      }
+    }
+  }
+
+  /// 1D launches hold whole waves of resident blocks (from the occupancy API), at least 4.
+  @Test func oneDimensionalChunksAreWholeWaves() {
+    let wave = 132 * 8 * 192
+    #expect(
+      CUDALaunchPolicy.oneDimensionalChunk(reducedRows: 1_000_000, blockSize: 192, multiprocessors: 132, blocksPerMultiprocessor: 8)
+        == 4 * wave)
+    // Few reduced rows: more waves per launch, so that a launch holds about 2^32 pairs.
+    let small = CUDALaunchPolicy.oneDimensionalChunk(reducedRows: 10, blockSize: 192, multiprocessors: 132, blocksPerMultiprocessor: 8)
+    #expect(small % wave == 0 && small >= (1 << 32) / 10 && small - wave < (1 << 32) / 10)
+    let f64 = CUDALaunchPolicy.oneDimensionalChunk(reducedRows: 1_000_000, blockSize: 192, multiprocessors: 108, blocksPerMultiprocessor: 5)
+    #expect(f64 == 4 * 108 * 5 * 192)
+  }
+
+  /// NVRTC is paired with the driver: the same major version not newer than the driver first,
+  /// then a newer minor, then an older major; never a newer major; never one that does not
+  /// compile for the GPU.
+  @Test func nvrtcPairsWithTheDriver() {
+    #expect(NVRTC.pairingRank(nvrtc: (12, 4), driver: (12, 4)) == 0)
+    #expect(NVRTC.pairingRank(nvrtc: (12, 9), driver: (12, 4)) == 1)
+    #expect(NVRTC.pairingRank(nvrtc: (11, 8), driver: (12, 4)) == 2)
+    #expect(NVRTC.pairingRank(nvrtc: (13, 0), driver: (12, 9)) == nil)
+    let all = [90, 100]
+    let candidates: [(version: (major: Int, minor: Int), architectures: [Int])] = [
+      ((13, 5), all), ((12, 9), all), ((12, 2), [80, 90]), ((11, 8), [80]),
+    ]
+    #expect(NVRTC.choose(candidates, driver: (13, 0), architecture: 90) == 0)  // 13.5 on 13.0: minor compatibility
+    #expect(NVRTC.choose(candidates, driver: (13, 6), architecture: 90) == 0)
+    #expect(NVRTC.choose(candidates, driver: (12, 4), architecture: 90) == 2)  // 12.2, not 13.5 nor 12.9
+    #expect(NVRTC.choose(candidates, driver: (12, 1), architecture: 90) == 1)  // 12.9 by minor compatibility
+    #expect(NVRTC.choose(candidates, driver: (12, 4), architecture: 100) == 1)  // 12.2 has no sm_100
+    #expect(NVRTC.choose(candidates, driver: (11, 8), architecture: 80) == 3)
+    #expect(NVRTC.choose(candidates, driver: (11, 8), architecture: 90) == nil)
+    #expect(NVRTC.choose([((12, 4), [])], driver: (12, 4), architecture: 90) == 0)  // unknown list: accepted
   }
 }
 
 @Test func benchmarkReportsWhyWithoutAGPU() {
   guard case .failure(let why) = CUDAKernelEngine.probe() else { return }
   let report = CUDABenchmark.run(sizes: [100], repetitions: 1)
-  #expect(report == "GPU benchmark unavailable: \(why.description)\n")
+  #expect(report.text == "GPU benchmark unavailable: \(why.description)\n")
+  #expect(!report.passed && !report.gpuAvailable)
   #expect(CUDABenchmark.formatScientific(8.1e9) == "8.10e+09")
   #expect(CUDABenchmark.formatScientific(9.999e-7) == "1.00e-06")
   #expect(CUDABenchmark.formatSeconds(0.01234) == "12.3 ms")

@@ -52,14 +52,29 @@ final class MockCUDA: @unchecked Sendable {
 
   func set(_ key: String, _ value: String) { setFunction(key, value) }
 
-  /// Resets the mock to one healthy device and an empty log.
+  /// Resets the mock to one healthy device (CUDA 13.0, 132 SMs of 2048 threads, occupancy from
+  /// the thread limit) and an empty log.
   func reset() {
     set("devices", "1")
+    set("driver_version", "13000")
+    set("multiprocessors", "132")
+    set("threads_per_sm", "2048")
+    set("occupancy", "0")
+    set("fault_next_launch", "0")
+    set("heal", "")
+    CUDADevice.forgetAll(driverPath: driverPath)
     set("oom_above", "")
     set("pattern", "")
     set("emulation", "")
     set("prefix", "")
     set("reset_log", "")
+  }
+
+  /// Sets `key` to `value`, then makes the engine read the device's properties and load its
+  /// modules again (for "multiprocessors", "threads_per_sm", "occupancy").
+  func setDevice(_ key: String, _ value: String) {
+    set(key, value)
+    CUDADevice.forgetAll(driverPath: driverPath)
   }
 
   /// The calls recorded since the last reset, one per line.

@@ -152,8 +152,13 @@ struct EmulationCase: Sendable, CustomStringConvertible {
       let temporary = try TemporaryDirectory("ks-cuda-emu")
       temporary.removeAtExit()
       let dir = temporary.path
-      let kernels = try EmulationCase.all.enumerated().map { (k, c) in
+      var kernels = try EmulationCase.all.enumerated().map { (k, c) in
         (prefix: "k\(k)_", source: try CUDAKernelSource.generate(for: try c.plan()))
+      }
+      // The plans of `ks bench --gpu`.
+      for dtype in [DType.float32, .float64] {
+        let plan = try CUDABenchmark.gaussianPlan(dimension: 3, dtype: dtype)
+        kernels.append((prefix: "bench_\(dtype.rawValue)_", source: try CUDAKernelSource.generate(for: plan)))
       }
       return .success(try Emulation.build(kernels, in: dir))
     } catch let e as TestFailure {
@@ -228,17 +233,14 @@ struct EmulationCase: Sendable, CustomStringConvertible {
     let out = try mock.engine(scheme: .twoD).reduce(plan, args, cancel: nil)
     #expect(out == [Double](repeating: 2.25, count: 300 * 4))
     let source = try CUDAKernelSource.generate(for: plan)
-    let info = CUDADeviceInfo(
-      ordinal: 0, name: "", architecture: 90, multiprocessors: 132, maxThreadsPerMultiprocessor: 2048, totalMemory: 0)
     let split = CUDALaunchPolicy.twoDimensionalSplit(
-      outputRows: 300, reducedRows: 5000, blockSize: source.blockSize, device: info,
-      partialBytesPerRow: source.accumulatorDimension * source.accumulatorBytes)
-    #expect(split.jBlocks == 27 && split.jChunk == 192)
+      outputRows: 300, reducedRows: 5000, partialBytesPerRow: source.accumulatorDimension * source.accumulatorBytes)
+    #expect(split.jBlocks == 72 && split.jChunk == 70)  // block_sum's period: floor(sqrt(5000)) = 70
     #expect(
       mock.log.filter { $0.hasPrefix("launch") } == [
-        "launch ks_reduce_2d grid=2,27,1 block=192,1,1", "launch ks_finish_2d grid=3,1,1 block=128,1,1",
+        "launch ks_reduce_2d grid=2,72,1 block=192,1,1", "launch ks_finish_2d grid=3,1,1 block=128,1,1",
       ])
-    #expect(mock.log.contains("alloc \(27 * 300 * 4 * 8)"))  // the partials: 27 blocks x 300 rows x 4 values
+    #expect(mock.log.contains("alloc \(72 * 300 * 4 * 8)"))  // the partials: 72 blocks x 300 rows x 4 values
     #expect(mock.liveAllocations == 0)
   }
 
@@ -248,13 +250,24 @@ struct EmulationCase: Sendable, CustomStringConvertible {
     mock.reset()
     mock.set("pattern", "f64:0")
     let plan = try makePlan("x*y", ["x = Vi(1)", "y = Vj(1)"])
-    // 600,000 rows x 20,000 reduced: one launch per GPU wave (132 x 2048 = 270,336 rows, a multiple of 192).
+    // 600,000 rows x 20,000 reduced on 16 SMs holding 5 blocks of 192 threads each (the occupancy
+    // API's answer): a wave is 15,360 rows; a launch holds 14 waves (2^32 pairs is 214,748 rows).
+    mock.setDevice("multiprocessors", "16")
+    mock.setDevice("occupancy", "5")
     let args = randomArguments(plan, nI: 600_000, nJ: 20_000)
     _ = try mock.engine(scheme: .oneD).reduce(plan, args, cancel: nil)
     #expect(
       mock.log.filter { $0.hasPrefix("launch") } == [
-        "launch ks_reduce_1d grid=1408,1,1 block=192,1,1", "launch ks_reduce_1d grid=1408,1,1 block=192,1,1",
-        "launch ks_reduce_1d grid=309,1,1 block=192,1,1",
+        "launch ks_reduce_1d grid=1120,1,1 block=192,1,1", "launch ks_reduce_1d grid=1120,1,1 block=192,1,1",
+        "launch ks_reduce_1d grid=885,1,1 block=192,1,1",
+      ])
+    // Many reduced rows: 4 waves per launch (61,440 rows), the last one partial.
+    mock.set("reset_log", "")
+    _ = try mock.engine(scheme: .oneD).reduce(plan, randomArguments(plan, nI: 130_000, nJ: 100_000), cancel: nil)
+    #expect(
+      mock.log.filter { $0.hasPrefix("launch") } == [
+        "launch ks_reduce_1d grid=320,1,1 block=192,1,1", "launch ks_reduce_1d grid=320,1,1 block=192,1,1",
+        "launch ks_reduce_1d grid=38,1,1 block=192,1,1",
       ])
     // Cancelled before the first launch: nothing runs, nothing leaks.
     mock.set("reset_log", "")
@@ -275,6 +288,12 @@ struct EmulationCase: Sendable, CustomStringConvertible {
     #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_2d") })
     mock.set("reset_log", "")
     _ = try mock.engine().reduce(plan, randomArguments(plan, nI: 300_000, nJ: 10), cancel: nil)
+    #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_1d") })
+    // The resident threads come from the occupancy API: 1 SM x 1 block of 192 is fewer than 1000 rows.
+    mock.setDevice("multiprocessors", "1")
+    mock.setDevice("occupancy", "1")
+    mock.set("reset_log", "")
+    _ = try mock.engine().reduce(plan, randomArguments(plan, nI: 1000, nJ: 10_000), cancel: nil)
     #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_1d") })
   }
 
@@ -366,6 +385,144 @@ struct EmulationCase: Sendable, CustomStringConvertible {
     #expect(CUBINCache.load(key: "k", directory: cache.path) == nil)
     #expect(CUBINCache.store([0x7F, 0x45, 0x4C, 0x46] + [UInt8](repeating: 1, count: 100), key: "k", directory: cache.path))
     #expect(CUBINCache.load(key: "k", directory: cache.path)?.count == 104)
+  }
+
+  /// block_sum on both schemes gives the same bits whatever the number of SMs, the same as 1D
+  /// (the 2D partials are the reference's period sums), and matches the reference engine.
+  @Test(arguments: ["gauss_f32_block", "lse_f32_block", "gauss_f64_block"])
+  func blockSumDoesNotDependOnTheNumberOfSMs(_ name: String) throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    let library = try Self.emulation.get()
+    let index = EmulationCase.all.firstIndex { $0.name == name }!
+    let c = EmulationCase.all[index]
+    let plan = try c.plan()
+    #expect(plan.sumScheme == .blockSum)
+    let args = randomArguments(plan, nI: 250, nJ: 12_000, seed: 77)
+    var results: [(String, [Double])] = []
+    for sms in [46, 108, 132, 170] {
+      for scheme in CUDAScheme.allCases {
+        mock.reset()
+        mock.set("emulation", library)
+        mock.set("prefix", "k\(index)_")
+        mock.setDevice("multiprocessors", "\(sms)")
+        results.append(("\(scheme.rawValue) on \(sms) SMs", try mock.engine(scheme: scheme).reduce(plan, args, cancel: nil)))
+        #expect(mock.log.contains { $0.hasPrefix("launch ks_reduce_\(scheme == .oneD ? "1d" : "2d")") })
+      }
+    }
+    let (firstName, first) = results[0]
+    for (label, r) in results.dropFirst() {
+      let k = zip(r, first).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+      #expect(r.count == first.count && k == nil, "\(name): \(label) differs from \(firstName) at \(k ?? -1)")
+    }
+    let expected = try ReferenceEngine().reduce(plan, args, cancel: nil)
+    let scale = 1e-2 * (expected.map { abs($0) }.max() ?? 0) + 1e-300
+    // 12,000 terms of mixed signs: float32's per-term differences (expf against the reference's
+    // rounded double exp) add up beyond the small cases' 2e-5.
+    let allowed = c.dtype == .float32 ? 1e-4 : c.allowedError
+    #expect(maxRelativeError(first, expected, scale: scale) <= allowed)
+  }
+
+  /// A kernel fault (a sticky error: the context is dead) fails that call with one line, resets
+  /// the context, which frees its memory, and the next call loads the module again and works.
+  @Test func aKernelFaultResetsTheContextAndTheNextCallWorks() throws {
+    _ = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("pattern", "f64:2")
+    let plan = try makePlan(EmulationCase.gauss, EmulationCase.xyb)
+    let args = randomArguments(plan, nI: 50, nJ: 60)
+    let engine = mock.engine(scheme: .oneD)
+    let twos = [Double](repeating: 2, count: 50)
+    #expect(try engine.reduce(plan, args, cancel: nil) == twos)
+    mock.set("fault_next_launch", "700")
+    mock.set("reset_log", "")
+    #expect(
+      throws: EngineError.failed(
+        "the CUDA kernel failed (CUDA_ERROR_ILLEGAL_ADDRESS: an illegal memory access was encountered); "
+          + "the GPU context was reset and the next call starts afresh")
+    ) { try engine.reduce(plan, args, cancel: nil) }
+    #expect(mock.log.contains("reset 0"))
+    #expect(mock.liveAllocations == 0)
+    mock.set("reset_log", "")
+    #expect(try engine.reduce(plan, args, cancel: nil) == twos)
+    let log = mock.log
+    #expect(log.contains("retain 0") && log.contains("load cubin"), "\(log)")
+    #expect(!log.contains { $0.contains("stale") })
+    #expect(mock.liveAllocations == 0)
+    // An error that leaves the context healthy (out of memory) resets nothing.
+    mock.set("oom_above", "100")
+    mock.set("reset_log", "")
+    #expect(throws: EngineError.self) { try engine.reduce(plan, args, cancel: nil) }
+    #expect(!mock.log.contains { $0.hasPrefix("reset") })
+    #expect(mock.liveAllocations == 0)
+  }
+
+  /// A driver older than the NVRTC (CUDA 12 against NVRTC 13) cannot load its CUBINs: the engine
+  /// says so in one line before compiling anything, and the probe reports a GPU ks cannot use
+  /// (for `auto`'s warning); the same NVRTC pairs with a CUDA 13 driver.
+  @Test func anOldDriverGetsNoNewerNVRTC() throws {
+    let nvrtc = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    mock.reset()
+    mock.set("pattern", "f64:1")
+    let old = nvrtc.version.major - 1
+    mock.set("driver_version", "\(old * 1000 + 40)")
+    let plan = try makePlan("Exp(-SqDist(x,y))*b*IntCst(11)", EmulationCase.xyb)
+    let args = randomArguments(plan, nI: 10, nJ: 10)
+    do {
+      _ = try mock.engine().reduce(plan, args, cancel: nil)
+      Issue.record("an NVRTC \(nvrtc.version.major) CUBIN was used with a CUDA \(old) driver")
+    } catch {
+      guard case .unavailable(let why) = error else {
+        Issue.record("expected .unavailable, got \(error)")
+        return
+      }
+      #expect(
+        why.hasPrefix(
+          "no NVRTC pairs with the NVIDIA driver (CUDA \(old).4, sm_90): NVRTC \(nvrtc.version.major).\(nvrtc.version.minor) "
+            + "(\(nvrtc.path)) is newer than the driver"), "\(why)")
+      #expect(!why.contains("\n"))
+    }
+    #expect(!mock.log.contains("load cubin"))
+    let probe = CUDAKernelEngine.probeDetail(deviceID: 0, driverLibrary: mock.driverPath, nvrtcLibrary: nvrtc.path)
+    #expect(probe.gpuFound)
+    if case .success = probe.result { Issue.record("the probe accepted an NVRTC newer than the driver") }
+    mock.set("driver_version", "\(nvrtc.version.major * 1000)")
+    #expect(try mock.engine().reduce(plan, args, cancel: nil) == [Double](repeating: 1, count: 10))
+  }
+
+  /// `ks bench --gpu`'s benchmark: right results pass; a wrong result fails the report, naming
+  /// the configuration.
+  @Test func benchmarkChecksEveryResult() throws {
+    let nvrtc = try requireNVRTC()
+    let mock = try MockCUDA.shared()
+    let library = try Self.emulation.get()
+    let cache = try TemporaryDirectory("ks-cuda-bench")
+    defer { cache.remove() }
+    func bench(_ dtype: DType) -> CUDABenchmark.Report {
+      CUDABenchmark.run(
+        sizes: [300], dtypes: [dtype], repetitions: 1, driverLibrary: mock.driverPath, nvrtcLibrary: nvrtc.path,
+        cacheDirectory: cache.path)
+    }
+    for dtype in [DType.float32, .float64] {
+      mock.reset()
+      mock.set("emulation", library)
+      mock.set("prefix", "bench_\(dtype.rawValue)_")
+      let good = bench(dtype)
+      #expect(good.passed, "\(good.text)")
+      #expect(good.times.count == 2)
+      #expect(good.text.contains("KeOps 2080 Ti"))
+      #expect(good.lines.last == "gpu benchmark: PASS")
+      mock.reset()
+      mock.set("pattern", dtype == .float32 ? "f32:1.5" : "f64:1.5")
+      let bad = bench(dtype)
+      #expect(!bad.passed)
+      #expect(bad.failures.count == 2)
+      #expect(bad.failures.first?.hasPrefix("N=300      \(dtype.rawValue)") == true, "\(bad.failures)")
+      #expect(bad.failures.allSatisfy { $0.contains("FAIL: wrong result") })
+      #expect(bad.lines.last == "gpu benchmark: FAIL (2 failed)")
+    }
   }
 
   @Test func cacheDirectoryFollowsTheEnvironment() {
