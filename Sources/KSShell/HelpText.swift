@@ -182,8 +182,16 @@ enum HelpText {
     return out
   }
 
+  /// The globals that are numpy's functions without `np.` (`sqrt`, `zeros`): listed once, under numpy.
+  static func isNumpyAlias(_ c: Callable) -> Bool {
+    guard case .builtin(let b) = c.value, case .builtin(let n)? = Session.installed.member(of: "numpy", c.name) else { return false }
+    return b.doc == n.doc
+  }
+
   static var builtinsText: String {
-    "Builtin functions:\n" + globalCallables().map { functionEntry($0.name, $0.value) }.joined()
+    let globals = globalCallables()
+    return "Builtin functions:\n" + globals.filter { !isNumpyAlias($0) }.map { functionEntry($0.name, $0.value) }.joined()
+      + "\nAlso without np. (see :help numpy): " + globals.filter(isNumpyAlias).map(\.name).joined(separator: ", ") + "\n"
   }
 
   static var numpyText: String {

@@ -65,7 +65,7 @@ public enum PyKeOpsLibrary {
       "KernelSolve",
       doc: FunctionDoc(
         "KernelSolve(formula, aliases, varinvalias, axis=0, dtype=None, ...); call: Kinv(*args, alpha=1e-10, eps=1e-6, maxiter=10000, precond='auto', method='auto', backend='auto', ranges=None)",
-        "solve (alpha Id + K) a = b: CG, preconditioned CG (precond='nystrom'/'jacobi'/None) or direct (method='direct'); see docs/solvers.md",
+        "solve (alpha Id + K) a = b by conjugate gradient (preconditioned: precond='nystrom'/'jacobi'/None) or directly (method='direct'); see docs/solvers.md",
         "Kinv = KernelSolve(\"Exp(-SqDist(x, y)) * a\", [\"x = Vi(3)\", \"y = Vj(3)\", \"a = Vj(1)\"], \"a\", axis=1)")
     ) { (ctx: inout CallContext) throws(ShellError) -> Value in
       try KeOpsBuiltins.makeKernelSolve(&ctx)
