@@ -21,24 +21,26 @@ public struct MetaCommand: Sendable {
   public var summary: String
   /// Whether the argument is a file path (for completion).
   public var takesPath: Bool
+  /// An example of its use.
+  public var example = ""
 
   /// Every meta-command, in the order `:help` lists them.
   public static let all: [MetaCommand] = [
-    MetaCommand(name: "help", arguments: "[topic]", summary: "this overview, or help on a function, operation, reduction or command", takesPath: false),
-    MetaCommand(name: "vars", arguments: "", summary: "the variables: name, type, shape, dtype, memory", takesPath: false),
-    MetaCommand(name: "aliases", arguments: "", summary: "the aliases declared with `alias x = Vi(3), ...`", takesPath: false),
-    MetaCommand(name: "save", arguments: "FILE.ks", summary: "write the session's successful statements as a script that replays it", takesPath: true),
-    MetaCommand(name: "read", arguments: "FILE.ks", summary: "run a script here, echoing each statement (also :load)", takesPath: true),
-    MetaCommand(name: "log", arguments: "FILE | off", summary: "copy inputs and (commented) outputs to FILE from now on", takesPath: true),
-    MetaCommand(name: "history", arguments: "[n]", summary: "the last n inputs of this session (all by default)", takesPath: false),
-    MetaCommand(name: "time", arguments: "STATEMENT", summary: "run a statement and print how long it took", takesPath: false),
-    MetaCommand(name: "engine", arguments: "[reference | cpu | cuda | auto]", summary: "show or choose the engine calls use when they name no backend", takesPath: false),
+    MetaCommand(name: "help", arguments: "[topic]", summary: "an overview, or help on a topic, function, operation, reduction or command (also ?TOPIC)", takesPath: false, example: ":help np.zeros"),
+    MetaCommand(name: "vars", arguments: "", summary: "the variables: name, type, shape, dtype, memory", takesPath: false, example: ":vars"),
+    MetaCommand(name: "aliases", arguments: "", summary: "the aliases declared with `alias x = Vi(3), ...`", takesPath: false, example: ":aliases"),
+    MetaCommand(name: "save", arguments: "FILE.ks", summary: "write the session's successful statements as a script that replays it", takesPath: true, example: ":save session.ks"),
+    MetaCommand(name: "read", arguments: "FILE.ks", summary: "run a script here, echoing each statement (also :load)", takesPath: true, example: ":read setup.ks"),
+    MetaCommand(name: "log", arguments: "FILE | off", summary: "copy inputs and (commented) outputs to FILE from now on", takesPath: true, example: ":log session.log"),
+    MetaCommand(name: "history", arguments: "[n]", summary: "the last n inputs of this session (all by default)", takesPath: false, example: ":history 10"),
+    MetaCommand(name: "time", arguments: "STATEMENT", summary: "run a statement and print how long it took", takesPath: false, example: ":time a = K(x, y, b)"),
+    MetaCommand(name: "engine", arguments: "[reference | cpu | cuda | auto]", summary: "show or choose the engine calls use when they name no backend", takesPath: false, example: ":engine cpu"),
     MetaCommand(
       name: "set", arguments: "[NAME VALUE]",
       summary: "show the settings, or set one: precision, threshold, edgeitems, linewidth, suppress (as np.set_printoptions), progress N",
-      takesPath: false),
-    MetaCommand(name: "reset", arguments: "", summary: "forget every variable and alias, and reseed with 0", takesPath: false),
-    MetaCommand(name: "quit", arguments: "", summary: "leave ks (also :exit, or Ctrl-D)", takesPath: false),
+      takesPath: false, example: ":set precision 4"),
+    MetaCommand(name: "reset", arguments: "", summary: "forget every variable and alias, and reseed with 0", takesPath: false, example: ":reset"),
+    MetaCommand(name: "quit", arguments: "", summary: "leave ks (also :exit, or Ctrl-D)", takesPath: false, example: ":quit"),
   ]
 
   /// Other spellings: `:load` is `:read`, `:exit` and `:q` are `:quit`, `:h` and `:?` are `:help`.
@@ -66,7 +68,7 @@ extension Session {
     let range = statement.range
     switch command.name {
     case "help":
-      emitOutput(try HelpText.topic(argument, at: range))
+      emitOutput(HelpText.wrap(try HelpText.topic(argument, at: range), width: helpWidth()))
     case "vars":
       emitOutput(variablesTable())
     case "aliases":
@@ -462,212 +464,4 @@ extension Session {
     let probed = Self.probedAttributes.filter { (try? interpreter.attribute(of: value, $0, at: SourceRange(0, 0))) != nil }
     return probed.isEmpty ? nil : probed
   }
-}
-
-// MARK: - :help
-
-/// The text of `:help` and `:help TOPIC`.
-enum HelpText {
-  /// A builtin function's help: signature, one line of description, one example.
-  struct Entry {
-    var signature: String
-    var summary: String
-    var example: String
-  }
-
-  /// Help for the builtin functions, by the name they are called with (`np.` for numpy's).
-  static let builtins: [String: Entry] = [
-    "print": Entry(signature: "print(*values, sep=' ', end='\\n')", summary: "print values (arrays as numpy's str)", example: "print(\"mean error:\", err)"),
-    "len": Entry(signature: "len(obj)", summary: "number of items; the rows of an array", example: "len(x)"),
-    "str": Entry(signature: "str(obj)", summary: "the printed form of a value", example: "str(3.5)"),
-    "repr": Entry(signature: "repr(obj)", summary: "the echoed form of a value", example: "repr(\"a\")"),
-    "int": Entry(signature: "int(x)", summary: "an integer, truncating a float or parsing a string", example: "int(2.7)"),
-    "float": Entry(signature: "float(x)", summary: "a float from a number or a string", example: "float(\"1e-6\")"),
-    "bool": Entry(signature: "bool(x)", summary: "truth value", example: "bool(0)"),
-    "abs": Entry(signature: "abs(x)", summary: "absolute value", example: "abs(-2)"),
-    "round": Entry(signature: "round(x, ndigits=None)", summary: "round half to even, as Python does", example: "round(2.675, 2)"),
-    "range": Entry(signature: "range(stop) / range(start, stop, step=1)", summary: "integers for a for loop", example: "for k in range(3): print(k)"),
-    "enumerate": Entry(signature: "enumerate(iterable, start=0)", summary: "(index, item) pairs", example: "for k, v in enumerate([\"a\", \"b\"]): print(k, v)"),
-    "zip": Entry(signature: "zip(*iterables)", summary: "tuples of items taken in step", example: "list(zip([1, 2], [3, 4]))"),
-    "list": Entry(signature: "list(iterable)", summary: "a list of the items", example: "list(range(3))"),
-    "tuple": Entry(signature: "tuple(iterable)", summary: "a tuple of the items", example: "tuple([1, 2])"),
-    "sorted": Entry(signature: "sorted(iterable, reverse=False)", summary: "the items in ascending order", example: "sorted([3, 1, 2])"),
-    "min": Entry(signature: "min(iterable) / min(a, b, ...)", summary: "smallest item", example: "min(3, 1, 2)"),
-    "max": Entry(signature: "max(iterable) / max(a, b, ...)", summary: "largest item", example: "max([3, 1, 2])"),
-    "sum": Entry(signature: "sum(iterable, start=0)", summary: "sum of the items", example: "sum(range(10))"),
-    "isinstance": Entry(signature: "isinstance(obj, type)", summary: "whether obj has the type", example: "isinstance(3, int)"),
-    "load": Entry(signature: "load(path)", summary: "read a .npy or .csv file into an array", example: "x = load(\"x.npy\")"),
-    "save": Entry(signature: "save(array, path)", summary: "write an array to .npy or .csv, atomically", example: "save(a, \"a.npy\")"),
-    "Genred": Entry(
-      signature: "Genred(formula, aliases, reduction_op='Sum', axis=0, dtype=None, opt_arg=None, formula2=None, ...)",
-      summary: "a kernel reduction; call it on arrays (K(x, y, b), backend='auto')",
-      example: "K = Genred(\"Exp(-SqDist(x, y)) * b\", [\"x = Vi(3)\", \"y = Vj(3)\", \"b = Vj(1)\"], axis=1)"),
-    "KernelSolve": Entry(
-      signature: "KernelSolve(formula, aliases, varinvalias, axis=0, dtype=None, ...); call: Kinv(..., alpha=1e-10, eps=1e-6, maxiter=None)",
-      summary: "solve (alpha Id + K) a = b by conjugate gradient",
-      example: "Kinv = KernelSolve(\"Exp(-SqDist(x, y)) * a\", [\"x = Vi(3)\", \"y = Vj(3)\", \"a = Vj(1)\"], \"a\", axis=1)"),
-    "np.random.seed": Entry(signature: "np.random.seed(n)", summary: "reseed the random generator (a session starts with 0)", example: "np.random.seed(1)"),
-    "np.random.randn": Entry(signature: "np.random.randn(d0, d1, ...)", summary: "standard normal samples of that shape", example: "x = np.random.randn(1000, 3)"),
-    "np.random.rand": Entry(signature: "np.random.rand(d0, d1, ...)", summary: "uniform samples in [0, 1)", example: "u = np.random.rand(10)"),
-    "np.array": Entry(signature: "np.array(object, dtype=None)", summary: "an array from nested lists", example: "np.array([[1, 2], [3, 4]], dtype=\"float32\")"),
-    "np.zeros": Entry(signature: "np.zeros(shape, dtype=float64)", summary: "an array of zeros", example: "np.zeros((3, 2))"),
-    "np.ones": Entry(signature: "np.ones(shape, dtype=float64)", summary: "an array of ones", example: "np.ones(5)"),
-    "np.eye": Entry(signature: "np.eye(n)", summary: "the identity matrix", example: "np.eye(3)"),
-    "np.linspace": Entry(signature: "np.linspace(start, stop, num=50)", summary: "evenly spaced numbers", example: "np.linspace(0, 1, 5)"),
-    "np.arange": Entry(signature: "np.arange(start, stop, step=1)", summary: "a range as an array", example: "np.arange(4)"),
-    "np.sqrt": Entry(signature: "np.sqrt(x)", summary: "elementwise square root", example: "np.sqrt(a)"),
-    "np.exp": Entry(signature: "np.exp(x)", summary: "elementwise exponential", example: "np.exp(-d2)"),
-    "np.log": Entry(signature: "np.log(x)", summary: "elementwise natural logarithm", example: "np.log(a)"),
-    "np.sin": Entry(signature: "np.sin(x)", summary: "elementwise sine", example: "np.sin(t)"),
-    "np.cos": Entry(signature: "np.cos(x)", summary: "elementwise cosine", example: "np.cos(t)"),
-    "np.sum": Entry(signature: "np.sum(a, axis=None)", summary: "sum of the elements", example: "np.sum(a, axis=0)"),
-    "np.mean": Entry(signature: "np.mean(a, axis=None)", summary: "mean of the elements", example: "np.mean(err)"),
-    "np.abs": Entry(signature: "np.abs(x)", summary: "elementwise absolute value", example: "np.abs(a - b).max()"),
-    "np.concatenate": Entry(signature: "np.concatenate(arrays, axis=0)", summary: "join arrays along an axis", example: "np.concatenate([a, b])"),
-    "np.sort": Entry(signature: "np.sort(a, axis=-1)", summary: "sorted copy", example: "np.sort(d)"),
-    "np.argsort": Entry(signature: "np.argsort(a, axis=-1)", summary: "indices that sort the array", example: "np.argsort(d)"),
-    "np.load": Entry(signature: "np.load(path)", summary: "read a .npy file", example: "x = np.load(\"x.npy\")"),
-    "np.save": Entry(signature: "np.save(path, array)", summary: "write a .npy file, atomically", example: "np.save(\"a.npy\", a)"),
-    "np.set_printoptions": Entry(
-      signature: "np.set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, suppress=None)",
-      summary: "how arrays print (also :set precision 4); None keeps a value", example: "np.set_printoptions(precision=3)"),
-    "np.get_printoptions": Entry(signature: "np.get_printoptions()", summary: "the print options, as a dict", example: "np.get_printoptions()['precision']"),
-    "np.linalg.norm": Entry(signature: "np.linalg.norm(x)", summary: "Euclidean norm", example: "np.linalg.norm(a - b)"),
-    "np.linalg.solve": Entry(signature: "np.linalg.solve(A, b)", summary: "dense linear solve", example: "np.linalg.solve(K, b)"),
-  ]
-
-  /// One-line descriptions of the reductions.
-  static let reductions: [String: String] = [
-    "Sum": "sum over the reduced index",
-    "Max": "largest value",
-    "Min": "smallest value",
-    "ArgMax": "index of the largest value",
-    "ArgMin": "index of the smallest value",
-    "Max_ArgMax": "largest value and its index",
-    "Min_ArgMin": "smallest value and its index",
-    "KMin": "the K smallest values (opt_arg=K)",
-    "ArgKMin": "indices of the K smallest values (opt_arg=K)",
-    "KMin_ArgKMin": "the K smallest values and their indices (opt_arg=K)",
-    "LogSumExp": "log of the sum of exponentials, computed stably",
-    "LogSumExpWeight": "log-sum-exp weighted by formula2",
-    "SumSoftMaxWeight": "formula2 averaged with softmax weights of formula",
-    "SoftMax": "softmax weights over the reduced index",
-    "Max_SumShiftExp": "the (max, sum of shifted exponentials) pair behind LogSumExp",
-    "Max_SumShiftExpWeight": "the weighted version of Max_SumShiftExp",
-  ]
-
-  /// Typical values for integer parameters in generated examples.
-  static let parameterExamples = [
-    "m": "2", "d": "3", "a": "0", "b": "1", "n": "1", "start": "0", "len": "2", "D": "3", "p": "1", "q": "2",
-  ]
-
-  /// Hand-written examples for the operations most formulas use.
-  static let operationExamples = [
-    "SqDist": "Exp(-SqDist(x, y)) * b", "Norm2": "Exp(-Norm2(x - y)) * b", "Exp": "Exp(-SqDist(x, y))",
-    "Scalprod": "Scalprod(x, y)", "Sum": "Sum(x * y)", "Pow": "Pow(SqDist(x, y), 2)", "IfElse": "IfElse(x - y, x, y)",
-    "Inv": "Inv(IntCst(1) + SqDist(x, y))", "Sqrt": "Sqrt(SqNorm2(x - y))", "Extract": "Extract(x, 0, 2)",
-    "Elem": "Elem(x, 0)", "Concat": "Concat(x, y)",
-  ]
-
-  static func example(of op: FormulaLanguage.Operation) -> String {
-    if let e = operationExamples[op.name] { return e }
-    let args = ["x", "y", "z"].prefix(op.arity) + op.paramNames.map { parameterExamples[$0] ?? "1" }
-    return "\(op.name)(\(args.joined(separator: ", ")))"
-  }
-
-  /// The builtins ks has, by the name they are called with: globals, then `np.` functions.
-  static func builtinNames() -> [String] {
-    let libraries = Session.installed
-    let globals = libraries.globalNames.filter { libraries.global($0).map(isCallable) ?? false }.sorted()
-    var numpy: [String] = []
-    for (module, prefix) in [("numpy", "np."), ("numpy.random", "np.random."), ("numpy.linalg", "np.linalg.")] {
-      numpy += libraries.memberNames(of: module).filter { libraries.member(of: module, $0).map(isCallable) ?? false }
-        .map { prefix + $0 }
-    }
-    return globals + Array(Set(numpy)).sorted()
-  }
-
-  static func isCallable(_ v: Value) -> Bool {
-    if case .builtin = v { return true }
-    return false
-  }
-
-  static func builtinLine(_ name: String) -> String {
-    // Bare numpy names (`sqrt`, `zeros`) share the `np.` entry.
-    if let e = builtins[name] ?? builtins["np." + name] {
-      return "  \(e.signature)\n      \(e.summary); e.g. \(e.example)\n"
-    }
-    return "  \(name)(...)\n      (no description yet); e.g. \(name)(...)\n"
-  }
-
-  static func operationLine(_ op: FormulaLanguage.Operation) -> String {
-    "  \(op.signature)\n      \(op.summary); e.g. \"\(example(of: op))\"\n"
-  }
-
-  static func reductionLine(_ name: String) -> String {
-    "  \(name)\n      \(reductions[name] ?? "a reduction"); e.g. reduction_op=\"\(name)\"\n"
-  }
-
-  static func metaLine(_ c: MetaCommand) -> String {
-    let head = ":\(c.name)" + (c.arguments.isEmpty ? "" : " \(c.arguments)")
-    return "  " + head.padding(toLength: max(head.count, 36), withPad: " ", startingAt: 0) + "  \(c.summary)\n"
-  }
-
-  static var overview: String {
-    var out = """
-      ks: KeOps-style kernel reductions and solvers. Type Python/numpy statements, or a meta-command.
-      Keys: Up/Down history, Ctrl-R search, Tab completion, Ctrl-C cancels a line or a computation,
-      Ctrl-D quits. `_` is the last result. :help TOPIC for one function, operation or command;
-      :help builtins, :help operations, :help reductions, :help commands for the full lists.
-
-      Meta-commands:
-
-      """
-    out += MetaCommand.all.map { metaLine($0) }.joined()
-    out += "\nBuiltin functions:\n" + builtinNames().map { builtinLine($0) }.joined()
-    out += "\nFormula operations (inside Genred/KernelSolve formula strings):\n"
-      + FormulaLanguage.Operation.table.map { operationLine($0) }.joined()
-    out += "\nReductions (reduction_op=):\n" + Genred.reductionNames.map { reductionLine($0) }.joined()
-    return out
-  }
-
-  /// `:help` with no topic lists everything; with a topic, that one entry or list.
-  static func topic(_ raw: String, at range: SourceRange) throws(ShellError) -> String {
-    var topic = raw.trimmingCharacters(in: .whitespaces)
-    if topic.isEmpty { return overview }
-    switch topic.lowercased() {
-    case "builtins", "functions": return "Builtin functions:\n" + builtinNames().map { builtinLine($0) }.joined()
-    case "operations", "formulas", "formula": return "Formula operations:\n" + FormulaLanguage.Operation.table.map { operationLine($0) }.joined()
-    case "reductions": return "Reductions (reduction_op=):\n" + Genred.reductionNames.map { reductionLine($0) }.joined()
-    case "commands", "meta", "meta-commands": return "Meta-commands:\n" + MetaCommand.all.map { metaLine($0) }.joined()
-    default: break
-    }
-    if topic.hasPrefix(":") {
-      topic.removeFirst()
-      if let c = MetaCommand.named(topic) { return metaLine(c) }
-    }
-    if topic.hasPrefix("numpy.") { topic = "np." + topic.dropFirst(6) }
-    var found: [String] = []
-    if builtins[topic] != nil || builtinNames().contains(topic) { found.append(builtinLine(topic)) }
-    if builtins["np." + topic] != nil { found.append(builtinLine("np." + topic)) }
-    if let op = FormulaLanguage.Operation.named(topic) { found.append(operationLine(op)) }
-    if Genred.reductionNames.contains(topic) { found.append("reduction:\n" + reductionLine(topic)) }
-    if let c = MetaCommand.named(topic) { found.append(metaLine(c)) }
-    if !found.isEmpty { return found.joined() }
-    let everything = builtinNames() + Array(builtins.keys) + FormulaLanguage.Operation.allNames + Genred.reductionNames
-      + MetaCommand.allNames + ["builtins", "operations", "reductions", "commands"]
-    let hint = Suggestions.closest(to: topic, among: everything).map { "; did you mean '\($0)'?" } ?? ""
-    throw ShellError("no help for '\(topic)'\(hint)", at: range)
-  }
-
-  /// Every topic `:help` knows, for completion.
-  static var topics: [String] {
-    Array(Set(builtinNames() + Array(builtins.keys) + FormulaLanguage.Operation.allNames + Genred.reductionNames
-      + MetaCommand.allNames + ["builtins", "operations", "reductions", "commands"])).sorted()
-  }
-}
-
-extension Session {
-  /// The topics `:help` accepts (completion after `:help `).
-  public static var helpTopics: [String] { HelpText.topics }
 }

@@ -107,8 +107,13 @@ public final class Session {
   /// How deeply `:read` calls are nested (a file that reads itself stops at 16).
   var readDepth = 0
 
-  /// The libraries a session's language has beyond Python's builtins: numpy, then PyKeOps.
-  public static let libraries = [NumpyLibrary.library, PyKeOpsLibrary.library]
+  /// The width help text wraps to: the terminal's columns when the output is a terminal, else 80.
+  public var helpWidth: () -> Int = { 80 } {
+    didSet { HelpWidths.shared.set(helpWidth, for: interpreter) }
+  }
+
+  /// The libraries a session's language has beyond Python's builtins: numpy, PyKeOps, `help`.
+  public static let libraries = [NumpyLibrary.library, PyKeOpsLibrary.library, HelpText.library]
   /// Every name the language knows without a variable: builtins, numpy, PyKeOps.
   public static let installed = LibrarySet([Builtins.library] + libraries)
 

@@ -30,6 +30,7 @@ public final class Repl {
   ) {
     let session = Session(output: output.write, errors: errors.write, status: output.write)
     session.color = TerminalInfo.useColor(fd: errors.fd)
+    session.helpWidth = { isatty(output.fd) != 0 ? TerminalInfo.columns(output.fd) : 80 }
     progress = ProgressLine(output: output)
     // The live line only on a terminal; otherwise (`ks | tee`) plain lines, as in scripts.
     if TerminalInfo.allowsEscapes(fd: output.fd) { session.progressDisplay = progress }
@@ -159,6 +160,7 @@ public enum ScriptMode {
     let session = Session(output: out.write, errors: err.write, status: err.write)
     session.interpreter.echoValues = showValues
     session.color = TerminalInfo.useColor(fd: err.fd)
+    session.helpWidth = { isatty(out.fd) != 0 ? TerminalInfo.columns(out.fd) : 80 }
     if TerminalInfo.allowsEscapes(fd: err.fd) { session.progressDisplay = ProgressLine(output: err) }
     Interrupts.arm(session.interpreter.cancel)
     let outcome = session.run(source, echo: echo, keepGoing: keepGoing)

@@ -6,9 +6,9 @@ import ShellSyntax
 
 extension NumpyFunctions {
   /// Counting and order statistics: `bincount`, `histogram`, `percentile`, `quantile`.
-  static func countingFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
-    t["bincount"] = { ctx in
+  static func countingFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    t["bincount", FunctionDoc("np.bincount(x, weights=None, minlength=0)", "number (or weight) of occurrences of each non-negative integer", "np.bincount([0, 1, 1, 3])")] = { ctx in
       let x = try ctx.array(0, "x")
       let weights = try ctx.present(1, "weights")
       var minlength = 0
@@ -20,7 +20,7 @@ extension NumpyFunctions {
       let w = try weights.map { v throws(ShellError) in try NumpyOps.toArray(v, at: ctx.rangeOf(1, "weights")) }
       return .array(try bincount(x, weights: w, minlength: minlength, ctx: ctx))
     }
-    t["histogram"] = { ctx in
+    t["histogram", FunctionDoc("np.histogram(a, bins=10, range=None, density=False, weights=None)", "counts of the values in equal bins, and the bin edges", "counts, edges = np.histogram(x, bins=5)")] = { ctx in
       let a = try ctx.array(0, "a")
       let bins = try ctx.optional(1, "bins") ?? .int(10)
       let range = try ctx.present(2, "range")
@@ -32,8 +32,12 @@ extension NumpyFunctions {
       let (counts, edges) = try histogram(a, bins: bins, range: range, density: dens, weights: w, ctx: ctx)
       return .tuple([.array(counts), .array(edges)])
     }
+    let quantileDocs = [
+      "percentile": FunctionDoc("np.percentile(a, q, axis=None, method='linear', keepdims=False)", "the q-th percentiles (q in [0, 100])", "np.percentile(x, [25, 50, 75])"),
+      "quantile": FunctionDoc("np.quantile(a, q, axis=None, method='linear', keepdims=False)", "the q-th quantiles (q in [0, 1])", "np.quantile(x, 0.5)"),
+    ]
     for (name, scale) in [("percentile", 100.0), ("quantile", 1.0)] {
-      t[name] = { ctx in
+      t[name, quantileDocs[name]] = { ctx in
         let a = try ctx.array(0, "a")
         let q = try ctx.operand(1, "q")
         let axes = try ctx.axes(2, rank: a.rank)

@@ -6,10 +6,16 @@ import ShellSyntax
 
 extension NumpyFunctions {
   /// Array creation: `array`, `zeros`, `full`, `eye`, `linspace`, `arange`, `diag`, ...
-  static func creationFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
+  static func creationFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    let arrayDocs = [
+      "array": FunctionDoc("np.array(object, dtype=None, copy=True, ndmin=0)", "an array from a number, nested lists or an array", "np.array([[1, 2], [3, 4]], dtype=\"float32\")"),
+      "asarray": FunctionDoc("np.asarray(a, dtype=None)", "the input as an array (as np.array)", "np.asarray([1, 2, 3])"),
+      "asanyarray": FunctionDoc("np.asanyarray(a, dtype=None)", "the input as an array (as np.array)", "np.asanyarray((1, 2))"),
+      "ascontiguousarray": FunctionDoc("np.ascontiguousarray(a, dtype=None)", "the input as a contiguous array (ks's arrays always are)", "np.ascontiguousarray(x.T)"),
+    ]
     for name in ["array", "asarray", "asanyarray", "ascontiguousarray"] {
-      t[name] = { ctx in
+      t[name, arrayDocs[name]] = { ctx in
         let v = try ctx.required(0, "object")
         let dtype = try ctx.dtype(1)
         _ = try ctx.optional(nil, "copy")
@@ -21,20 +27,28 @@ extension NumpyFunctions {
         return .array(a)
       }
     }
-    t["copy"] = { ctx in
+    t["copy", FunctionDoc("np.copy(a)", "a copy of the array", "b = np.copy(a)")] = { ctx in
       let a = try ctx.array(0, "a")
       try ctx.finish(maxPositional: 1)
       return .array(a)
     }
+    let fillDocs = [
+      "zeros": FunctionDoc("np.zeros(shape, dtype=float64)", "an array of zeros", "np.zeros((3, 2))"),
+      "ones": FunctionDoc("np.ones(shape, dtype=float64)", "an array of ones", "np.ones(5)"),
+      "empty": FunctionDoc("np.empty(shape, dtype=float64)", "a new array (ks fills it with zeros)", "np.empty((2, 2))"),
+      "zeros_like": FunctionDoc("np.zeros_like(a, dtype=None, shape=None)", "zeros with a's shape and dtype", "np.zeros_like(x)"),
+      "ones_like": FunctionDoc("np.ones_like(a, dtype=None, shape=None)", "ones with a's shape and dtype", "np.ones_like(x)"),
+      "empty_like": FunctionDoc("np.empty_like(a, dtype=None, shape=None)", "a new array with a's shape and dtype (zeros in ks)", "np.empty_like(x)"),
+    ]
     for (name, fill) in [("zeros", 0.0), ("ones", 1.0), ("empty", 0.0)] {
-      t[name] = { ctx in
+      t[name, fillDocs[name]] = { ctx in
         let shape = try ctx.shape(0, "shape")
         let dtype = try ctx.dtype(1) ?? .float64
         try ctx.finish(maxPositional: 2)
         try Allocation.check(shape, dtype, at: ctx.range)
         return .array(filled(shape, fill, dtype))
       }
-      t[name + "_like"] = { ctx in
+      t[name + "_like", fillDocs[name + "_like"]] = { ctx in
         let a = try ctx.array(0, "a")
         let dtype = try ctx.dtype(1) ?? a.dtype
         let shape = try ctx.present(nil, "shape").map { v throws(ShellError) in try shapeArgument(v, at: ctx.rangeOf(keyword: "shape")) }
@@ -43,7 +57,7 @@ extension NumpyFunctions {
         return .array(filled(shape ?? a.shape, fill, dtype))
       }
     }
-    t["full"] = { ctx in
+    t["full", FunctionDoc("np.full(shape, fill_value, dtype=None)", "an array filled with one value", "np.full((2, 3), 7.0)")] = { ctx in
       let shape = try ctx.shape(0, "shape")
       let fill = try ctx.operand(1, "fill_value")
       let dtype = try ctx.dtype(2) ?? (fill.weak?.defaultDType ?? fill.array.dtype)
@@ -52,7 +66,7 @@ extension NumpyFunctions {
       try checkFill(fill.array, shape, at: ctx.rangeOf(1, "fill_value"))
       return .array(fill.array.cast(dtype).broadcast(to: shape))
     }
-    t["full_like"] = { ctx in
+    t["full_like", FunctionDoc("np.full_like(a, fill_value, dtype=None)", "an array of a's shape filled with one value", "np.full_like(x, 0.5)")] = { ctx in
       let a = try ctx.array(0, "a")
       let fill = try ctx.operand(1, "fill_value")
       let dtype = try ctx.dtype(2) ?? a.dtype
@@ -60,7 +74,7 @@ extension NumpyFunctions {
       try checkFill(fill.array, a.shape, at: ctx.rangeOf(1, "fill_value"))
       return .array(fill.array.cast(dtype).broadcast(to: a.shape))
     }
-    t["eye"] = { ctx in
+    t["eye", FunctionDoc("np.eye(N, M=None, k=0, dtype=float64)", "ones on the k-th diagonal, zeros elsewhere", "np.eye(3)")] = { ctx in
       let n = try ctx.integer(0, "N", default: 0)
       let m = try ctx.present(1, "M").map { v throws(ShellError) in try ctx.int(NumpyOps.pythonIndex(v), "M", at: ctx.rangeOf(1, "M")) } ?? n
       let k = try ctx.integer(2, "k", default: 0)
@@ -70,7 +84,7 @@ extension NumpyFunctions {
       try Allocation.check([n, m], .float64, at: ctx.range)
       return .array(eye(n, m, k, dtype))
     }
-    t["identity"] = { ctx in
+    t["identity", FunctionDoc("np.identity(n, dtype=float64)", "the n x n identity matrix", "np.identity(4)")] = { ctx in
       let n = try ctx.integer(0, "n", default: 0)
       let dtype = try ctx.dtype(1) ?? .float64
       try ctx.finish(maxPositional: 2)
@@ -78,7 +92,7 @@ extension NumpyFunctions {
       try Allocation.check([n, n], .float64, at: ctx.range)
       return .array(eye(n, n, 0, dtype))
     }
-    t["linspace"] = { ctx in
+    t["linspace", FunctionDoc("np.linspace(start, stop, num=50, endpoint=True, dtype=None)", "num evenly spaced numbers from start to stop", "np.linspace(0, 1, 5)")] = { ctx in
       let start = try ctx.operand(0, "start"), stop = try ctx.operand(1, "stop")
       let num = try ctx.integer(2, "num", default: 50)
       let endpoint = try ctx.flag(3, "endpoint", default: true)
@@ -98,7 +112,7 @@ extension NumpyFunctions {
       a = a.cast(target)
       return retstep ? .tuple([.array(a), .array(.scalar(step))]) : .array(a)
     }
-    t["arange"] = { ctx in
+    t["arange", FunctionDoc("np.arange([start,] stop[, step], dtype=None)", "evenly spaced values in [start, stop)", "np.arange(4)")] = { ctx in
       let args = ctx.positional
       var start: Operand = Operand(.scalar(int: 0), weak: .int)
       var stop: Operand?
@@ -122,20 +136,20 @@ extension NumpyFunctions {
       let inferred = Promotion.result([start, stop, step].map { Operand($0.array, weak: $0.weak == .bool ? .int : $0.weak) })
       return .array(try arange(start.array, stop.array, step.array, dtype ?? inferred, at: ctx.range))
     }
-    t["diag"] = { ctx in
+    t["diag", FunctionDoc("np.diag(v, k=0)", "the k-th diagonal of a matrix, or a matrix with v on its diagonal", "np.diag([1.0, 2.0, 3.0])")] = { ctx in
       let v = try ctx.array(0, "v")
       let k = try ctx.integer(1, "k", default: 0)
       try ctx.finish(maxPositional: 2)
       return .array(try diag(v, k, at: ctx.rangeOf(0)))
     }
-    t["diagonal"] = { ctx in
+    t["diagonal", FunctionDoc("np.diagonal(a, offset=0)", "the diagonal of a matrix", "np.diagonal(np.eye(3))")] = { ctx in
       let v = try ctx.array(0, "a")
       let k = try ctx.integer(1, "offset", default: 0)
       try ctx.finish(maxPositional: 2)
       guard v.rank == 2 else { throw ShellError("ks's diagonal takes a 2-D array", at: ctx.rangeOf(0)) }
       return .array(try diag(v, k, at: ctx.rangeOf(0)))
     }
-    t["trace"] = { ctx in
+    t["trace", FunctionDoc("np.trace(a, offset=0)", "sum along the diagonal", "np.trace(np.eye(3))")] = { ctx in
       let v = try ctx.array(0, "a")
       let k = try ctx.integer(1, "offset", default: 0)
       try ctx.finish(maxPositional: 2)

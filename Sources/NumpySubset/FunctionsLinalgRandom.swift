@@ -6,9 +6,9 @@ import ShellSyntax
 
 extension NumpyFunctions {
   /// `np.linalg.*`.
-  static func linalgFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
-    t["linalg.norm"] = { ctx in
+  static func linalgFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    t["linalg.norm", FunctionDoc("np.linalg.norm(x, ord=None, axis=None, keepdims=False)", "vector or matrix norm (Euclidean / Frobenius by default)", "np.linalg.norm(a - b)")] = { ctx in
       let x = try ctx.array(0, "x")
       var ord = Linalg.NormOrder.none
       if let v = try ctx.present(1, "ord") {
@@ -37,17 +37,17 @@ extension NumpyFunctions {
       try ctx.finish(maxPositional: 4)
       return .array(try Linalg.norm(x, ord: ord, axes: axes, keepdims: keepdims, at: ctx.range))
     }
-    t["linalg.solve"] = { ctx in
+    t["linalg.solve", FunctionDoc("np.linalg.solve(a, b)", "the solution x of the dense system a @ x = b", "np.linalg.solve(K, b)")] = { ctx in
       let a = try ctx.array(0, "a"), b = try ctx.array(1, "b")
       try ctx.finish(maxPositional: 2)
       return .array(try Linalg.solve(a, b, at: ctx.range, bRange: ctx.rangeOf(1)))
     }
-    t["linalg.inv"] = { ctx in
+    t["linalg.inv", FunctionDoc("np.linalg.inv(a)", "the inverse of a square matrix", "np.linalg.inv(np.eye(2) * 2)")] = { ctx in
       let a = try ctx.array(0, "a")
       try ctx.finish(maxPositional: 1)
       return .array(try Linalg.inv(a, at: ctx.range))
     }
-    t["linalg.cholesky"] = { ctx in
+    t["linalg.cholesky", FunctionDoc("np.linalg.cholesky(a)", "the lower-triangular L with a = L @ L.T (a positive definite)", "L = np.linalg.cholesky(K)")] = { ctx in
       let a = try ctx.array(0, "a")
       if let upper = try ctx.present(nil, "upper"), try ctx.bool(upper, "upper", at: ctx.rangeOf(keyword: "upper")) {
         return .array(Shaping.transpose(try Linalg.cholesky(a, at: ctx.range)))
@@ -55,7 +55,7 @@ extension NumpyFunctions {
       try ctx.finish(maxPositional: 1)
       return .array(try Linalg.cholesky(a, at: ctx.range))
     }
-    t["linalg.eigh"] = { ctx in
+    t["linalg.eigh", FunctionDoc("np.linalg.eigh(a)", "eigenvalues (ascending) and eigenvectors of a symmetric matrix", "w, v = np.linalg.eigh(K)")] = { ctx in
       let a = try ctx.array(0, "a")
       if let uplo = try ctx.present(1, "UPLO"), try ctx.string(uplo, "UPLO", at: ctx.rangeOf(1, "UPLO")).text != "L" {
         throw ShellError("ks's eigh reads the lower triangle only (UPLO='L')", at: ctx.rangeOf(1, "UPLO"))
@@ -64,17 +64,17 @@ extension NumpyFunctions {
       let (w, v) = try Linalg.eigh(a, vectors: true, at: ctx.range)
       return .tuple([.array(w), .array(v!)])
     }
-    t["linalg.eigvalsh"] = { ctx in
+    t["linalg.eigvalsh", FunctionDoc("np.linalg.eigvalsh(a)", "eigenvalues (ascending) of a symmetric matrix", "np.linalg.eigvalsh(K)")] = { ctx in
       let a = try ctx.array(0, "a")
       try ctx.finish(maxPositional: 1)
       return .array(try Linalg.eigh(a, vectors: false, at: ctx.range).0)
     }
-    t["linalg.det"] = { ctx in
+    t["linalg.det", FunctionDoc("np.linalg.det(a)", "the determinant of a square matrix", "np.linalg.det(np.eye(3))")] = { ctx in
       let a = try ctx.array(0, "a")
       try ctx.finish(maxPositional: 1)
       return .array(try Linalg.det(a, at: ctx.range))
     }
-    t["linalg.svd"] = { ctx in
+    t["linalg.svd", FunctionDoc("np.linalg.svd(a, full_matrices=True, compute_uv=True)", "singular value decomposition u, s, vh", "u, s, vh = np.linalg.svd(a)")] = { ctx in
       let a = try ctx.array(0, "a")
       let full = try ctx.flag(1, "full_matrices", default: true)
       let uv = try ctx.flag(2, "compute_uv", default: true)
@@ -86,9 +86,9 @@ extension NumpyFunctions {
   }
 
   /// `np.random.*` (ks's own generator: reproducible under `np.random.seed`, not numpy's streams).
-  static func randomFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
-    t["random.seed"] = { ctx in
+  static func randomFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    t["random.seed", FunctionDoc("np.random.seed(seed)", "reseed the random generator (a session starts with 0)", "np.random.seed(1)")] = { ctx in
       let v = try ctx.required(0, "seed")
       let s = try ctx.int(NumpyOps.pythonIndex(v), "seed", at: ctx.rangeOf(0))
       try ctx.finish(maxPositional: 1)
@@ -96,7 +96,7 @@ extension NumpyFunctions {
       ctx.interpreter.state.seed = UInt64(bitPattern: Int64(s))
       return .none
     }
-    t["seed"] = t["random.seed"]
+    t["seed", FunctionDoc("seed(seed)", "np.random.seed without the prefix: reseed the random generator", "seed(0)")] = t["random.seed"]
 
     /// Draws `shape` values (nil: one Python float).
     @Sendable func draw(_ ctx: inout CallContext, _ shape: [Int]?, _ f: (inout RandomState) -> Double) throws(ShellError) -> Value {
@@ -116,36 +116,37 @@ extension NumpyFunctions {
       try ctx.finish(maxPositional: Int.max)
       return shape.isEmpty ? nil : shape
     }
-    t["random.randn"] = { ctx in try draw(&ctx, try dimensions(&ctx)) { $0.normal() } }
-    t["random.rand"] = { ctx in try draw(&ctx, try dimensions(&ctx)) { $0.uniform() } }
-    t["randn"] = t["random.randn"]
-    t["rand"] = t["random.rand"]
+    t["random.randn", FunctionDoc("np.random.randn(d0, d1, ...)", "standard normal samples of that shape (no shape: one float)", "x = np.random.randn(1000, 3)")] = { ctx in try draw(&ctx, try dimensions(&ctx)) { $0.normal() } }
+    t["random.rand", FunctionDoc("np.random.rand(d0, d1, ...)", "uniform samples in [0, 1) of that shape", "u = np.random.rand(10)")] = { ctx in try draw(&ctx, try dimensions(&ctx)) { $0.uniform() } }
+    t["randn", FunctionDoc("randn(d0, d1, ...)", "np.random.randn without the prefix: standard normal samples", "x = randn(100, 3)")] = t["random.randn"]
+    t["rand", FunctionDoc("rand(d0, d1, ...)", "np.random.rand without the prefix: uniform samples in [0, 1)", "u = rand(10)")] = t["random.rand"]
     for name in ["random", "random_sample", "sample", "ranf"] {
-      t["random." + name] = { ctx in
+      let doc = FunctionDoc("np.random.\(name)(size=None)", "uniform samples in [0, 1) of shape size (no size: one float)", "np.random.\(name)((2, 2))")
+      t["random." + name, doc] = { ctx in
         let size = try ctx.size(0)
         try ctx.finish(maxPositional: 1)
         return try draw(&ctx, size) { $0.uniform() }
       }
     }
-    t["random.standard_normal"] = { ctx in
+    t["random.standard_normal", FunctionDoc("np.random.standard_normal(size=None)", "standard normal samples of shape size", "np.random.standard_normal((2, 3))")] = { ctx in
       let size = try ctx.size(0)
       try ctx.finish(maxPositional: 1)
       return try draw(&ctx, size) { $0.normal() }
     }
-    t["random.uniform"] = { ctx in
+    t["random.uniform", FunctionDoc("np.random.uniform(low=0.0, high=1.0, size=None)", "uniform samples in [low, high)", "np.random.uniform(-1, 1, size=5)")] = { ctx in
       let low = try ctx.number(0, "low", default: 0), high = try ctx.number(1, "high", default: 1)
       let size = try ctx.size(2)
       try ctx.finish(maxPositional: 3)
       return try draw(&ctx, size) { low + (high - low) * $0.uniform() }
     }
-    t["random.normal"] = { ctx in
+    t["random.normal", FunctionDoc("np.random.normal(loc=0.0, scale=1.0, size=None)", "normal samples with that mean and standard deviation", "np.random.normal(0, 0.1, size=(10, 2))")] = { ctx in
       let loc = try ctx.number(0, "loc", default: 0), scale = try ctx.number(1, "scale", default: 1)
       let size = try ctx.size(2)
       try ctx.finish(maxPositional: 3)
       if scale < 0 { throw ShellError("scale < 0", at: ctx.rangeOf(1, "scale")) }
       return try draw(&ctx, size) { loc + scale * $0.normal() }
     }
-    t["random.randint"] = { ctx in
+    t["random.randint", FunctionDoc("np.random.randint(low, high=None, size=None, dtype=int64)", "random integers in [low, high) ([0, low) without high)", "np.random.randint(0, 10, size=5)")] = { ctx in
       var low = try ctx.integer(0, "low", default: 0)
       var high: Int
       if let h = try ctx.present(1, "high") {
@@ -164,7 +165,7 @@ extension NumpyFunctions {
       for k in 0..<n { values[k] = Int64(ctx.interpreter.state.random.integer(low, high)) }
       return .array(NDArray(shape: size, storage: .int64(values)))
     }
-    t["random.permutation"] = { ctx in
+    t["random.permutation", FunctionDoc("np.random.permutation(x)", "a shuffled copy of x (an int n: of range(n))", "np.random.permutation(10)")] = { ctx in
       let v = try ctx.required(0, "x")
       try ctx.finish(maxPositional: 1)
       let a: NDArray
@@ -178,7 +179,7 @@ extension NumpyFunctions {
       let order = shuffled(a.shape.first ?? 0, &ctx.interpreter.state.random)
       return .array(try Indexing.get(a, [.array(NDArray(shape: [order.count], storage: .int64(order.map { Int64($0) })))], at: ctx.range))
     }
-    t["random.choice"] = { ctx in
+    t["random.choice", FunctionDoc("np.random.choice(a, size=None, replace=True, p=None)", "random samples from a (an int n: from range(n))", "np.random.choice(100, 5, replace=False)")] = { ctx in
       let v = try ctx.required(0, "a")
       let size = try ctx.size(1)
       let replace = try ctx.flag(2, "replace", default: true)
@@ -215,7 +216,7 @@ extension NumpyFunctions {
       let r = population.gathered(picks, shape: size ?? [])
       return size == nil ? (r.pythonValue(at: 0)) : .array(r)
     }
-    t["random.shuffle"] = { ctx in
+    t["random.shuffle", FunctionDoc("np.random.shuffle(x)", "shuffle an array along its first axis, in place", "np.random.shuffle(idx)")] = { ctx in
       throw ShellError("np.random.shuffle works in place, which ks arrays do not; use x = np.random.permutation(x)", at: ctx.range)
     }
     return t

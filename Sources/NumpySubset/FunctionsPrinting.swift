@@ -5,9 +5,9 @@ import ShellSyntax
 
 extension NumpyFunctions {
   /// `np.set_printoptions` and `np.get_printoptions`: the session's `PrintOptions`.
-  static func printFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
-    t["set_printoptions"] = { ctx in
+  static func printFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    t["set_printoptions", FunctionDoc("np.set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, suppress=None)", "how arrays print (also :set precision 4); None keeps a value", "np.set_printoptions(precision=3)")] = { ctx in
       var options = ctx.interpreter.state.printOptions
       for (k, name) in ["precision", "threshold", "edgeitems", "linewidth"].enumerated() {
         guard let v = try ctx.present(k, name) else { continue }
@@ -34,7 +34,7 @@ extension NumpyFunctions {
       ctx.interpreter.state.printOptions = options
       return .none
     }
-    t["get_printoptions"] = { ctx in
+    t["get_printoptions", FunctionDoc("np.get_printoptions()", "the print options, as a dict", "np.get_printoptions()['precision']")] = { ctx in
       try ctx.finish(maxPositional: 0)
       let o = ctx.interpreter.state.printOptions
       let entries: [(String, Value)] = [

@@ -76,15 +76,28 @@ enum ReductionCall {
 }
 
 extension NumpyFunctions {
-  static func reductionFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
+  static func reductionFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    let what = [
+      "sum": "sum", "prod": "product", "mean": "arithmetic mean", "std": "standard deviation (ddof=0)", "var": "variance (ddof=0)",
+      "max": "largest element", "min": "smallest element", "amax": "largest element (as np.max)", "amin": "smallest element (as np.min)",
+      "argmax": "index of the largest element", "argmin": "index of the smallest element", "any": "whether some element is true",
+      "all": "whether every element is true", "cumsum": "cumulative sum", "cumprod": "cumulative product",
+      "ptp": "range of values (max - min)",
+    ]
     for name in ReductionCall.names {
-      t[name] = { ctx in
+      let cumulative = ["cumsum", "cumprod", "argmax", "argmin"].contains(name)
+      let doc = what[name].map {
+        FunctionDoc(
+          "np.\(name)(a, axis=None\(cumulative ? "" : ", keepdims=False"))", "\($0) of the elements (along an axis)",
+          "np.\(name)(np.array([[1, 2], [3, 4]]), axis=0)")
+      }
+      t[name, doc] = { ctx in
         let a = try ctx.array(0, "a")
         return try ReductionCall.run(name, a, &ctx, first: 1)
       }
     }
-    t["count_nonzero"] = { ctx in
+    t["count_nonzero", FunctionDoc("np.count_nonzero(a, axis=None, keepdims=False)", "number of non-zero elements", "np.count_nonzero(x > 0)")] = { ctx in
       let a = try ctx.array(0, "a")
       let axes = try ctx.axes(1, rank: a.rank)
       let keepdims = try ctx.flag(nil, "keepdims", default: false)
@@ -92,14 +105,14 @@ extension NumpyFunctions {
       let r = Reductions.countNonzero(a, axes: axes, keepdims: keepdims)
       return .array(r)
     }
-    t["median"] = { ctx in
+    t["median", FunctionDoc("np.median(a, axis=None, keepdims=False)", "the median", "np.median(x, axis=0)")] = { ctx in
       let a = try ctx.array(0, "a")
       let axes = try ctx.axes(1, rank: a.rank)
       let keepdims = try ctx.flag(nil, "keepdims", default: false)
       try ctx.finish(maxPositional: 2)
       return .array(try median(a, axes: axes, keepdims: keepdims, at: ctx.range))
     }
-    t["average"] = { ctx in
+    t["average", FunctionDoc("np.average(a, axis=None, weights=None)", "the (weighted) average", "np.average([1, 2, 3], weights=[3, 1, 0])")] = { ctx in
       let a = try ctx.array(0, "a")
       let axes = try ctx.axes(1, rank: a.rank)
       let weights = try ctx.present(2, "weights")

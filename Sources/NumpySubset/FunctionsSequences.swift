@@ -6,9 +6,9 @@ import ShellSyntax
 
 extension NumpyFunctions {
   /// Sequences and lookups: `logspace`, `diff`, `searchsorted`, `interp`, `nan_to_num`.
-  static func sequenceFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
-    t["logspace"] = { ctx in
+  static func sequenceFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    t["logspace", FunctionDoc("np.logspace(start, stop, num=50, endpoint=True, base=10.0)", "numbers evenly spaced on a log scale, base**start to base**stop", "np.logspace(-3, 0, 4)")] = { ctx in
       let start = try ctx.operand(0, "start"), stop = try ctx.operand(1, "stop")
       let num = try ctx.integer(2, "num", default: 50)
       let endpoint = try ctx.flag(3, "endpoint", default: true)
@@ -29,7 +29,7 @@ extension NumpyFunctions {
       let p = try Ufunc.binary(.power, base, Operand(y), at: ctx.range)
       return .array(dtype.map { p.cast($0) } ?? p)
     }
-    t["diff"] = { ctx in
+    t["diff", FunctionDoc("np.diff(a, n=1, axis=-1, prepend=None, append=None)", "n-th discrete difference along an axis", "np.diff([1, 4, 9, 16])")] = { ctx in
       let a = try ctx.array(0, "a")
       let n = try ctx.integer(1, "n", default: 1)
       if a.rank == 0 { throw ShellError("diff requires input that is at least one dimensional", type: "ValueError", at: ctx.rangeOf(0, "a")) }
@@ -69,7 +69,7 @@ extension NumpyFunctions {
       }
       return .array(x)
     }
-    t["searchsorted"] = { ctx in
+    t["searchsorted", FunctionDoc("np.searchsorted(a, v, side='left', sorter=None)", "indices where v would be inserted to keep a sorted", "np.searchsorted([1, 3, 5], 4)")] = { ctx in
       let a = try ctx.array(0, "a")
       let v = try ctx.array(1, "v")
       var right = false
@@ -98,7 +98,7 @@ extension NumpyFunctions {
       }
       return .array(searchsorted(sorted, v, right: right))
     }
-    t["interp"] = { ctx in
+    t["interp", FunctionDoc("np.interp(x, xp, fp, left=None, right=None)", "piecewise-linear interpolation of (xp, fp) at x", "np.interp(2.5, [1, 2, 3], [10, 20, 30])")] = { ctx in
       let x = try ctx.array(0, "x"), xp = try ctx.array(1, "xp"), fp = try ctx.array(2, "fp")
       let left = try ctx.present(3, "left").map { v throws(ShellError) in try ctx.double(v, "left", at: ctx.rangeOf(3, "left")) }
       let right = try ctx.present(4, "right").map { v throws(ShellError) in try ctx.double(v, "right", at: ctx.rangeOf(4, "right")) }
@@ -130,7 +130,7 @@ extension NumpyFunctions {
       }
       return .array(NDArray(shape: x.shape, storage: .float64(interp(xs, xps, fps, left: lo, right: hi))))
     }
-    t["nan_to_num"] = { ctx in
+    t["nan_to_num", FunctionDoc("np.nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None)", "NaN replaced by 0 and infinities by the largest finite values", "np.nan_to_num(np.array([np.nan, np.inf]))")] = { ctx in
       let x = try ctx.array(0, "x")
       _ = try ctx.optional(1, "copy")
       let nan = try ctx.number(2, "nan", default: 0)

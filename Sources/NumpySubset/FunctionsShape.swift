@@ -5,34 +5,34 @@ import ShellSyntax
 
 extension NumpyFunctions {
   /// Shapes, joins, sorting and products: `reshape`, `concatenate`, `sort`, `unique`, `dot`, ...
-  static func shapeFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
-    t["reshape"] = { ctx in
+  static func shapeFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    t["reshape", FunctionDoc("np.reshape(a, newshape)", "the same data with a new shape (-1: inferred)", "np.reshape(np.arange(6), (2, 3))")] = { ctx in
       let a = try ctx.array(0, "a")
       let s = try ctx.required(1, "shape")
       try ctx.finish(maxPositional: 2)
       return .array(a.withShape(try Shaping.reshapeTarget([s], count: a.count, from: a.shape, at: ctx.rangeOf(1, "shape"))))
     }
-    t["ravel"] = { ctx in
+    t["ravel", FunctionDoc("np.ravel(a)", "the elements as a 1-D array", "np.ravel(np.eye(2))")] = { ctx in
       let a = try ctx.array(0, "a")
       try ctx.finish(maxPositional: 1)
       return .array(a.withShape([a.count]))
     }
-    t["transpose"] = { ctx in
+    t["transpose", FunctionDoc("np.transpose(a, axes=None)", "axes reversed (or permuted)", "np.transpose(a)")] = { ctx in
       let a = try ctx.array(0, "a")
       let axes = try ctx.present(1, "axes")
       try ctx.finish(maxPositional: 2)
       let perm = try Shaping.permutation(axes.map { [$0] } ?? [], rank: a.rank, at: ctx.rangeOf(1, "axes"))
       return .array(Shaping.transpose(a, perm))
     }
-    t["swapaxes"] = { ctx in
+    t["swapaxes", FunctionDoc("np.swapaxes(a, axis1, axis2)", "two axes interchanged", "np.swapaxes(a, 0, 1)")] = { ctx in
       let a = try ctx.array(0, "a")
       let i = try Reductions.axis(try ctx.integer(1, "axis1", default: 0), rank: a.rank, at: ctx.rangeOf(1, "axis1"))
       let j = try Reductions.axis(try ctx.integer(2, "axis2", default: 0), rank: a.rank, at: ctx.rangeOf(2, "axis2"))
       try ctx.finish(maxPositional: 3)
       return .array(Shaping.swapAxes(a, i, j))
     }
-    t["moveaxis"] = { ctx in
+    t["moveaxis", FunctionDoc("np.moveaxis(a, source, destination)", "axes moved to new positions", "np.moveaxis(np.zeros((2, 3, 4)), 0, -1).shape")] = { ctx in
       let a = try ctx.array(0, "a")
       let src = try Reductions.axis(try ctx.integer(1, "source", default: 0), rank: a.rank, at: ctx.rangeOf(1, "source"))
       let dst = try Reductions.axis(try ctx.integer(2, "destination", default: 0), rank: a.rank, at: ctx.rangeOf(2, "destination"))
@@ -42,13 +42,13 @@ extension NumpyFunctions {
       perm.insert(src, at: dst)
       return .array(Shaping.transpose(a, perm))
     }
-    t["squeeze"] = { ctx in
+    t["squeeze", FunctionDoc("np.squeeze(a, axis=None)", "axes of length one removed", "np.squeeze(np.zeros((1, 3, 1))).shape")] = { ctx in
       let a = try ctx.array(0, "a")
       let axes = try ctx.axes(1, rank: a.rank)
       try ctx.finish(maxPositional: 2)
       return .array(try Shaping.squeeze(a, axes: axes, at: ctx.range))
     }
-    t["expand_dims"] = { ctx in
+    t["expand_dims", FunctionDoc("np.expand_dims(a, axis)", "a new axis of length one inserted", "np.expand_dims(x, 0).shape")] = { ctx in
       let a = try ctx.array(0, "a")
       let axes = try ctx.axes(1, rank: a.rank + 1) ?? []
       try ctx.finish(maxPositional: 2)
@@ -56,24 +56,24 @@ extension NumpyFunctions {
       for ax in axes.sorted() { shape.insert(1, at: Swift.min(ax, shape.count)) }
       return .array(a.withShape(shape))
     }
-    t["flip"] = { ctx in
+    t["flip", FunctionDoc("np.flip(m, axis=None)", "the order of elements reversed along an axis", "np.flip([1, 2, 3])")] = { ctx in
       let a = try ctx.array(0, "m")
       let axes = try ctx.axes(1, rank: a.rank) ?? Array(0..<a.rank)
       try ctx.finish(maxPositional: 2)
       let index: [Value] = (0..<a.rank).map { axes.contains($0) ? .slice(start: nil, stop: nil, step: -1) : .slice(start: nil, stop: nil, step: nil) }
       return .array(try Indexing.get(a, index, at: ctx.range))
     }
-    t["shape"] = { ctx in
+    t["shape", FunctionDoc("np.shape(a)", "the shape of an array, as a tuple", "np.shape([[1, 2, 3]])")] = { ctx in
       let a = try ctx.array(0, "a")
       try ctx.finish(maxPositional: 1)
       return .tuple(a.shape.map { .int($0) })
     }
-    t["ndim"] = { ctx in
+    t["ndim", FunctionDoc("np.ndim(a)", "the number of axes", "np.ndim(np.eye(2))")] = { ctx in
       let a = try ctx.array(0, "a")
       try ctx.finish(maxPositional: 1)
       return .int(a.rank)
     }
-    t["size"] = { ctx in
+    t["size", FunctionDoc("np.size(a, axis=None)", "the number of elements (along an axis)", "np.size(np.zeros((2, 3)))")] = { ctx in
       let a = try ctx.array(0, "a")
       try ctx.finish(maxPositional: 1)
       return .int(a.count)
@@ -98,7 +98,7 @@ extension NumpyFunctions {
         throw ShellError("\(name) must be a sequence of arrays", at: r)
       }
     }
-    t["concatenate"] = { ctx in
+    t["concatenate", FunctionDoc("np.concatenate(arrays, axis=0)", "join arrays along an existing axis", "np.concatenate([a, b])")] = { ctx in
       let arrays = try sequence(&ctx, "arrays")
       var axis: Int? = 0
       if let v = try ctx.optional(1, "axis") {
@@ -107,31 +107,35 @@ extension NumpyFunctions {
       try ctx.finish(maxPositional: 2)
       return .array(try Shaping.concatenate(arrays, axis: axis, at: ctx.range))
     }
-    t["stack"] = { ctx in
+    t["stack", FunctionDoc("np.stack(arrays, axis=0)", "join arrays along a new axis", "np.stack([x, y], axis=1)")] = { ctx in
       let arrays = try sequence(&ctx, "arrays")
       let axis = try ctx.integer(1, "axis", default: 0)
       try ctx.finish(maxPositional: 2)
       return .array(try Shaping.stack(arrays, axis: axis, at: ctx.range))
     }
-    t["vstack"] = { ctx in
+    t["vstack", FunctionDoc("np.vstack(tup)", "stack arrays as rows", "np.vstack([[1, 2], [3, 4]])")] = { ctx in
       let arrays = try sequence(&ctx, "tup")
       try ctx.finish(maxPositional: 1)
       return .array(try Shaping.concatenate(arrays.map(Shaping.atLeast2D), axis: 0, at: ctx.range))
     }
-    t["hstack"] = { ctx in
+    t["hstack", FunctionDoc("np.hstack(tup)", "stack arrays as columns (1-D: concatenate)", "np.hstack([x, y])")] = { ctx in
       let arrays = try sequence(&ctx, "tup").map { $0.rank == 0 ? $0.withShape([1]) : $0 }
       try ctx.finish(maxPositional: 1)
       return .array(try Shaping.concatenate(arrays, axis: arrays.first?.rank == 1 ? 0 : 1, at: ctx.range))
     }
-    t["column_stack"] = { ctx in
+    t["column_stack", FunctionDoc("np.column_stack(tup)", "1-D arrays as the columns of a 2-D array", "np.column_stack([x, y])")] = { ctx in
       let arrays = try sequence(&ctx, "tup").map { $0.rank < 2 ? $0.withShape([$0.count, 1]) : $0 }
       try ctx.finish(maxPositional: 1)
       return .array(try Shaping.concatenate(arrays, axis: 1, at: ctx.range))
     }
 
     // Sorting
+    let sortDocs = [
+      "sort": FunctionDoc("np.sort(a, axis=-1, kind=None)", "a sorted copy (stable, NaN last)", "np.sort(d)"),
+      "argsort": FunctionDoc("np.argsort(a, axis=-1, kind=None)", "the indices that sort the array", "np.argsort(d)"),
+    ]
     for name in ["sort", "argsort"] {
-      t[name] = { ctx in
+      t[name, sortDocs[name]] = { ctx in
         let a = try ctx.array(0, "a")
         var axis: Int? = a.rank == 0 ? nil : a.rank - 1
         if let v = try ctx.optional(1, "axis") {
@@ -145,7 +149,7 @@ extension NumpyFunctions {
         return .array(Sorting.sort(a, axis: axis, indices: name == "argsort"))
       }
     }
-    t["unique"] = { ctx in
+    t["unique", FunctionDoc("np.unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None)", "the sorted unique elements", "np.unique([3, 1, 3, 2])")] = { ctx in
       let a = try ctx.array(0, "ar")
       let wantIndex = try ctx.flag(1, "return_index", default: false)
       let wantInverse = try ctx.flag(2, "return_inverse", default: false)
@@ -162,23 +166,23 @@ extension NumpyFunctions {
     }
 
     // Products
-    t["dot"] = { ctx in
+    t["dot", FunctionDoc("np.dot(a, b)", "dot product (matrix product for 2-D arrays)", "np.dot(x, y)")] = { ctx in
       let a = try ctx.array(0, "a"), b = try ctx.array(1, "b")
       try ctx.finish(maxPositional: 2)
       return .array(try Linalg.dot(a, b, at: ctx.range))
     }
-    t["matmul"] = { ctx in
+    t["matmul", FunctionDoc("np.matmul(x1, x2)", "matrix product, as the @ operator", "np.matmul(A, B)")] = { ctx in
       let a = try ctx.array(0, "x1"), b = try ctx.array(1, "x2")
       try ctx.finish(maxPositional: 2)
       return .array(try Linalg.matmul(a, b, at: ctx.range))
     }
-    t["inner"] = { ctx in
+    t["inner", FunctionDoc("np.inner(a, b)", "inner product over the last axes", "np.inner([1, 2], [3, 4])")] = { ctx in
       let a = try ctx.array(0, "a"), b = try ctx.array(1, "b")
       try ctx.finish(maxPositional: 2)
       if a.rank <= 1 && b.rank <= 1 { return .array(try Linalg.dot(a, b, at: ctx.range)) }
       return .array(try Linalg.matmul(a, Shaping.swapAxes(b, b.rank - 1, Swift.max(b.rank - 2, 0)), at: ctx.range))
     }
-    t["outer"] = { ctx in
+    t["outer", FunctionDoc("np.outer(a, b)", "outer product of two vectors", "np.outer([1, 2], [3, 4])")] = { ctx in
       let a = try ctx.array(0, "a"), b = try ctx.array(1, "b")
       try ctx.finish(maxPositional: 2)
       return .array(

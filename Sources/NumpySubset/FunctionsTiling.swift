@@ -5,22 +5,22 @@ import ShellSyntax
 
 extension NumpyFunctions {
   /// Repetition and splitting: `tile`, `repeat`, `meshgrid`, `split`, `array_split`.
-  static func tilingFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
-    t["tile"] = { ctx in
+  static func tilingFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    t["tile", FunctionDoc("np.tile(A, reps)", "A repeated reps times along each axis", "np.tile([1, 2], 3)")] = { ctx in
       let a = try ctx.array(0, "A")
       let reps = try ctx.required(1, "reps")
       try ctx.finish(maxPositional: 2)
       return .array(try tile(a, reps, at: ctx.rangeOf(1, "reps")))
     }
-    t["repeat"] = { ctx in
+    t["repeat", FunctionDoc("np.repeat(a, repeats, axis=None)", "each element repeated", "np.repeat([1, 2], 2)")] = { ctx in
       let a = try ctx.array(0, "a")
       let repeats = try ctx.required(1, "repeats")
       let axis = try ctx.singleAxis(2, rank: a.rank)
       try ctx.finish(maxPositional: 3)
       return .array(try repeatElements(a, repeats, axis: axis, at: ctx.rangeOf(1, "repeats")))
     }
-    t["meshgrid"] = { ctx in
+    t["meshgrid", FunctionDoc("np.meshgrid(*xi, indexing='xy')", "coordinate matrices from coordinate vectors", "X, Y = np.meshgrid(np.arange(3), np.arange(2))")] = { ctx in
       let inputs = ctx.positional
       var arrays: [NDArray] = []
       for (k, v) in inputs.enumerated() { arrays.append(try NumpyOps.toArray(v, at: ctx.rangeOf(k))) }
@@ -38,8 +38,12 @@ extension NumpyFunctions {
       try ctx.finish(maxPositional: Int.max)
       return .tuple(try meshgrid(arrays, xy: xy, sparse: sparse, at: ctx.range).map { .array($0) })
     }
+    let splitDocs = [
+      "split": FunctionDoc("np.split(ary, indices_or_sections, axis=0)", "sub-arrays of equal size (or cut at the given indices)", "a, b = np.split(np.arange(6), 2)"),
+      "array_split": FunctionDoc("np.array_split(ary, indices_or_sections, axis=0)", "as np.split, but the sections may differ in size", "np.array_split(np.arange(7), 3)"),
+    ]
     for name in ["split", "array_split"] {
-      t[name] = { ctx in
+      t[name, splitDocs[name]] = { ctx in
         let a = try ctx.array(0, "ary")
         let spec = try ctx.required(1, "indices_or_sections")
         let specRange = ctx.rangeOf(1, "indices_or_sections")

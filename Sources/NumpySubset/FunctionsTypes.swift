@@ -6,9 +6,9 @@ import ShellSyntax
 
 extension NumpyFunctions {
   /// Types and their limits: `dtype`, `finfo`, `iinfo`, `iscomplexobj`, `isrealobj`.
-  static func typeFunctions() -> [String: Body] {
-    var t: [String: Body] = [:]
-    t["dtype"] = { ctx in
+  static func typeFunctions() -> FunctionTable {
+    var t = FunctionTable()
+    t["dtype", FunctionDoc("np.dtype(obj)", "a data type from a name or a type", "np.dtype(\"float32\")")] = { ctx in
       let v = try ctx.required(0, "dtype")
       _ = try ctx.optional(1, "align")
       _ = try ctx.optional(2, "copy")
@@ -27,7 +27,7 @@ extension NumpyFunctions {
         throw ShellError("Cannot interpret '\(v.repr)' as a data type", type: "TypeError", at: r)
       }
     }
-    t["finfo"] = { ctx in
+    t["finfo", FunctionDoc("np.finfo(dtype)", "machine limits of a float type (eps, max, min, tiny, ...)", "np.finfo(np.float32).eps")] = { ctx in
       let v = try ctx.required(0, "dtype")
       try ctx.finish(maxPositional: 1)
       if case .array(let a) = v, a.rank > 0 {
@@ -41,7 +41,7 @@ extension NumpyFunctions {
       }
       return .object(FloatInfo(dtype: d))
     }
-    t["iinfo"] = { ctx in
+    t["iinfo", FunctionDoc("np.iinfo(dtype)", "machine limits of an integer type (min, max, bits)", "np.iinfo(np.int64).max")] = { ctx in
       let v = try ctx.required(0, "int_type")
       try ctx.finish(maxPositional: 1)
       let r = ctx.rangeOf(0, "int_type")
@@ -59,12 +59,12 @@ extension NumpyFunctions {
       }
       return .object(IntInfo(name: "int64")!)
     }
-    t["iscomplexobj"] = { ctx in
+    t["iscomplexobj", FunctionDoc("np.iscomplexobj(x)", "whether x has a complex type (never, in ks)", "np.iscomplexobj(x)")] = { ctx in
       _ = try ctx.required(0, "x")
       try ctx.finish(maxPositional: 1)
       return .bool(false)  // ks has no complex numbers or complex arrays
     }
-    t["isrealobj"] = { ctx in
+    t["isrealobj", FunctionDoc("np.isrealobj(x)", "whether x has no complex type (always, in ks)", "np.isrealobj(x)")] = { ctx in
       _ = try ctx.required(0, "x")
       try ctx.finish(maxPositional: 1)
       return .bool(true)

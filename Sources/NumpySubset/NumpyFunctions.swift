@@ -37,7 +37,7 @@ enum NumpyFunctions {
 
   static func function(_ name: String) -> Value? {
     guard let body = table[name] else { return nil }
-    return Builtins.anyFn(name) { ctx in try body(&ctx) }
+    return Builtins.anyFn(name, doc: table.docs[name]) { ctx in try body(&ctx) }
   }
 
   static func call(_ name: String, _ ctx: inout CallContext) throws -> Value {
@@ -45,15 +45,43 @@ enum NumpyFunctions {
     return try body(&ctx)
   }
 
-  static let table: [String: Body] = {
-    var t: [String: Body] = [:]
+  static let table: FunctionTable = {
+    var t = FunctionTable()
     for part in [mathFunctions(), reductionFunctions(), creationFunctions(), shapeFunctions(), linalgFunctions(), randomFunctions(), printFunctions(),
       typeFunctions(), tilingFunctions(), countingFunctions(), sequenceFunctions(),
     ] {
-      t.merge(part) { a, _ in a }
+      t.merge(part)
     }
     return t
   }()
+
+  /// The functions by name, each with its help: `t["zeros", FunctionDoc(...)] = { ctx in ... }`
+  /// declares a function and its doc together.
+  struct FunctionTable {
+    var bodies: [String: Body] = [:]
+    var docs: [String: FunctionDoc] = [:]
+
+    var keys: Dictionary<String, Body>.Keys { bodies.keys }
+
+    subscript(name: String) -> Body? {
+      get { bodies[name] }
+      set { bodies[name] = newValue }
+    }
+
+    subscript(name: String, doc: FunctionDoc?) -> Body? {
+      get { bodies[name] }
+      set {
+        bodies[name] = newValue
+        docs[name] = doc
+      }
+    }
+
+    /// Adds `other`'s functions; a name already here keeps its function and doc.
+    mutating func merge(_ other: FunctionTable) {
+      bodies.merge(other.bodies) { a, _ in a }
+      docs.merge(other.docs) { a, _ in a }
+    }
+  }
 
   /// `np.float64(x)`, `np.float32(x)`, `np.int64(x)`, `np.bool_(x)`: a numpy scalar, or an array
   /// converted.

@@ -24,8 +24,8 @@ public enum NumpyLibrary {
     var g: [String: Value] = [:]
     // `np` needs no import in ks (a script's own `import numpy as np` binds the same module).
     g["np"] = .module("numpy")
-    g["load"] = Builtins.anyFn("load") { ctx in try IOBuiltins.load(&ctx) }
-    g["save"] = Builtins.anyFn("save") { ctx in try IOBuiltins.save(&ctx, valueFirst: true) }
+    g["load"] = Builtins.anyFn("load", doc: FunctionDoc("load(path)", "read a .npy or .csv file into an array", "x = load(\"x.npy\")")) { ctx in try IOBuiltins.load(&ctx) }
+    g["save"] = Builtins.anyFn("save", doc: FunctionDoc("save(array, path)", "write an array to .npy or .csv, atomically", "save(a, \"a.npy\")")) { ctx in try IOBuiltins.save(&ctx, valueFirst: true) }
     for name in NumpyFunctions.bareNames { g[name] = NumpyFunctions.function(name) }
     return g
   }
@@ -48,13 +48,13 @@ public enum NumpyLibrary {
     case "e": return .float(M_E)
     case "inf": return .float(.infinity)
     case "nan": return .float(.nan)
-    case "load": return Builtins.anyFn("load") { ctx in try IOBuiltins.load(&ctx) }
+    case "load": return Builtins.anyFn("load", doc: FunctionDoc("np.load(path)", "read a .npy file (or a .csv file) into an array", "x = np.load(\"x.npy\")")) { ctx in try IOBuiltins.load(&ctx) }
     case "ndarray":
       // The array type, for isinstance(x, np.ndarray); arrays are made with np.array/np.zeros.
-      return Builtins.anyFn("ndarray") { ctx in
+      return Builtins.anyFn("ndarray", doc: FunctionDoc("np.ndarray", "the array type, for isinstance(x, np.ndarray); make arrays with np.array or np.zeros", "isinstance(x, np.ndarray)")) { ctx in
         throw ShellError("np.ndarray(...) is not supported in ks; use np.array, np.zeros or np.empty", type: "TypeError", at: ctx.range)
       }
-    case "save": return Builtins.anyFn("save") { ctx in try IOBuiltins.save(&ctx, valueFirst: false) }
+    case "save": return Builtins.anyFn("save", doc: FunctionDoc("np.save(path, array)", "write an array to a .npy file, atomically", "np.save(\"a.npy\", a)")) { ctx in try IOBuiltins.save(&ctx, valueFirst: false) }
     default:
       if let d = DType(name: name), ["float16", "float32", "float64", "int64", "bool_"].contains(name) { return .dtype(d) }
       return NumpyFunctions.constant(name) ?? NumpyFunctions.function(name)

@@ -52,17 +52,33 @@ extension SolveReport: RuntimeEvent {}
 public enum PyKeOpsLibrary {
   /// The library to install into an interpreter.
   public static let library: ShellLibrary = {
-    let genred = Builtins.fn("Genred") { (ctx: inout CallContext) throws(ShellError) -> Value in
+    let genred = Builtins.fn(
+      "Genred",
+      doc: FunctionDoc(
+        "Genred(formula, aliases, reduction_op='Sum', axis=0, dtype=None, opt_arg=None, formula2=None, ...); call: K(*args, backend='auto', device_id=-1, ranges=None)",
+        "a kernel reduction out_i = Red_j F(x_i, y_j, ...); call it on arrays",
+        "K = Genred(\"Exp(-SqDist(x, y)) * b\", [\"x = Vi(3)\", \"y = Vj(3)\", \"b = Vj(1)\"], axis=1)")
+    ) { (ctx: inout CallContext) throws(ShellError) -> Value in
       try KeOpsBuiltins.makeGenred(&ctx)
     }
-    let kernelSolve = Builtins.fn("KernelSolve") { (ctx: inout CallContext) throws(ShellError) -> Value in
+    let kernelSolve = Builtins.fn(
+      "KernelSolve",
+      doc: FunctionDoc(
+        "KernelSolve(formula, aliases, varinvalias, axis=0, dtype=None, ...); call: Kinv(*args, alpha=1e-10, eps=1e-6, maxiter=10000, precond='auto', method='auto', backend='auto', ranges=None)",
+        "solve (alpha Id + K) a = b by conjugate gradient (preconditioned: precond='nystrom'/'jacobi'/None) or directly (method='direct'); see docs/solvers.md",
+        "Kinv = KernelSolve(\"Exp(-SqDist(x, y)) * a\", [\"x = Vi(3)\", \"y = Vj(3)\", \"a = Vj(1)\"], \"a\", axis=1)")
+    ) { (ctx: inout CallContext) throws(ShellError) -> Value in
       try KeOpsBuiltins.makeKernelSolve(&ctx)
     }
     var members: [String: Value] = ["Genred": genred, "KernelSolve": kernelSolve]
     members["LazyTensor"] = .object(LazyTensorClass())
     // Vi(x), Vj(x), Pm(x): LazyTensor(x, axis=0/1/2); Vi(ind, dim) etc. make a symbolic variable.
+    let axisWords = ["Vi": "an i-indexed (axis 0)", "Vj": "a j-indexed (axis 1)", "Pm": "a parameter (axis 2)"]
     for (name, category) in [("Vi", 0), ("Vj", 1), ("Pm", 2)] {
-      members[name] = Builtins.anyFn(name) { ctx in
+      let doc = FunctionDoc(
+        "\(name)(x) / \(name)(ind, dim)", "\(axisWords[name]!) LazyTensor from an array, or a symbolic variable",
+        name == "Pm" ? "s = Pm(np.array([0.5]))" : (name == "Vi" ? "x_i = Vi(x)" : "y_j = Vj(y)"))
+      members[name] = Builtins.anyFn(name, doc: doc) { ctx in
         let x = try ctx.required(0, "x_or_ind")
         let dim = try ctx.optional(1, "dim").flatMap { $0.isNone ? nil : $0 }
         try ctx.finish(maxPositional: 2)

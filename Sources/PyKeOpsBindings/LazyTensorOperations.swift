@@ -202,6 +202,20 @@ extension LazyTensorObject {
     "relu": "ReLU", "square": "Square", "inverse": "Inv", "inv": "Inv", "floor": "Floor", "normalize": "Normalize",
   ]
 
+  /// The names of the methods a LazyTensor has (for `help(x)` and `:help lazytensor`).
+  public static let methodNames: [String] = {
+    let probe = LazyTensorObject(formula: .integer(0), variables: [], ndim: 1)
+    var candidates = Array(unaryMethods.keys) + [
+      "sqnorm2", "norm2", "norm", "sinc", "round", "power", "sqdist", "atan2", "concat", "matvecmult", "vecmatmult",
+      "tensorprod", "weightedsqnorm", "weightedsqdist", "elem", "extract", "one_hot", "clamp", "ifelse", "mod", "grad", "t",
+      "matvec", "rmatvec", "solve",
+    ]
+    for base in ["sum", "min", "max", "argmin", "argmax", "min_argmin", "max_argmax", "Kmin", "argKmin", "Kmin_argKmin", "logsumexp", "sumsoftmaxweight"] {
+      candidates += [base, base + "_reduction"]
+    }
+    return Array(Set(candidates.filter { probe.method($0) != nil })).sorted()
+  }()
+
   /// The method called `name`, as a function of its call.
   func method(_ name: String) -> (@Sendable (inout CallContext) throws -> Value)? {
     let me = self

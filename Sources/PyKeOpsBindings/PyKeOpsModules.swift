@@ -29,7 +29,7 @@ enum PyKeOpsModules {
       ShellModule(
         "pykeops.common.gpu_utils",
         members: [
-          "get_gpu_number": Builtins.anyFn("get_gpu_number") { ctx in
+          "get_gpu_number": Builtins.anyFn("get_gpu_number", doc: FunctionDoc("get_gpu_number()", "the number of GPUs ks can use", "get_gpu_number()")) { ctx in
             try ctx.finish(maxPositional: 0)
             return .int(Backend.gpuCount)
           }
@@ -41,12 +41,12 @@ enum PyKeOpsModules {
     [
       "__version__": .str("2.3 (ks)"),
       // ks prints nothing while compiling; the switch is accepted for compatibility.
-      "set_verbose": Builtins.anyFn("set_verbose") { ctx in
+      "set_verbose": Builtins.anyFn("set_verbose", doc: FunctionDoc("pykeops.set_verbose(val)", "accepted for compatibility (ks prints nothing while compiling)", "pykeops.set_verbose(False)")) { ctx in
         _ = try ctx.required(0, "val")
         try ctx.finish(maxPositional: 1)
         return .none
       },
-      "clean_pykeops": Builtins.anyFn("clean_pykeops") { ctx in
+      "clean_pykeops": Builtins.anyFn("clean_pykeops", doc: FunctionDoc("pykeops.clean_pykeops()", "remove the compiled kernels from ks's cache", "pykeops.clean_pykeops()")) { ctx in
         try ctx.finish(maxPositional: 0)
         do {
           let n = try Backend.clearKernelCaches()
@@ -56,7 +56,7 @@ enum PyKeOpsModules {
         }
         return .none
       },
-      "test_numpy_bindings": Builtins.anyFn("test_numpy_bindings") { ctx in
+      "test_numpy_bindings": Builtins.anyFn("test_numpy_bindings", doc: FunctionDoc("pykeops.test_numpy_bindings()", "check that the numpy bindings work", "pykeops.test_numpy_bindings()")) { ctx in
         try ctx.finish(maxPositional: 0)
         ctx.interpreter.output("pykeops with numpy bindings is working!\n")
         return .none

@@ -6,14 +6,18 @@ import ShellSyntax
 
 /// Python's built-in functions: the runtime's own library.
 public enum Builtins {
-  public static func fn(_ name: String, _ body: @escaping @Sendable (inout CallContext) throws(ShellError) -> Value) -> Value {
-    .builtin(BuiltinFunction(name, body))
+  public static func fn(
+    _ name: String, doc: FunctionDoc? = nil, _ body: @escaping @Sendable (inout CallContext) throws(ShellError) -> Value
+  ) -> Value {
+    .builtin(BuiltinFunction(name, doc: doc, body))
   }
 
   /// Wraps a throwing-any body as a builtin.
-  public static func anyFn(_ name: String, _ body: @escaping @Sendable (inout CallContext) throws -> Value) -> Value {
+  public static func anyFn(
+    _ name: String, doc: FunctionDoc? = nil, _ body: @escaping @Sendable (inout CallContext) throws -> Value
+  ) -> Value {
     .builtin(
-      BuiltinFunction(name) { (ctx: inout CallContext) throws(ShellError) -> Value in
+      BuiltinFunction(name, doc: doc) { (ctx: inout CallContext) throws(ShellError) -> Value in
         do {
           return try body(&ctx)
         } catch let e as ShellError {
@@ -30,7 +34,7 @@ public enum Builtins {
 
   static func makeGlobals() -> [String: Value] {
     var g: [String: Value] = [:]
-    g["print"] = anyFn("print") { ctx in
+    g["print"] = anyFn("print", doc: FunctionDoc("print(*values, sep=' ', end='\\n')", "print values (arrays as numpy's str)", "print(\"mean error:\", err)")) { ctx in
       var sep = " ", end = "\n"
       if let kw = ctx.keywords.first(where: { $0.name == "sep" }) { sep = kw.value.str }
       if let kw = ctx.keywords.first(where: { $0.name == "end" }) { end = kw.value.str }
@@ -43,7 +47,7 @@ public enum Builtins {
       ctx.interpreter.output(text + end)
       return .none
     }
-    g["len"] = anyFn("len") { ctx in
+    g["len"] = anyFn("len", doc: FunctionDoc("len(obj)", "number of items; the rows of an array", "len(x)")) { ctx in
       let v = try ctx.required(0, "obj")
       try ctx.finish(maxPositional: 1)
       switch v {
@@ -56,17 +60,17 @@ public enum Builtins {
       default: throw ShellError("object of type '\(v.typeName)' has no len()", at: ctx.rangeOf(0))
       }
     }
-    g["str"] = anyFn("str") { ctx in
+    g["str"] = anyFn("str", doc: FunctionDoc("str(obj)", "the printed form of a value", "str(3.5)")) { ctx in
       let v = try ctx.optional(0, "object") ?? .str("")
       try ctx.finish(maxPositional: 1)
       return .str(v.str(with: ctx.interpreter.state.printOptions))
     }
-    g["repr"] = anyFn("repr") { ctx in
+    g["repr"] = anyFn("repr", doc: FunctionDoc("repr(obj)", "the echoed form of a value", "repr(\"a\")")) { ctx in
       let v = try ctx.required(0, "obj")
       try ctx.finish(maxPositional: 1)
       return .str(v.repr(with: ctx.interpreter.state.printOptions))
     }
-    g["int"] = anyFn("int") { ctx in
+    g["int"] = anyFn("int", doc: FunctionDoc("int(x)", "an integer, truncating a float or parsing a string", "int(2.7)")) { ctx in
       let v = try ctx.optional(0, "x") ?? .int(0)
       try ctx.finish(maxPositional: 1)
       switch v {
@@ -88,7 +92,7 @@ public enum Builtins {
       default: throw ShellError("int() argument must be a string or a number, not '\(v.typeName)'", at: ctx.rangeOf(0))
       }
     }
-    g["float"] = anyFn("float") { ctx in
+    g["float"] = anyFn("float", doc: FunctionDoc("float(x)", "a float from a number or a string", "float(\"1e-6\")")) { ctx in
       let v = try ctx.optional(0, "x") ?? .float(0)
       try ctx.finish(maxPositional: 1)
       switch v {
@@ -102,12 +106,12 @@ public enum Builtins {
       default: return .float(try ctx.double(v, "float() argument", at: ctx.rangeOf(0)))
       }
     }
-    g["bool"] = anyFn("bool") { ctx in
+    g["bool"] = anyFn("bool", doc: FunctionDoc("bool(x)", "truth value", "bool(0)")) { ctx in
       let v = try ctx.optional(0, "x") ?? .bool(false)
       try ctx.finish(maxPositional: 1)
       return .bool(try ctx.interpreter.truth(v, at: ctx.rangeOf(0)))
     }
-    g["abs"] = anyFn("abs") { ctx in
+    g["abs"] = anyFn("abs", doc: FunctionDoc("abs(x)", "absolute value", "abs(-2)")) { ctx in
       let v = try ctx.required(0, "x")
       try ctx.finish(maxPositional: 1)
       switch v {
@@ -116,7 +120,7 @@ public enum Builtins {
       default: return try ctx.interpreter.callLibraryFunction("numpy", "abs", &ctx)
       }
     }
-    g["round"] = anyFn("round") { ctx in
+    g["round"] = anyFn("round", doc: FunctionDoc("round(x, ndigits=None)", "round half to even, as Python does", "round(2.675, 2)")) { ctx in
       let v = try ctx.required(0, "number")
       let nd = try ctx.optional(1, "ndigits")
       try ctx.finish(maxPositional: 2)
@@ -133,7 +137,7 @@ public enum Builtins {
       if let exact = Double(String(format: "%.\(max(0, k))f", x)), k >= 0 { return .float(exact) }
       return .float(r)
     }
-    g["range"] = anyFn("range") { ctx in
+    g["range"] = anyFn("range", doc: FunctionDoc("range(stop) / range(start, stop, step=1)", "integers for a for loop", "for k in range(3): print(k)")) { ctx in
       var a = 0, b = 0, s = 1
       let args = ctx.positional
       try ctx.finish(maxPositional: 3)
@@ -147,40 +151,45 @@ public enum Builtins {
       if s == 0 { throw ShellError("range() arg 3 must not be zero", at: ctx.range) }
       return .list(Swift.stride(from: a, to: b, by: s).map { .int($0) })
     }
-    g["list"] = anyFn("list") { ctx in
+    g["list"] = anyFn("list", doc: FunctionDoc("list(iterable)", "a list of the items", "list(range(3))")) { ctx in
       let v = try ctx.optional(0, "iterable")
       try ctx.finish(maxPositional: 1)
       guard let v else { return .list([]) }
       return .list(try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)))
     }
-    g["tuple"] = anyFn("tuple") { ctx in
+    g["tuple"] = anyFn("tuple", doc: FunctionDoc("tuple(iterable)", "a tuple of the items", "tuple([1, 2])")) { ctx in
       let v = try ctx.optional(0, "iterable")
       try ctx.finish(maxPositional: 1)
       guard let v else { return .tuple([]) }
       return .tuple(try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)))
     }
-    g["enumerate"] = anyFn("enumerate") { ctx in
+    g["enumerate"] = anyFn("enumerate", doc: FunctionDoc("enumerate(iterable, start=0)", "(index, item) pairs", "for k, v in enumerate([\"a\", \"b\"]): print(k, v)")) { ctx in
       let v = try ctx.required(0, "iterable")
       var start = 0
       if let s = try ctx.optional(1, "start") { start = try ctx.int(s, "start", at: ctx.rangeOf(1, "start")) }
       try ctx.finish(maxPositional: 2)
       return .list(try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)).enumerated().map { .tuple([.int($0.offset + start), $0.element]) })
     }
-    g["zip"] = anyFn("zip") { ctx in
+    g["zip"] = anyFn("zip", doc: FunctionDoc("zip(*iterables)", "tuples of items taken in step", "list(zip([1, 2], [3, 4]))")) { ctx in
       let lists = try ctx.positional.enumerated().map { try ctx.interpreter.iterate($0.element, at: ctx.rangeOf($0.offset)) }
       try ctx.finish(maxPositional: Int.max)
       let n = lists.map(\.count).min() ?? 0
       return .list((0..<n).map { i in .tuple(lists.map { $0[i] }) })
     }
-    g["sorted"] = anyFn("sorted") { ctx in
+    g["sorted"] = anyFn("sorted", doc: FunctionDoc("sorted(iterable, key=None, reverse=False)", "the items in ascending order", "sorted([3, 1, 2])")) { ctx in
       let v = try ctx.required(0, "iterable")
       let items = try ctx.interpreter.iterate(v, at: ctx.rangeOf(0))
       let sorted = try sortValues(items, &ctx)
       try ctx.finish(maxPositional: 1)
       return .list(sorted)
     }
+    let reductionDocs = [
+      "min": FunctionDoc("min(iterable, key=None, default=None) / min(a, b, ...)", "smallest item", "min(3, 1, 2)"),
+      "max": FunctionDoc("max(iterable, key=None, default=None) / max(a, b, ...)", "largest item", "max([3, 1, 2])"),
+      "sum": FunctionDoc("sum(iterable, start=0)", "sum of the items", "sum(range(10))"),
+    ]
     for name in ["min", "max", "sum"] {
-      g[name] = anyFn(name) { ctx in
+      g[name] = anyFn(name, doc: reductionDocs[name]) { ctx in
         if ctx.positional.count == 1, case .array = ctx.positional[0], ctx.keywords.isEmpty {
           return try ctx.interpreter.callLibraryFunction("numpy", name, &ctx)
         }
@@ -215,18 +224,18 @@ public enum Builtins {
         return best
       }
     }
-    g["isinstance"] = anyFn("isinstance") { ctx in
+    g["isinstance"] = anyFn("isinstance", doc: FunctionDoc("isinstance(obj, type)", "whether obj has the type (or one of a tuple of types)", "isinstance(3, int)")) { ctx in
       let v = try ctx.required(0, "obj")
       let types = try ctx.required(1, "class_or_tuple")
       try ctx.finish(maxPositional: 2)
       return .bool(try isInstance(v, types, at: ctx.rangeOf(1)))
     }
-    g["type"] = anyFn("type") { ctx in
+    g["type"] = anyFn("type", doc: FunctionDoc("type(obj)", "the type of a value", "type(x) is tuple")) { ctx in
       let v = try ctx.required(0, "object")
       try ctx.finish(maxPositional: 1)
       return try typeOf(v, ctx.interpreter)
     }
-    g["callable"] = anyFn("callable") { ctx in
+    g["callable"] = anyFn("callable", doc: FunctionDoc("callable(obj)", "whether obj can be called", "callable(np.zeros)")) { ctx in
       let v = try ctx.required(0, "obj")
       try ctx.finish(maxPositional: 1)
       switch v {
@@ -235,7 +244,7 @@ public enum Builtins {
       default: return .bool(false)
       }
     }
-    g["map"] = anyFn("map") { ctx in
+    g["map"] = anyFn("map", doc: FunctionDoc("map(function, iterable, ...)", "the function applied to each item (or items in step)", "list(map(abs, [-1, 2]))")) { ctx in
       let f = try ctx.required(0, "function")
       let lists = try ctx.positional.dropFirst().enumerated().map { try ctx.interpreter.iterate($0.element, at: ctx.rangeOf($0.offset + 1)) }
       try ctx.finish(maxPositional: Int.max)
@@ -243,7 +252,7 @@ public enum Builtins {
       let n = lists.map(\.count).min() ?? 0
       return .list(try (0..<n).map { i in try ctx.interpreter.callValue(f, lists.map { $0[i] }, at: ctx.range) })
     }
-    g["filter"] = anyFn("filter") { ctx in
+    g["filter"] = anyFn("filter", doc: FunctionDoc("filter(function, iterable)", "the items for which the function is true (None: the true items)", "list(filter(None, [0, 1, 2]))")) { ctx in
       let f = try ctx.required(0, "function")
       let items = try ctx.interpreter.iterate(try ctx.required(1, "iterable"), at: ctx.rangeOf(1))
       try ctx.finish(maxPositional: 2)
@@ -252,8 +261,12 @@ public enum Builtins {
         try interp.truth(f.isNone ? x : try interp.callValue(f, [x], at: ctx.range), at: ctx.range)
       })
     }
+    let truthDocs = [
+      "any": FunctionDoc("any(iterable)", "whether some item is true", "any([0, 1])"),
+      "all": FunctionDoc("all(iterable)", "whether every item is true", "all(x > 0 for x in [1, 2])"),
+    ]
     for name in ["any", "all"] {
-      g[name] = anyFn(name) { ctx in
+      g[name] = anyFn(name, doc: truthDocs[name]) { ctx in
         let v = try ctx.required(0, "iterable")
         try ctx.finish(maxPositional: 1)
         if case .array = v { return try ctx.interpreter.callLibraryFunction("numpy", name, &ctx) }
@@ -265,12 +278,12 @@ public enum Builtins {
         return .bool(name == "all")
       }
     }
-    g["reversed"] = anyFn("reversed") { ctx in
+    g["reversed"] = anyFn("reversed", doc: FunctionDoc("reversed(seq)", "the items in reverse order", "list(reversed([1, 2, 3]))")) { ctx in
       let v = try ctx.required(0, "sequence")
       try ctx.finish(maxPositional: 1)
       return .list(try ctx.interpreter.iterate(v, at: ctx.rangeOf(0)).reversed())
     }
-    g["dict"] = anyFn("dict") { ctx in
+    g["dict"] = anyFn("dict", doc: FunctionDoc("dict(mapping_or_pairs=(), **kwargs)", "a dictionary", "dict(a=1, b=2)")) { ctx in
       let v = try ctx.optional(0, "mapping")
       for kw in ctx.keywords { _ = try ctx.optional(nil, kw.name) }
       try ctx.finish(maxPositional: 1)
@@ -297,7 +310,7 @@ public enum Builtins {
       }
       return .dict(entries)
     }
-    g["getattr"] = anyFn("getattr") { ctx in
+    g["getattr"] = anyFn("getattr", doc: FunctionDoc("getattr(obj, name, default)", "the attribute called name (default if it has none)", "getattr(x, \"shape\")")) { ctx in
       let v = try ctx.required(0, "object")
       let name = try ctx.string(try ctx.required(1, "name"), "attribute name", at: ctx.rangeOf(1)).text
       let fallback = try ctx.optional(2, "default")
@@ -309,7 +322,7 @@ public enum Builtins {
         throw error
       }
     }
-    g["hasattr"] = anyFn("hasattr") { ctx in
+    g["hasattr"] = anyFn("hasattr", doc: FunctionDoc("hasattr(obj, name)", "whether obj has the attribute", "hasattr(x, \"shape\")")) { ctx in
       let v = try ctx.required(0, "object")
       let name = try ctx.string(try ctx.required(1, "name"), "attribute name", at: ctx.rangeOf(1)).text
       try ctx.finish(maxPositional: 2)

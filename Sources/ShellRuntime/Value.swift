@@ -25,11 +25,29 @@ public struct StringValue: Sendable, Equatable {
 /// A built-in function or method of the shell language.
 public struct BuiltinFunction: Sendable {
   public var name: String
+  /// Its help (`help(f)`, `:help name`), written where the function is declared.
+  public var doc: FunctionDoc?
   public var call: @Sendable (inout CallContext) throws(ShellError) -> Value
 
-  public init(_ name: String, _ call: @escaping @Sendable (inout CallContext) throws(ShellError) -> Value) {
+  public init(
+    _ name: String, doc: FunctionDoc? = nil, _ call: @escaping @Sendable (inout CallContext) throws(ShellError) -> Value
+  ) {
     self.name = name
+    self.doc = doc
     self.call = call
+  }
+}
+
+/// A function's help: its signature, a one-line summary and an example.
+public struct FunctionDoc: Sendable, Equatable {
+  public var signature: String
+  public var summary: String
+  public var example: String
+
+  public init(_ signature: String, _ summary: String, _ example: String) {
+    self.signature = signature
+    self.summary = summary
+    self.example = example
   }
 }
 

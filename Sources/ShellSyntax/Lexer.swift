@@ -78,6 +78,7 @@ private let carriageReturn = UInt8(ascii: "\r")
 private let backslash = UInt8(ascii: "\\")
 private let hash = UInt8(ascii: "#")
 private let colon = UInt8(ascii: ":")
+private let question = UInt8(ascii: "?")
 private let dot = UInt8(ascii: ".")
 private let underscore = UInt8(ascii: "_")
 private let singleQuote = UInt8(ascii: "'")
@@ -183,7 +184,7 @@ private struct LexerState {
         try indent(column: column, alternate: alternate, lineStart: lineStart, at: j)
         i = j
         atLineStart = false
-        if bytes[i] == colon {
+        if bytes[i] == colon || bytes[i] == question {
           scanMetaCommand()
           continue
         }
@@ -272,10 +273,20 @@ private struct LexerState {
     }
   }
 
-  /// Scans `:name rest of line` into one meta-command token.
+  /// Scans `:name rest of line` into one meta-command token; `?topic` is `:help topic`.
   mutating func scanMetaCommand() {
     let s = i
     var k = i + 1
+    if bytes[i] == question {
+      var lineEnd = k
+      while lineEnd < end && newlineLength(at: lineEnd) == nil { lineEnd += 1 }
+      var topicEnd = lineEnd
+      while k < topicEnd && (bytes[k] == space || bytes[k] == tab) { k += 1 }
+      while topicEnd > k && (bytes[topicEnd - 1] == space || bytes[topicEnd - 1] == tab) { topicEnd -= 1 }
+      emit(.metaCommand(name: "help", argument: text(k, topicEnd)), s, lineEnd)
+      i = lineEnd
+      return
+    }
     while k < end && (bytes[k] == space || bytes[k] == tab) { k += 1 }
     let nameStart = k
     while k < end && bytes[k] != space && bytes[k] != tab && newlineLength(at: k) == nil { k += 1 }

@@ -163,14 +163,88 @@ private func runKS(_ arguments: [String]) throws -> (status: Int32, stdout: Stri
     #expect(s.session.quitRequested)
   }
 
-  @Test func helpListsEveryOperationReductionAndBuiltin() {
+  @Test func helpAloneIsAShortOverviewAndTopicsListEverything() {
     let s = SessionRecorder()
-    let help = s.printed(":help")
-    for name in ["SqDist(f, g)", "Exp(f)", "Pow(f, m)", "LogSumExp", "ArgKMin", "print(", "Genred(", "np.random.randn("] {
-      #expect(help.contains(name), "\(name) is missing from :help")
+    let overview = s.printed(":help")
+    #expect(overview.split(separator: "\n").count < 40, "the overview is short")
+    for topic in ["builtins", "numpy", "operations", "reductions", "commands", "lazytensor"] {
+      #expect(overview.contains(":help \(topic)"), "\(topic) is missing from the overview")
+    }
+    let lists = [":help builtins", ":help numpy", ":help operations", ":help reductions", ":help commands", ":help lazytensor"]
+      .map { s.printed($0) }.joined()
+    for name in ["SqDist(f, g)", "Exp(f)", "Pow(f, m)", "LogSumExp", "ArgKMin", "print(", "Genred(", "np.random.randn(", ":vars", "sqnorm2"] {
+      #expect(lists.contains(name), "\(name) is missing from the help topics")
     }
     #expect(s.submit(":help Sqdist") == .failed)
     #expect(s.errors.contains("did you mean 'SqDist'?"))
+  }
+
+  @Test func everyCallableGlobalAndModuleMemberHasOneDoc() {
+    let libraries = Session.installed
+    var missing: [String] = []
+    var callables: [(String, Value)] = libraries.globalNames.compactMap { n in libraries.global(n).map { (n, $0) } }
+    for module in libraries.modules.keys {
+      for name in libraries.memberNames(of: module) {
+        if let v = libraries.member(of: module, name) { callables.append((module + "." + name, v)) }
+      }
+    }
+    var count = 0
+    for (name, value) in callables {
+      if case .builtin(let b) = value {
+        count += 1
+        guard let doc = b.doc else { missing.append(name); continue }
+        if doc.signature.isEmpty || doc.summary.isEmpty || doc.example.isEmpty || doc.summary.contains("no description") {
+          missing.append(name)
+        }
+      } else if case .object(let f as FunctionValue) = value, f.docstring == nil {
+        missing.append(name)
+      }
+    }
+    #expect(count > 200)
+    #expect(missing.isEmpty, "no doc: \(missing.sorted())")
+    let s = SessionRecorder()
+    s.session.helpWidth = { 10_000 }
+    let listed = [":help builtins", ":help numpy"].map { s.printed($0) }.joined()
+    #expect(!listed.contains("(...)"))
+    let signatures = listed.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("      ") }
+    #expect(signatures.count > 200)
+    let duplicates = Dictionary(grouping: signatures, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+    #expect(duplicates.isEmpty, "listed twice: \(duplicates)")
+  }
+
+  @Test func helpOfValuesAndQuestionMark() {
+    let s = SessionRecorder()
+    #expect(s.printed("help(np.zeros)") == "  np.zeros(shape, dtype=float64)\n      an array of zeros; e.g. np.zeros((3, 2))\n")
+    #expect(s.printed("?np.zeros") == "  np.zeros(shape, dtype=float64)\n      an array of zeros; e.g. np.zeros((3, 2))\n")
+    #expect(s.printed("?  len").contains("len(obj)\n      number of items"))
+    #expect(s.printed("help(len)").contains("len(obj)"))
+    let linalg = s.printed("help(np.linalg)")
+    #expect(linalg.contains("np.linalg.norm(") && linalg.contains("np.linalg.solve("))
+    s.submit("def f(a, b=2):\n    \"\"\"Adds b to a.\"\"\"\n    return a + b\n")
+    #expect(s.printed("help(f)") == "  f(a, b=2)\n      Adds b to a.\n")
+    s.submit("x = LazyTensor(np.zeros((3, 1, 2)))")
+    let methods = s.printed("help(x)")
+    #expect(methods.contains("Methods of a LazyTensor") && methods.contains("sqnorm2") && methods.contains("logsumexp"))
+    s.session.helpWidth = { 200 }
+    #expect(s.printed(":help KernelSolve").contains("maxiter=10000, precond='auto', method='auto'"))
+    #expect(s.submit("?nosuchthing") == .failed)
+    #expect(s.errors.contains("no help for 'nosuchthing'"))
+  }
+
+  @Test func helpWrapsToTheWidth() {
+    let s = SessionRecorder()
+    for width in [40, 60, 100] {
+      s.session.helpWidth = { width }
+      let text = s.printed(":help KernelSolve") + s.printed("help(np.linalg.norm)") + s.printed(":help")
+      let lines = text.split(separator: "\n")
+      #expect(lines.allSatisfy { $0.count <= width || !$0.contains(" ") }, "a line is wider than \(width)")
+      #expect(lines.contains { $0.count > width - 20 }, "lines fill the width")
+    }
+    s.session.helpWidth = { 40 }
+    #expect(
+      s.printed("help(np.linalg.norm)")
+        == "  np.linalg.norm(x, ord=None, axis=None,\n      keepdims=False)\n      vector or matrix norm (Euclidean /\n"
+        + "        Frobenius by default); e.g.\n        np.linalg.norm(a - b)\n")
   }
 
   @Test func timeReportsErrorsInTheTypedLine() {

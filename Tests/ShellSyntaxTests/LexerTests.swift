@@ -174,6 +174,10 @@ struct LexerTests {
     #expect(kinds("x = {1:\n:2}") == "NAME:x '=' '{' INT:1 ':' ':' INT:2 '}' NL EOF")
   }
 
+  @Test func questionMarkAtTheStartOfALineIsHelp() {
+    #expect(kinds("?np.zeros\n?  len  \nx = 1") == "META:help|np.zeros NL META:help|len NL NAME:x '=' INT:1 NL EOF")
+  }
+
   @Test func metaCommandKeepsTheRawRestOfTheLine() {
     #expect(kinds(":run  a b.ks # not a comment ") == "META:run|a b.ks # not a comment NL EOF")
   }
