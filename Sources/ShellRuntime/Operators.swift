@@ -94,6 +94,9 @@ extension Interpreter {
       return .int(r != 0 && (r < 0) != (y < 0) ? r + y : r)
     case .power:
       if y < 0 { return .float(Foundation.pow(Double(x), Double(y))) }
+      // 0, 1 and -1 never overflow: answer them at once instead of looping y times (0**8**11).
+      if x == 0 || x == 1 { return .int(y == 0 ? 1 : x) }
+      if x == -1 { return .int(y % 2 == 0 ? 1 : -1) }
       var result = 1
       for _ in 0..<y {
         let (v, o) = result.multipliedReportingOverflow(by: x)
