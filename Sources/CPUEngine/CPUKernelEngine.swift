@@ -44,7 +44,13 @@ public struct CPUKernelEngine: KernelEngine {
   public func reduce(
     _ plan: KernelPlan, _ arguments: KernelArguments, cancel: CancellationToken?
   ) throws(EngineError) -> [Double] {
-    if arguments.ranges != nil { throw .failed("the CPU engine does not support ranges= (block-sparse reductions) yet") }
+    if let ranges = arguments.ranges {
+      do {
+        try ranges.validate(outputRows: arguments.outputRows, reducedRows: arguments.reducedRows)
+      } catch { throw .failed("ranges: \(error.message)") }
+      let k = try kernel(for: plan, ranged: true)
+      return try runRanged(k, plan, arguments, ranges, cancel: cancel)
+    }
     let k = try kernel(for: plan)
     return try run(k, plan, arguments, cancel: cancel)
   }
@@ -56,16 +62,20 @@ public struct CPUKernelEngine: KernelEngine {
     var plan: KernelPlan.Identity
     var directory: String
     var compiler: String?
+    /// The block-sparse library (`KernelSource.generateRanged`) rather than the dense one.
+    var ranged = false
   }
 
   private static let memo = Mutex<[PlanKey: CompiledKernel]>([:])
 
-  func kernel(for plan: KernelPlan) throws(EngineError) -> CompiledKernel {
+  func kernel(for plan: KernelPlan, ranged: Bool = false) throws(EngineError) -> CompiledKernel {
     let directory = cacheDirectory ?? KernelCache.defaultDirectory
-    let key = PlanKey(plan: plan.identity, directory: directory, compiler: compiler)
+    let key = PlanKey(plan: plan.identity, directory: directory, compiler: compiler, ranged: ranged)
     if let k = Self.memo.withLock({ $0[key] }) { return k }
     let cc = try Compiler.find(compiler)
-    let k = try KernelCache.kernel(source: KernelSource.generate(for: plan), directory: directory, compiler: cc)
+    let source = ranged ? KernelSource.generateRanged(for: plan) : KernelSource.generate(for: plan)
+    let k = try KernelCache.kernel(source: source, directory: directory, compiler: cc)
+    if ranged && k.reduceRanges == nil { throw .failed("the block-sparse CPU kernel \(k.path) lacks ks_reduce_ranges") }
     Self.memo.withLock { $0[key] = k }
     return k
   }
@@ -123,6 +133,75 @@ public struct CPUKernelEngine: KernelEngine {
           }
         }
         return stop.load(ordering: .relaxed)
+      }
+    }
+    if status == 1 || cancel?.isCancelled == true { throw .cancelled }
+    if status != 0 { throw .failed("the CPU kernel failed (status \(status))") }
+    return output
+  }
+
+  /// Runs the block-sparse kernel: rows in chunks handed out dynamically, as `run`, each row
+  /// reduced over the intervals of its block (rows of no block get the initial value).
+  func runRanged(
+    _ k: CompiledKernel, _ plan: KernelPlan, _ arguments: KernelArguments, _ ranges: BlockRanges,
+    cancel: CancellationToken?
+  ) throws(EngineError) -> [Double] {
+    let m = arguments.outputRows, n = arguments.reducedRows
+    let rawDim = plan.formula.rawDimension
+    var output = [Double](repeating: 0, count: m * rawDim)
+    if m == 0 || rawDim == 0 { return output }
+    guard let reduceRanges = k.reduceRanges else { throw .failed("the CPU kernel lacks ks_reduce_ranges") }
+    // The block of each row (-1: none) and the number of pairs the blocks cover.
+    var rowBlock = [Int](repeating: -1, count: m)
+    var pairs = 0.0
+    for b in 0..<ranges.blockCount {
+      let lo = ranges.outputRanges[2 * b], hi = ranges.outputRanges[2 * b + 1]
+      for i in lo..<hi { rowBlock[i] = b }
+      var width = 0
+      for l in (b == 0 ? 0 : ranges.sliceEnds[b - 1])..<ranges.sliceEnds[b] {
+        width += ranges.reducedRanges[2 * l + 1] - ranges.reducedRanges[2 * l]
+      }
+      pairs += Double(hi - lo) * Double(width)
+    }
+    let double = plan.computePrecision == .float64
+    let threads = self.threads
+    let status: Int32 = output.withUnsafeMutableBufferPointer { outBuffer in
+      rowBlock.withUnsafeBufferPointer { rowBlockBuffer in
+        ranges.sliceEnds.withUnsafeBufferPointer { slicesBuffer in
+          ranges.reducedRanges.withUnsafeBufferPointer { redBuffer in
+            Self.withArgumentPointers(arguments.arrays, double: double) { pointers in
+              nonisolated(unsafe) let out = outBuffer.baseAddress!
+              nonisolated(unsafe) let args = pointers
+              nonisolated(unsafe) let rows = rowBlockBuffer.baseAddress
+              nonisolated(unsafe) let slices = slicesBuffer.baseAddress
+              nonisolated(unsafe) let red = redBuffer.baseAddress
+              let callback: CompiledKernel.CancelCallback? = cancel == nil ? nil : { ctx in
+                Unmanaged<CancellationToken>.fromOpaque(ctx!).takeUnretainedValue().isCancelled ? 1 : 0
+              }
+              nonisolated(unsafe) let context = cancel.map { Unmanaged.passUnretained($0).toOpaque() }
+              let call: @Sendable (Int, Int) -> Int32 = { i0, i1 in
+                args.withUnsafeBufferPointer {
+                  reduceRanges($0.baseAddress, m, n, i0, i1, rows, slices, red, out, callback, context)
+                }
+              }
+              if threads == 1 || m < 8 || pairs < 2e5 { return call(0, m) }
+              // Smaller chunks than the dense kernel's: the work per row varies with its block.
+              let chunkRows = max(1, (m + threads * 64 - 1) / (threads * 64))
+              let chunks = (m + chunkRows - 1) / chunkRows
+              let next = Atomic<Int>(0)
+              let stop = Atomic<Int32>(0)
+              DispatchQueue.concurrentPerform(iterations: min(threads, chunks)) { _ in
+                while stop.load(ordering: .relaxed) == 0 {
+                  let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                  if c >= chunks { return }
+                  let rc = call(c * chunkRows, min(m, (c + 1) * chunkRows))
+                  if rc != 0 { stop.store(rc, ordering: .relaxed) }
+                }
+              }
+              return stop.load(ordering: .relaxed)
+            }
+          }
+        }
       }
     }
     if status == 1 || cancel?.isCancelled == true { throw .cancelled }

@@ -16,6 +16,11 @@ final class CompiledKernel: @unchecked Sendable {
       UnsafePointer<UnsafeRawPointer?>?, Int, Int, Int, Int, UnsafeRawPointer?, UnsafeMutablePointer<Double>?,
       CancelCallback?, UnsafeMutableRawPointer?
     ) -> Int32
+  typealias ReduceRanges =
+    @convention(c) (
+      UnsafePointer<UnsafeRawPointer?>?, Int, Int, Int, Int, UnsafePointer<Int>?, UnsafePointer<Int>?,
+      UnsafePointer<Int>?, UnsafeMutablePointer<Double>?, CancelCallback?, UnsafeMutableRawPointer?
+    ) -> Int32
   typealias ScratchBytes = @convention(c) (Int) -> Int
   typealias Prepare = @convention(c) (UnsafePointer<UnsafeRawPointer?>?, Int, UnsafeMutableRawPointer?) -> Void
 
@@ -24,8 +29,14 @@ final class CompiledKernel: @unchecked Sendable {
   let reduce: Reduce
   let scratchBytes: ScratchBytes
   let prepare: Prepare
+  /// `ks_reduce_ranges`, present in the block-sparse libraries (`KernelSource.generateRanged`).
+  let reduceRanges: ReduceRanges?
 
-  init(path: String, handle: UnsafeMutableRawPointer, reduce: Reduce, scratchBytes: ScratchBytes, prepare: Prepare) {
+  init(
+    path: String, handle: UnsafeMutableRawPointer, reduce: Reduce, scratchBytes: ScratchBytes, prepare: Prepare,
+    reduceRanges: ReduceRanges? = nil
+  ) {
+    self.reduceRanges = reduceRanges
     self.path = path
     self.handle = handle
     self.reduce = reduce
@@ -222,7 +233,8 @@ public enum KernelCache {
       CompiledKernel(
         path: path, handle: handle, reduce: unsafeBitCast(reduce, to: CompiledKernel.Reduce.self),
         scratchBytes: unsafeBitCast(scratch, to: CompiledKernel.ScratchBytes.self),
-        prepare: unsafeBitCast(prepare, to: CompiledKernel.Prepare.self)))
+        prepare: unsafeBitCast(prepare, to: CompiledKernel.Prepare.self),
+        reduceRanges: symbol("ks_reduce_ranges").map { unsafeBitCast($0, to: CompiledKernel.ReduceRanges.self) }))
   }
 
   /// Why `data` is not a complete 64-bit little-endian ELF shared object, or nil when it is: the

@@ -46,6 +46,22 @@ public enum KernelSource {
     Generator(plan: plan).source()
   }
 
+  /// The C source of `plan`'s block-sparse kernel: the exact kernel (exported as `ks_reduce`, so
+  /// the library loads like any other) plus `ks_reduce_ranges`, which reduces each output row over
+  /// the reduced intervals of its block (keops-semantics.md section 4.4, `CpuReduc_ranges`):
+  /// ```c
+  /// int ks_reduce_ranges(const void *const *args, long n_out, long n_red, long i0, long i1,
+  ///                      const long *row_block, const long *slice_ends, const long *red_ranges,
+  ///                      double *out, int (*cancelled)(void *), void *ctx);
+  /// ```
+  /// `row_block[i]` is the block of output row i (-1: none, the row gets the reduction's initial
+  /// value). Exact arithmetic in every case, so the results are the reference engine's bit for
+  /// bit; block_sum adds every term of a row into one temporary and folds it in once at the end
+  /// (no periodic flush), as KeOps and the reference do with ranges.
+  public static func generateRanged(for plan: KernelPlan) -> String {
+    Generator(plan: plan, forceExact: true).rangedSource()
+  }
+
   /// True when `plan` gets a kernel that is not bit-identical to the reference: the SIMD Sum and
   /// the SIMD Max_SumShiftExp family (LogSumExp, SumSoftMaxWeight).
   public static func usesVectorizedKernel(_ plan: KernelPlan) -> Bool {
@@ -408,24 +424,41 @@ private struct Generator {
     return s
   }
 
-  /// The exact kernel's body (after the opening brace of a function with `signature`'s parameters).
-  func exactBody() -> String {
+  /// The exact kernel's body (after the opening brace of a function with `signature`'s parameters,
+  /// or `rangedSignature`'s when `ranged`).
+  func exactBody(ranged: Bool = false) -> String {
     let scheme = reduction.isSumType ? plan.sumScheme : .directSum
-    var s = "  (void)ks_nout; (void)ks_scratch;\n"
+    var s = ranged ? "  (void)ks_nout; (void)ks_nred;\n" : "  (void)ks_nout; (void)ks_scratch;\n"
     s += argumentPointers
-    s += "  const long ks_period = ks_nred < 10 ? 100 : (long)sqrt((double)ks_nred);\n  (void)ks_period;\n"
+    if !ranged {
+      s += "  const long ks_period = ks_nred < 10 ? 100 : (long)sqrt((double)ks_nred);\n  (void)ks_period;\n"
+    }
     let order = Array(0..<graph.nodes.count)
     for id in order where !graph.nodes[id].usesOutput && !graph.nodes[id].usesReduced {
       s += emit(id, row: 0, indent: "  ")
     }
     s += "  for (long ks_i = ks_i0; ks_i < ks_i1; ks_i++) {\n"
     s += "    if (ks_cancelled && ((ks_i - ks_i0) & 15) == 0 && ks_cancelled(ks_ctx)) return 1;\n"
+    // block_sum with ranges: one temporary for the whole row, folded in at the end (no period).
+    let acc = Accumulation(gen: self, scheme: scheme, periodicFlush: !ranged)
+    if ranged {
+      s += "    const long ks_blk = ks_rowblock[ks_i];\n"
+      s += "    if (ks_blk < 0) {\n"
+      s += "      /* No block covers the row: KeOps' InitializeReduction then FinalizeOutput. */\n"
+      s += acc.declarations(indent: "      ")
+      s += acc.finish(indent: "      ", finalOperation: false)
+      s += "      continue;\n    }\n"
+    }
     for id in order where graph.nodes[id].usesOutput && !graph.nodes[id].usesReduced {
       s += emit(id, row: 0, indent: "    ")
     }
-    let acc = Accumulation(gen: self, scheme: scheme)
     s += acc.declarations(indent: "    ")
-    s += "    for (long ks_j = 0; ks_j < ks_nred; ks_j++) {\n"
+    if ranged {
+      s += "    for (long ks_l = ks_blk == 0 ? 0 : ks_slices[ks_blk - 1]; ks_l < ks_slices[ks_blk]; ks_l++)\n"
+      s += "    for (long ks_j = ks_redranges[2 * ks_l]; ks_j < ks_redranges[2 * ks_l + 1]; ks_j++) {\n"
+    } else {
+      s += "    for (long ks_j = 0; ks_j < ks_nred; ks_j++) {\n"
+    }
     for id in order where graph.nodes[id].usesReduced {
       s += emit(id, row: 0, indent: "      ")
     }
@@ -433,6 +466,22 @@ private struct Generator {
     s += "    }\n"
     s += acc.finish(indent: "    ")
     s += "  }\n  return 0;\n}\n"
+    return s
+  }
+
+  static let rangedSignature =
+    "int ks_reduce_ranges(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0, long ks_i1,\n"
+    + "                     const long *ks_rowblock, const long *ks_slices, const long *ks_redranges,\n"
+    + "                     double *ks_out, int (*ks_cancelled)(void *), void *ks_ctx)"
+
+  /// The block-sparse library: the header, the exact kernel and `ks_reduce_ranges` (see
+  /// `KernelSource.generateRanged`). Only for an exact generator.
+  func rangedSource() -> String {
+    precondition(shape == .exact, "the ranged kernel is generated from the exact generator")
+    var s = source()
+    s += "\n/* Block-sparse reduction (ranges=): each row over the reduced intervals of its block. */\n"
+    s += "\(Self.rangedSignature) {\n"
+    s += exactBody(ranged: true)
     return s
   }
 
@@ -929,6 +978,9 @@ private struct Generator {
 private struct Accumulation {
   let gen: Generator
   let scheme: SumScheme
+  /// block_sum: fold the temporary into the accumulator every `ks_period` terms (dense
+  /// reductions); false with ranges, where one temporary takes the whole row.
+  var periodicFlush = true
   /// Component `k` (a C expression) of the formula value, as a double; nil: the root node's value.
   var component: ((String) -> String)? = nil
 
@@ -995,7 +1047,7 @@ private struct Accumulation {
     default:
       break
     }
-    if scheme == .blockSum { s += "\(indent)long ks_cnt = 0;\n" }
+    if scheme == .blockSum && periodicFlush { s += "\(indent)long ks_cnt = 0;\n" }
     return s
   }
 
@@ -1097,7 +1149,7 @@ private struct Accumulation {
 
         """
     }
-    if scheme == .blockSum {
+    if scheme == .blockSum && periodicFlush {
       s += "\(indent)if (++ks_cnt == ks_period) {\n"
       s += "\(indent)  ks_cnt = 0;\n"
       s += flush(indent: indent + "  ")
@@ -1106,8 +1158,10 @@ private struct Accumulation {
     return s
   }
 
-  func finish(indent: String) -> String {
-    var s = scheme == .blockSum ? flush(indent: indent) : ""
+  /// Writes the row's output; `finalOperation: false` skips block_sum's last fold, as KeOps does
+  /// for rows no block of `ranges` covers.
+  func finish(indent: String, finalOperation: Bool = true) -> String {
+    var s = scheme == .blockSum && finalOperation ? flush(indent: indent) : ""
     let out = "ks_out + ks_i * \(gen.rawDim)"
     s += "\(indent){\n\(indent)  double *ks_o = \(out);\n"
     switch kind {

@@ -16,8 +16,6 @@ import KernelEngines
 ///   the reference engine when no C compiler is found. A GPU that ks cannot use (no NVRTC for
 ///   its driver's CUDA version, CUBINs the driver refuses) gives one warning and the CPU engine.
 public enum Backend {
-  private static let rangesNoted = Mutex(false)
-
   /// The values `backend=` accepts.
   public static let names = ["auto", "CPU", "GPU", "GPU_1D", "GPU_2D", "reference"]
 
@@ -31,28 +29,18 @@ public enum Backend {
   }
 
   /// As `engine(named:deviceID:)`; with `blockSparse` (a `ranges=` call), `"auto"` and `"CPU"`
-  /// resolve to the reference engine, the only one that supports ranges yet (`"CPU"` with a
-  /// one-time note), and `"GPU*"` are refused.
+  /// resolve to the compiled CPU engine (`"auto"` falling back to the reference engine without a
+  /// C compiler, as for dense calls), `"reference"` to the reference engine, and `"GPU*"` are
+  /// refused: the CUDA engine has no block-sparse kernels yet.
   public static func engine(named name: String, deviceID: Int, blockSparse: Bool) throws(OperationError) -> any KernelEngine {
-    let compiled = ["auto", "CPU", "GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_2D_host", "GPU_1D_device", "GPU_2D_device"]
-    if blockSparse && compiled.contains(name) {
-      if name == "auto" { return ReferenceEngine() }
-      if name == "CPU" {
-        // The compiled CPU engine has no block-sparse kernels yet: say so once, and run the
-        // reduction on the reference engine (also a CPU engine, interpreted) rather than refuse it.
-        let first = rangesNoted.withLock { noted -> Bool in
-          defer { noted = true }
-          return !noted
-        }
-        if first {
-          FileHandle.standardError.write(
-            Data("ks: note: ranges= (block-sparse) runs on the reference engine; the compiled CPU engine does not take it yet\n".utf8))
-        }
-        return ReferenceEngine()
+    let gpu = ["GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_2D_host", "GPU_1D_device", "GPU_2D_device"]
+    if blockSparse {
+      if name == "auto" { return FallbackEngine(primary: CPUKernelEngine(), fallback: ReferenceEngine()) }
+      if gpu.contains(name) {
+        throw .option(
+          name: "backend",
+          message: "backend=\"\(name)\" does not support ranges= (block-sparse reductions) yet; use \"auto\", \"CPU\" or \"reference\"")
       }
-      throw .option(
-        name: "backend",
-        message: "backend=\"\(name)\" does not support ranges= (block-sparse reductions) yet; use \"auto\" or \"reference\"")
     }
     switch name {
     case "reference":

@@ -182,11 +182,96 @@ private func run(_ g: Genred, _ args: [NDArray], ranges: [NDArray]?, backend: St
     check([pairs([(0, 3)]), ints([2]), pairs([(0, 2)])] + e, "slices_i[0] = 2 is past the end of redranges_j")
     check([pairs([(0, 1), (1, 3)]), ints([1, 0]), pairs([(0, 2)])] + e, "slices_i must be non-decreasing")
     check([pairs([(0, 2), (1, 3)]), ints([1, 1]), pairs([(0, 2)])] + e, "ranges_i blocks 0 and 1 overlap")
+    // The compiled CPU engine checks the same way, with the same messages.
+    check([pairs([(0, 4)]), ints([1]), pairs([(0, 2)])] + e, backend: "CPU", "ranges_i[0] = [0, 4) is not a range of output rows")
+    check([pairs([(0, 2), (1, 3)]), ints([1, 1]), pairs([(0, 2)])] + e, backend: "CPU", "ranges_i blocks 0 and 1 overlap")
+    check([pairs([(0, 3)]), ints([2]), pairs([(0, 2)])] + e, backend: "auto", "slices_i[0] = 2 is past the end of redranges_j")
     let ok = [pairs([(0, 3)]), ints([1]), pairs([(0, 2)])] + e
-    // The compiled CPU engine has no block-sparse kernels yet: "CPU" runs such calls on the reference engine.
     #expect(message { _ = try run(g, [x, y], ranges: ok, backend: "CPU") } == "no error")
     check(ok, backend: "GPU_1D", "does not support ranges=")
     check(ok, backend: "cpu", "unknown backend \"cpu\"")
     #expect(message { _ = try run(g, [x, y], ranges: ok, backend: "auto") } == "no error")
+  }
+
+  /// `auto` and `CPU` run ranges= on the compiled CPU engine; `reference` stays available.
+  /// Every array of a call's result, flattened (Max_ArgMax and the like return two).
+  func values(_ g: Genred, _ args: [NDArray], ranges: [NDArray]?, backend: String) throws -> [Double] {
+    switch try g.call(args, backend: backend, ranges: ranges) {
+    case .single(let a): return a.toDoubles()
+    case .pair(let a, let b): return a.toDoubles() + b.toDoubles()
+    }
+  }
+
+  @Test func rangesRouteToTheCompiledCPUEngine() throws {
+    #expect(try Backend.engine(named: "CPU", deviceID: -1, blockSparse: true).name == "CPU")
+    #expect(try Backend.engine(named: "auto", deviceID: -1, blockSparse: true).name == "CPU")
+    #expect(try Backend.engine(named: "reference", deviceID: -1, blockSparse: true).name == "reference")
+  }
+
+  /// A random block structure for `m` output rows and `n` reduced rows: contiguous blocks with
+  /// gaps (uncovered rows), each with 0-4 random reduced intervals (empty, overlapping, any order).
+  static func randomHalf(_ m: Int, _ n: Int, _ rng: inout SplitMix64) -> [NDArray] {
+    var outRanges: [(Int, Int)] = [], slices: [Int] = [], red: [(Int, Int)] = []
+    var i = 0
+    while i < m {
+      if Int.random(in: 0..<5, using: &rng) == 0 { i += Int.random(in: 1...3, using: &rng); continue }
+      let end = min(m, i + Int.random(in: 0...7, using: &rng))
+      outRanges.append((i, end))
+      for _ in 0..<Int.random(in: 0...4, using: &rng) {
+        let a = Int.random(in: 0...n, using: &rng)
+        red.append((a, Int.random(in: a...n, using: &rng)))
+      }
+      slices.append(red.count)
+      i = end
+    }
+    // Blocks in any order (only disjointness is required): block k keeps the k-th run of intervals.
+    outRanges.shuffle(using: &rng)
+    return [pairs(outRanges), ints(slices), pairs(red)]
+  }
+
+  /// The compiled CPU engine against the reference engine over random block structures: every
+  /// reduction, both axes, every data type, the three sum schemes; bit for bit (the block-sparse
+  /// kernel uses the exact arithmetic).
+  @Test func cpuMatchesTheReferenceOnRandomBlockStructures() throws {
+    var rng = SplitMix64(seed: 2024)
+    let m = 37, n = 29
+    let cases: [(op: String, formula: String, formula2: String?, optArg: Int?)] = [
+      ("Sum", "Exp(-SqDist(x,y))*(x-y)", nil, nil),
+      ("Max", "x-y", nil, nil), ("Min", "x-y", nil, nil),
+      ("ArgMax", "x-y", nil, nil), ("ArgMin", "x-y", nil, nil),
+      ("Max_ArgMax", "x-y", nil, nil), ("Min_ArgMin", "x-y", nil, nil),
+      ("KMin", "x-y", nil, 3), ("ArgKMin", "SqDist(x,y)", nil, 4), ("KMin_ArgKMin", "x-y", nil, 2),
+      ("LogSumExp", "-SqDist(x,y)", nil, nil), ("SumSoftMaxWeight", "-SqDist(x,y)", "x-y", nil),
+      ("Max_SumShiftExp", "-SqDist(x,y)", nil, nil),
+    ]
+    var compared = 0, uncoveredSeen = false
+    for axis in [0, 1] {
+      for dtype in [DType.float64, .float32, .float16] {
+        let x = array(rng.matrix(axis == 1 ? m : n, 3), dtype), y = array(rng.matrix(axis == 1 ? n : m, 3), dtype)
+        for c in cases {
+          let schemes = c.op == "Sum" || c.op == "LogSumExp" ? ["direct_sum", "block_sum", "kahan_scheme"] : ["auto"]
+          for scheme in schemes {
+            let g = try makeGenred(c.formula, ["x = Vi(3)", "y = Vj(3)"]) {
+              $0.axis = axis; $0.reductionOp = c.op; $0.formula2 = c.formula2; $0.optArg = c.optArg
+              $0.sumScheme = scheme
+            }
+            var half = Self.randomHalf(m, n, &rng)
+            let e = [pairs([]), ints([]), pairs([])]
+            if axis == 0 { half = e + half } else { half += e }
+            let reference = try values(g, [x, y], ranges: half, backend: "reference")
+            let cpu = try values(g, [x, y], ranges: half, backend: "CPU")
+            let same = reference.count == cpu.count
+              && zip(reference, cpu).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+            #expect(same, "\(c.op) axis \(axis) \(dtype) \(scheme): CPU \(cpu) vs reference \(reference)")
+            // The mask matters: the dense result differs somewhere.
+            let dense = try values(g, [x, y], ranges: nil, backend: "reference")
+            if zip(dense, reference).contains(where: { $0 != $1 && !($0.isNaN && $1.isNaN) }) { uncoveredSeen = true }
+            compared += 1
+          }
+        }
+      }
+    }
+    #expect(compared == 2 * 3 * (13 + 4))
+    #expect(uncoveredSeen)
   }
 }
