@@ -3,14 +3,8 @@ import KSShell
 import ShellRuntime
 import Testing
 
-/// Runs a script in a fresh session: its output, its errors and its exit code.
-private func run(_ text: String) -> (output: String, errors: String, status: Int32) {
-  var output = ""
-  var errors = ""
-  let session = Session(output: { output += $0 }, errors: { errors += $0 }, status: { _ in })
-  let status = session.run(SourceText(name: "check.ks", text: text)).exitCode
-  return (output, errors, status)
-}
+/// Runs a script named `check.ks` in a fresh session.
+private func run(_ text: String) -> ScriptRun { runScript(text, name: "check.ks") }
 
 /// Symbolic derivatives from the shell: Genred with Grad (PyKeOps' test_formula_simplification and
 /// a gradient against dense numpy) and LazyTensor.grad. Each script asserts its checks.

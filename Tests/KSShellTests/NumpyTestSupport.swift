@@ -128,3 +128,15 @@ enum NumpyHarness {
     ks("import numpy as np\n" + text, keepGoing: false, onCallerThread: onCallerThread).errors
   }
 }
+
+/// What a script printed, its errors, and its exit code.
+typealias ScriptRun = (output: String, errors: String, status: Int32)
+
+/// Runs a script in a fresh session, named `name` in its error messages.
+func runScript(_ text: String, name: String) -> ScriptRun {
+  var output = ""
+  var errors = ""
+  let session = Session(output: { output += $0 }, errors: { errors += $0 }, status: { _ in })
+  let status = session.run(SourceText(name: name, text: text)).exitCode
+  return (output, errors, status)
+}

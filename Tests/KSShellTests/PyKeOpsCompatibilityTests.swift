@@ -8,14 +8,8 @@ import Testing
 // tests check. Each script asserts with `assert`, so a wrong number fails the script with an
 // AssertionError naming the check.
 
-/// Runs a script in a fresh session: its output, its errors and its exit code.
-private func run(_ text: String) -> (output: String, errors: String, status: Int32) {
-  var output = ""
-  var errors = ""
-  let session = Session(output: { output += $0 }, errors: { errors += $0 }, status: { _ in })
-  let status = session.run(SourceText(name: "check.ks", text: text)).exitCode
-  return (output, errors, status)
-}
+/// Runs a script named `check.ks` in a fresh session.
+private func run(_ text: String) -> ScriptRun { runScript(text, name: "check.ks") }
 
 @Suite("PyKeOps' numpy tests, in ks")
 struct PyKeOpsCompatibilityTests {
