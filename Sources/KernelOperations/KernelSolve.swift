@@ -175,23 +175,9 @@ public struct KernelSolve: Sendable {
     let start = DispatchTime.now().uptimeNanoseconds
     func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
     func round(_ v: inout [Double]) { if precision != .float64 { for k in v.indices { v[k] = precision.round(v[k]) } } }
-    func dot(_ u: [Double], _ w: [Double]) -> Double {
-      var s = 0.0
-      for k in 0..<u.count { s += u[k] * w[k] }
-      return s
-    }
+    func dot(_ u: [Double], _ w: [Double]) -> Double { Self.dot(u, w) }
     func linop(_ p: [Double]) throws -> [Double] {
-      args.arrays[unknownIndex] = NDArray(shape: b.shape, doubles: p, dtype: dtype)
-      var kp: [Double]
-      do {
-        kp = try engine.reduce(plan, args, cancel: cancel)
-      } catch {
-        if error == .cancelled { throw SolveFailure.Reason.cancelled }
-        throw OperationError.engine(error)
-      }
-      if alpha != 0 { for k in 0..<n { kp[k] += alpha * p[k] } }
-      round(&kp)
-      return kp
+      try applyOperator(p, plan: plan, args: &args, engine: engine, alpha: alpha, cancel: cancel)
     }
     let delta = Double(n) * eps * eps
     var a = [Double](repeating: 0, count: n)
@@ -299,5 +285,35 @@ public enum Linearity {
     default:
       return f
     }
+  }
+}
+
+extension KernelSolve {
+  /// One application of the system's operator, as KeOps' CG does it: `K p` on the engine (with
+  /// `p` in the unknown's slot of `args`), plus `alpha p`, rounded to the data dtype.
+  func applyOperator(
+    _ p: [Double], plan: KernelPlan, args: inout KernelArguments, engine: any KernelEngine, alpha: Double,
+    cancel: CancellationToken?
+  ) throws -> [Double] {
+    let b = args.arrays[unknownIndex]
+    args.arrays[unknownIndex] = NDArray(shape: b.shape, doubles: p, dtype: b.dtype)
+    var kp: [Double]
+    do {
+      kp = try engine.reduce(plan, args, cancel: cancel)
+    } catch {
+      if error == .cancelled { throw SolveFailure.Reason.cancelled }
+      throw OperationError.engine(error)
+    }
+    if alpha != 0 { for k in 0..<p.count { kp[k] += alpha * p[k] } }
+    let precision = Precision(b.dtype)
+    if precision != .float64 { for k in kp.indices { kp[k] = precision.round(kp[k]) } }
+    return kp
+  }
+
+  /// The sum of `u[k] * w[k]`, in order (KeOps' CG's dot products).
+  static func dot(_ u: [Double], _ w: [Double]) -> Double {
+    var s = 0.0
+    for k in 0..<u.count { s += u[k] * w[k] }
+    return s
   }
 }

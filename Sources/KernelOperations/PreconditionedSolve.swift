@@ -212,23 +212,9 @@ extension KernelSolve {
     let maxiter = maxIterations ?? Self.defaultMaxIterations
     func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
     func round(_ v: inout [Double]) { if precision != .float64 { for k in v.indices { v[k] = precision.round(v[k]) } } }
-    func dot(_ u: [Double], _ w: [Double]) -> Double {
-      var s = 0.0
-      for k in 0..<u.count { s += u[k] * w[k] }
-      return s
-    }
+    func dot(_ u: [Double], _ w: [Double]) -> Double { Self.dot(u, w) }
     func linop(_ p: [Double]) throws -> [Double] {
-      args.arrays[unknownIndex] = NDArray(shape: b.shape, doubles: p, dtype: dtype)
-      var kp: [Double]
-      do {
-        kp = try engine.reduce(plan, args, cancel: cancel)
-      } catch {
-        if error == .cancelled { throw SolveFailure.Reason.cancelled }
-        throw OperationError.engine(error)
-      }
-      if alpha != 0 { for k in 0..<n { kp[k] += alpha * p[k] } }
-      round(&kp)
-      return kp
+      try applyOperator(p, plan: plan, args: &args, engine: engine, alpha: alpha, cancel: cancel)
     }
     let delta = Double(n) * eps * eps
     var a = [Double](repeating: 0, count: n)
