@@ -368,3 +368,12 @@ public final class Interpreter {
 
 /// Something a long computation reports while it runs (a solver's iteration, its summary).
 public protocol RuntimeEvent: Sendable {}
+
+/// Rich output that a statement produces besides text, such as a figure shown by `plt.show()`:
+/// one representation per MIME type, as Jupyter stores them ("image/svg+xml": the SVG text,
+/// "image/png": the PNG bytes in base64, "text/plain": a one-line fallback). Libraries send it
+/// through `Interpreter.events`; the session passes it to whoever records or shows outputs.
+public struct DisplayData: RuntimeEvent, Equatable {
+  public var data: [String: String]
+  public init(data: [String: String]) { self.data = data }
+}
