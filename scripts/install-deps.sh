@@ -18,6 +18,10 @@ fi
 if ! python3 -c "import numpy" 2>/dev/null; then
   python3 -m pip install -q numpy || { $SUDO apt-get install -y -qq python3-numpy; }
 fi
+# The notebook tests validate the .ipynb files ks writes with nbformat's own validator.
+if ! python3 -c "import nbformat" 2>/dev/null; then
+  python3 -m pip install -q nbformat || { $SUDO apt-get install -y -qq python3-nbformat; }
+fi
 # NVRTC (from PyPI, no GPU needed) for the CUDA engine's tests: every generated kernel is compiled
 # to an sm_90 CUBIN in CI. The tests find it in .cuda-venv (or through $NVRTC_LIBRARY).
 cd "$(dirname "$0")/.."

@@ -30,6 +30,10 @@ public struct MetaCommand: Sendable {
     MetaCommand(name: "vars", arguments: "", summary: "the variables: name, type, shape, dtype, memory", takesPath: false, example: ":vars"),
     MetaCommand(name: "aliases", arguments: "", summary: "the aliases declared with `alias x = Vi(3), ...`", takesPath: false, example: ":aliases"),
     MetaCommand(name: "save", arguments: "FILE.ks", summary: "write the session's successful statements as a script that replays it", takesPath: true, example: ":save session.ks"),
+    MetaCommand(
+      name: "export", arguments: "FILE.ipynb | FILE.md",
+      summary: "write the session so far with its outputs and figures as a Jupyter notebook (.ipynb) or Markdown (.md)",
+      takesPath: true, example: ":export session.ipynb"),
     MetaCommand(name: "read", arguments: "FILE.ks", summary: "run a script here, echoing each statement (also :load)", takesPath: true, example: ":read setup.ks"),
     MetaCommand(name: "log", arguments: "FILE | off", summary: "copy inputs and (commented) outputs to FILE from now on", takesPath: true, example: ":log session.log"),
     MetaCommand(name: "history", arguments: "[n]", summary: "the last n inputs of this session (all by default)", takesPath: false, example: ":history 10"),
@@ -82,8 +86,17 @@ extension Session {
       } catch {
         throw ShellError("\(error)", at: range)
       }
-      let count = recorded.filter(\.succeeded).count
+      let count = recorded.filter { $0.isReplayed && $0.succeeded }.count
       emitOutput("saved \(count) statement\(count == 1 ? "" : "s") to \(path)\n")
+    case "export":
+      let path = try pathArgument(argument, command, at: range)
+      let report: String
+      do {
+        report = try notebook().write(to: path)
+      } catch {
+        throw ShellError("\(error)", at: range)
+      }
+      emitOutput(report + "\n")
     case "read":
       return try read(try pathArgument(argument, command, at: range), at: range)
     case "log":
@@ -107,7 +120,7 @@ extension Session {
     case "engine":
       try engine(argument, at: range)
       if !argument.isEmpty {
-        recorded.append(RecordedStatement(text: ":engine \(Self.engineName(of: interpreter.state.engine))", succeeded: true))
+        recorded.append(RecordedStatement(text: ":engine \(Self.engineName(of: interpreter.state.engine))", succeeded: true, kind: .setting))
       }
     case "set":
       try settings(argument, statement: statement)
@@ -317,7 +330,7 @@ extension Session {
       k += 2
     }
     interpreter.state.printOptions = options
-    recorded.append(RecordedStatement(text: ":set " + changed.joined(separator: " "), succeeded: true))
+    recorded.append(RecordedStatement(text: ":set " + changed.joined(separator: " "), succeeded: true, kind: .setting))
     emitOutput(changed.map { $0.replacingOccurrences(of: " ", with: ": ") }.joined(separator: ", ") + "\n")
   }
 

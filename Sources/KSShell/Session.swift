@@ -39,18 +39,64 @@ public enum SessionOutcome: Sendable, Equatable {
   }
 }
 
-/// One statement the session ran, as `:save` writes it back.
+/// One statement the session ran: its text for `:save`, and what it printed for `:export`.
 public struct RecordedStatement: Sendable, Equatable {
+  /// What a record is.
+  public enum Kind: Sendable, Equatable {
+    /// A statement of the language; `:save` writes it (as a comment when it failed).
+    case statement
+    /// A meta-command that changes how later statements run (`:engine cpu`, `:set precision 4`);
+    /// `:save` writes it.
+    case setting
+    /// A meta-command that only shows something (`:vars`, `:help SqDist`): notebooks show it with
+    /// its output; `:save` leaves it out.
+    case command
+    /// Comment lines with no statement after them (typed alone, or ending a script): a markdown
+    /// cell of a notebook; `:save` leaves it out.
+    case comment
+  }
+
   /// The statement's source text (a trailing `;` kept), or a meta-command line such as `:engine cpu`.
   public var text: String
   /// Whether it ran without error; `:save` writes failed statements as comments.
   public var succeeded: Bool
+  /// What the record is.
+  public var kind: Kind
+  /// False for the statements of a script after the one that stopped it, kept when the session
+  /// records them (`ks run --notebook` shows them as cells that did not run).
+  public var ran = true
+  /// The comment lines right above the statement in its source, as written (`# Fit the model`).
+  public var comment: [String] = []
+  /// The statement as written, with the comment that ends its last line (`x = 1  # the count`);
+  /// nil when that is `text`.
+  public var code: String?
+  /// What it printed and showed, in order.
+  public var outputs: [StatementOutput] = []
 
   /// Creates a record.
-  public init(text: String, succeeded: Bool) {
+  public init(text: String, succeeded: Bool, kind: Kind = .statement) {
     self.text = text
     self.succeeded = succeeded
+    self.kind = kind
   }
+
+  /// Whether `:save` writes it: statements and settings that ran.
+  public var isReplayed: Bool { ran && (kind == .statement || kind == .setting) }
+}
+
+/// One thing a statement printed or showed, as a notebook keeps it.
+public enum StatementOutput: Sendable, Equatable {
+  /// Text the statement printed (standard output).
+  case printed(String)
+  /// A solver's summary or progress line (the status stream: standard error in scripts).
+  case status(String)
+  /// The echoed value of an expression statement.
+  case value(String)
+  /// Rich output a library showed (a figure): one representation per MIME type.
+  case display([String: String])
+  /// The error that stopped the statement: Python's exception class, the message, and the
+  /// diagnostic as the shell printed it (without colors).
+  case error(type: String, message: String, rendered: String)
 }
 
 /// An interactive or scripted ks session: an interpreter, what the user typed, and meta-commands.
@@ -96,8 +142,17 @@ public final class Session {
   public private(set) var inputCount = 0
   /// Every interactive input, in order (`:history`).
   public private(set) var inputs: [String] = []
-  /// The statements run since the session started or was last reset (`:save`).
+  /// The statements run since the session started or was last reset, with their outputs (`:save`,
+  /// `:export`).
   public internal(set) var recorded: [RecordedStatement] = []
+  /// Whether a script that stops at a failed statement records the statements after it as not
+  /// run (`ks run --notebook` shows them as cells without outputs).
+  public var recordsStatementsNotRun = false
+  /// The outputs of the statement running now, collected for its record (nil between statements).
+  var capturing: [StatementOutput]?
+  /// Whether the values of bare expressions are printed (as in the interactive shell and `.ks`
+  /// scripts); when false (`.py` scripts) they are still recorded, as Jupyter would show them.
+  public var showsValues = true
   /// The random seed in effect when recording started (always 0: a fresh interpreter's seed).
   public private(set) var initialSeed: UInt64
   /// Set by `:quit`.
@@ -128,9 +183,16 @@ public final class Session {
     initialSeed = interpreter.state.seed
     interpreter.echoValues = true
     interpreter.output = { [unowned self] text in emitOutput(text) }
+    interpreter.echoOutput = { [unowned self] text in
+      progressDisplay?.clear()
+      if showsValues { output(text) }
+      log?.output(text)
+      capture(.value(text))
+    }
     interpreter.events = { [unowned self] event in
       if let progress = event as? SolveProgress { showProgress(progress) }
       if let report = event as? SolveReport { emitStatus(Self.summary(of: report) + "\n") }
+      if let display = event as? DisplayData { capture(.display(display.data)) }
     }
   }
 
@@ -150,10 +212,21 @@ public final class Session {
     } catch {
       countInput(text)
       emitError(DiagnosticRenderer(useColor: color).render(error, in: source))
-      recorded.append(RecordedStatement(text: text, succeeded: false))
+      var record = RecordedStatement(text: text, succeeded: false)
+      record.outputs = [Self.syntaxErrorOutput(error, in: source)]
+      recorded.append(record)
       return .failed
     }
-    if statements.isEmpty { return .ok }
+    if statements.isEmpty {
+      // A comment typed alone is kept for notebooks (a markdown cell).
+      let comment = Self.commentLines(in: source, from: 0, to: source.text.utf8.count)
+      if !comment.isEmpty {
+        var record = RecordedStatement(text: "", succeeded: true, kind: .comment)
+        record.comment = comment
+        recorded.append(record)
+      }
+      return .ok
+    }
     countInput(text)
     interpreter.cancel.reset()
     return run(statements, in: source, echo: false, keepGoing: false)
@@ -170,6 +243,11 @@ public final class Session {
       statements = try ScriptParser(source: source).parse()
     } catch {
       emitError(DiagnosticRenderer(useColor: color).render(error, in: source))
+      if recordsStatementsNotRun {
+        var record = RecordedStatement(text: source.text, succeeded: false)
+        record.outputs = [Self.syntaxErrorOutput(error, in: source)]
+        recorded.append(record)
+      }
       return .failed
     }
     return run(statements, in: source, echo: echo, keepGoing: keepGoing)
@@ -180,47 +258,129 @@ public final class Session {
     _ statements: [Statement], in source: SourceText, echo: Bool, keepGoing: Bool, shownAs: SourceText? = nil
   ) -> SessionOutcome {
     var failed = false
-    for statement in statements {
+    var previousEnd = 0
+    for (k, statement) in statements.enumerated() {
       if interpreter.cancel.isCancelled {
         emitError("\(source.name): interrupted\n")
+        recordNotRun(statements[k...], in: source, after: previousEnd)
         return .interrupted
       }
-      if echo { emitOutput(echoed(statement, in: source)) }
-      switch runStatement(statement, in: source, shownAs: shownAs ?? source) {
+      if echo { emitOutput(echoed(statement, in: source), recorded: false) }
+      let comment = Self.commentLines(in: source, from: previousEnd, to: statement.range.start)
+      previousEnd = Self.lineEnd(after: statement, in: source)
+      switch runStatement(statement, in: source, shownAs: shownAs ?? source, comment: comment) {
       case .ok: continue
       case .failed:
         failed = true
-        if !keepGoing { return .failed }
-      case .interrupted: return .interrupted
+        if !keepGoing {
+          recordNotRun(statements[(k + 1)...], in: source, after: previousEnd)
+          return .failed
+        }
+      case .interrupted:
+        recordNotRun(statements[(k + 1)...], in: source, after: previousEnd)
+        return .interrupted
       case .quit: return .quit
       }
+    }
+    // Comments after the last statement (the end of a script) become a markdown cell.
+    let trailing = Self.commentLines(in: source, from: previousEnd, to: source.text.utf8.count)
+    if !trailing.isEmpty && shownAs == nil {
+      var record = RecordedStatement(text: "", succeeded: true, kind: .comment)
+      record.comment = trailing
+      recorded.append(record)
     }
     return failed ? .failed : .ok
   }
 
-  /// Runs one parsed statement, records it, and prints its error if it fails.
-  func runStatement(_ statement: Statement, in source: SourceText, shownAs shown: SourceText) -> SessionOutcome {
+  /// Records the statements a stopped script did not run, when the session keeps them.
+  func recordNotRun(_ statements: ArraySlice<Statement>, in source: SourceText, after start: Int) {
+    guard recordsStatementsNotRun else { return }
+    var previousEnd = start
+    for statement in statements {
+      var record = RecordedStatement(text: Self.savedText(of: statement, in: source), succeeded: false)
+      if case .metaCommand = statement.kind { record.kind = .command }
+      record.ran = false
+      record.comment = Self.commentLines(in: source, from: previousEnd, to: statement.range.start)
+      record.code = Self.writtenText(of: statement, in: source)
+      previousEnd = Self.lineEnd(after: statement, in: source)
+      recorded.append(record)
+    }
+    let trailing = Self.commentLines(in: source, from: previousEnd, to: source.text.utf8.count)
+    if !trailing.isEmpty {
+      var record = RecordedStatement(text: "", succeeded: true, kind: .comment)
+      record.comment = trailing
+      recorded.append(record)
+    }
+  }
+
+  /// The meta-commands that are not part of what a session did (`:export` leaves them out).
+  static let unrecordedCommands: Set<String> = ["save", "log", "history", "export", "quit", "reset"]
+
+  /// Runs one parsed statement, records it with its outputs, and prints its error if it fails.
+  func runStatement(
+    _ statement: Statement, in source: SourceText, shownAs shown: SourceText, comment: [String] = []
+  ) -> SessionOutcome {
+    let outer = capturing
+    capturing = []
+    defer { capturing = outer }
     if case .metaCommand(let name, let argument) = statement.kind {
+      let before = recorded.count
+      var outcome: SessionOutcome
+      var failure: StatementOutput?
       do {
-        return try runMetaCommand(name, argument, statement: statement, in: source)
+        outcome = try runMetaCommand(name, argument, statement: statement, in: source)
       } catch {
         progressDisplay?.clear()
         emitError(ErrorPrinter.render(error, in: shown, color: color))
-        return error.interrupted ? .interrupted : .failed
+        failure = Self.errorOutput(error, in: shown)
+        outcome = error.interrupted ? .interrupted : .failed
       }
+      let canonical = MetaCommand.named(name)?.name ?? name
+      guard !Self.unrecordedCommands.contains(canonical), recorded.count >= before else { return outcome }
+      var outputs = capturing ?? []
+      if let failure { outputs.append(failure) }
+      if recorded.count > before {
+        // A setting recorded itself; `:read` and `:time` recorded the statements they ran. What the
+        // command printed itself (`time: 12.3 ms`) goes with the last of them.
+        if recorded[before].comment.isEmpty { recorded[before].comment = comment }
+        recorded[recorded.count - 1].outputs += outputs
+      } else {
+        var record = RecordedStatement(
+          text: statement.sourceText(in: source), succeeded: failure == nil, kind: .command)
+        record.comment = comment
+        record.outputs = outputs
+        recorded.append(record)
+      }
+      return outcome
     }
-    let text = Self.savedText(of: statement, in: source)
+    var record = RecordedStatement(text: Self.savedText(of: statement, in: source), succeeded: true)
+    record.comment = comment
+    let written = Self.writtenText(of: statement, in: source)
+    if written != record.text { record.code = written }
+    var outcome = SessionOutcome.ok
     do {
       try interpreter.execute(statement, in: source)
       progressDisplay?.clear()
-      recorded.append(RecordedStatement(text: text, succeeded: true))
-      return .ok
     } catch {
       progressDisplay?.clear()
       emitError(ErrorPrinter.render(error, in: shown, color: color))
-      recorded.append(RecordedStatement(text: text, succeeded: false))
-      return error.interrupted ? .interrupted : .failed
+      capture(Self.errorOutput(error, in: shown))
+      record.succeeded = false
+      outcome = error.interrupted ? .interrupted : .failed
     }
+    record.outputs = capturing ?? []
+    recorded.append(record)
+    return outcome
+  }
+
+  /// A failed statement's error as a notebook keeps it.
+  static func errorOutput(_ error: ShellError, in source: SourceText) -> StatementOutput {
+    .error(type: error.pythonType, message: error.message, rendered: ErrorPrinter.render(error, in: source, color: false))
+  }
+
+  /// A syntax error as a notebook keeps it.
+  static func syntaxErrorOutput(_ error: Diagnostic, in source: SourceText) -> StatementOutput {
+    .error(type: "SyntaxError", message: error.message, rendered: DiagnosticRenderer(useColor: false).render(error, in: source))
   }
 
   func countInput(_ text: String) {
@@ -238,7 +398,7 @@ public final class Session {
     recorded = []
     // The engine outlives a reset; keep it in what `:save` writes.
     if engine != SessionState().engine {
-      recorded.append(RecordedStatement(text: ":engine \(Self.engineName(of: engine))", succeeded: true))
+      recorded.append(RecordedStatement(text: ":engine \(Self.engineName(of: engine))", succeeded: true, kind: .setting))
     }
   }
 
@@ -257,7 +417,7 @@ public final class Session {
       np.random.seed(\(initialSeed))
 
       """
-    for r in recorded {
+    for r in recorded where r.isReplayed {
       if r.succeeded {
         out += r.text + "\n"
       } else {
@@ -281,10 +441,13 @@ public final class Session {
 
   // MARK: - Output
 
-  func emitOutput(_ text: String) {
+  /// Prints `text`; unless `recorded` is false (an echoed statement), it is also one of the
+  /// outputs of the statement running now.
+  func emitOutput(_ text: String, recorded: Bool = true) {
     progressDisplay?.clear()
     output(text)
     log?.output(text)
+    if recorded { capture(.printed(text)) }
   }
 
   func emitError(_ text: String) {
@@ -297,6 +460,20 @@ public final class Session {
     progressDisplay?.clear()
     status(text)
     log?.output(text)
+    capture(.status(text))
+  }
+
+  /// Adds an output to the running statement's record; consecutive text of one stream is joined.
+  func capture(_ item: StatementOutput) {
+    guard capturing != nil else { return }
+    switch (capturing?.last, item) {
+    case (.printed(let a)?, .printed(let b)):
+      capturing![capturing!.count - 1] = .printed(a + b)
+    case (.status(let a)?, .status(let b)):
+      capturing![capturing!.count - 1] = .status(a + b)
+    default:
+      capturing!.append(item)
+    }
   }
 
   func showProgress(_ progress: SolveProgress) {

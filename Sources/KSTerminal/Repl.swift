@@ -147,24 +147,40 @@ public final class Repl {
 
 /// Runs scripts without a terminal editor: `ks run FILE`, `ks FILE`, `ks -c STATEMENT`, `ks < FILE`.
 public enum ScriptMode {
-  /// Runs `source` and returns the exit status: 0 ok, 1 a statement failed, 130 interrupted.
+  /// Runs `source` and returns the exit status: 0 ok, 1 a statement failed, 130 interrupted, 2
+  /// the notebook could not be written.
   ///
   /// Results go to stdout; errors, solver summaries and progress go to stderr, so stdout holds
   /// exactly what the statements print. On a terminal stderr shows the live progress line.
   /// Ctrl-C (SIGINT) cancels the running statement and ends the script with 130; a second one
-  /// exits at once.
-  public static func run(_ source: SourceText, echo: Bool, keepGoing: Bool, showValues: Bool = true) -> Int32 {
+  /// exits at once. With `notebook`, the session is written there afterwards (`.ipynb` or `.md`),
+  /// also when a statement failed: the statements after it become cells that did not run.
+  public static func run(
+    _ source: SourceText, echo: Bool, keepGoing: Bool, showValues: Bool = true, notebook: String? = nil
+  ) -> Int32 {
     let out = FileOutput.standardOutput
     let err = FileOutput.standardError
     Interrupts.install(restartSystemCalls: true, forceExitAfter: 2)
     let session = Session(output: out.write, errors: err.write, status: err.write)
-    session.interpreter.echoValues = showValues
+    // A notebook shows the values of bare expressions as Jupyter would, even where the script
+    // does not print them (a .py file).
+    session.showsValues = showValues
+    session.interpreter.echoValues = showValues || notebook != nil
+    session.recordsStatementsNotRun = notebook != nil
     session.color = TerminalInfo.useColor(fd: err.fd)
     session.helpWidth = { isatty(out.fd) != 0 ? TerminalInfo.columns(out.fd) : 80 }
     if TerminalInfo.allowsEscapes(fd: err.fd) { session.progressDisplay = ProgressLine(output: err) }
     Interrupts.arm(session.interpreter.cancel)
     let outcome = session.run(source, echo: echo, keepGoing: keepGoing)
     Interrupts.disarm()
+    if let notebook {
+      do {
+        err.write(try session.notebook(sourceName: source.name).write(to: notebook) + "\n")
+      } catch {
+        err.write("ks: cannot write the notebook: \(error)\n")
+        return 2
+      }
+    }
     return outcome.exitCode
   }
 }

@@ -43,6 +43,9 @@ public final class Interpreter {
   public let libraries: LibrarySet
   /// Whether expression statements echo their value.
   public var echoValues = true
+  /// Where the echoed value of an expression statement goes (a notebook records it apart from
+  /// what the statement printed); nil sends it to `output`.
+  public var echoOutput: ((String) -> Void)?
   /// The source of the statement running now.
   /// The scopes of the script functions running now, innermost last (empty at top level).
   var frames: [Scope] = []
@@ -158,7 +161,7 @@ public final class Interpreter {
       guard frames.isEmpty else { return }
       if case .none = v { return }
       state.variables["_"] = v
-      if echoValues && !statement.isQuiet { output(display(v) + "\n") }
+      if echoValues && !statement.isQuiet { (echoOutput ?? output)(display(v) + "\n") }
     case .assignment(let targets, let value):
       let v = try evaluate(value)
       for t in targets { try assign(t, v) }

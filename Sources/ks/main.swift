@@ -46,23 +46,52 @@ func readScript(_ path: String) throws -> SourceText {
 /// A `.ks` script shows the value of each bare expression, as the interactive shell does (so a
 /// saved session replays to what it showed); a `.py` file, or `--quiet-values`, runs as python
 /// runs a script, showing only what it prints.
-func runScript(_ source: SourceText, echo: Bool, keepGoing: Bool, quietValues: Bool = false) throws {
+func runScript(
+  _ source: SourceText, echo: Bool, keepGoing: Bool, quietValues: Bool = false, notebook: String? = nil
+) throws {
   let showValues = !(quietValues || source.name.hasSuffix(".py"))
-  let code = ScriptMode.run(source, echo: echo, keepGoing: keepGoing, showValues: showValues)
+  let code = ScriptMode.run(source, echo: echo, keepGoing: keepGoing, showValues: showValues, notebook: notebook)
   if code != 0 { throw ExitCode(code) }
 }
 
+/// The help of `--notebook`.
+let notebookHelp = ArgumentHelp(
+  "Also write the session as a Jupyter notebook (OUT.ipynb, nbformat 4.5) or as Markdown (OUT.md, figures in OUT_files/).",
+  discussion: """
+    One code cell per statement or block with its outputs (printed text, values, solver summaries, \
+    figures, errors), the comments above statements as markdown cells. Written also when a \
+    statement fails: the statements after it become cells that did not run. See docs/notebooks.md.
+    """,
+  valueName: "OUT")
+
+/// Checks a `--notebook` path's extension before the script runs.
+func checkNotebookPath(_ path: String?) throws {
+  guard let path else { return }
+  let lower = path.lowercased()
+  guard lower.hasSuffix(".ipynb") || lower.hasSuffix(".md") else {
+    throw ValidationError("--notebook \(path): name the file .ipynb (Jupyter) or .md (Markdown)")
+  }
+}
+
 struct Run: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Run a .ks script.")
+  static let configuration = CommandConfiguration(
+    abstract: "Run a .ks (or .py) script.",
+    discussion: """
+      Stops at the first statement that fails (--keep-going runs them all). With --notebook OUT.ipynb \
+      the session is also written as a Jupyter notebook, e.g. ks run fit.ks --notebook fit.ipynb.
+      """)
 
   @ArgumentParser.Argument(help: "The script to run.") var file: String
   @Flag(help: "Print each statement before its output.") var echo = false
   @Flag(help: "Go on after a failed statement (exit 1 at the end).") var keepGoing = false
   @Flag(help: "Show only what the script prints, not the values of bare expressions (the default for .py files).")
   var quietValues = false
+  @Option(help: notebookHelp) var notebook: String?
+
+  func validate() throws { try checkNotebookPath(notebook) }
 
   func run() throws {
-    try runScript(try readScript(file), echo: echo, keepGoing: keepGoing, quietValues: quietValues)
+    try runScript(try readScript(file), echo: echo, keepGoing: keepGoing, quietValues: quietValues, notebook: notebook)
   }
 }
 
@@ -77,15 +106,21 @@ struct Shell: ParsableCommand {
   @Flag(help: "Go on after a failed statement (exit 1 at the end).") var keepGoing = false
   @Flag(help: "Show only what a script prints, not the values of bare expressions (the default for .py files).")
   var quietValues = false
+  @Option(help: notebookHelp) var notebook: String?
+
+  func validate() throws { try checkNotebookPath(notebook) }
 
   func run() throws {
     if let command {
-      try runScript(SourceText(name: "<command>", text: command), echo: echo, keepGoing: keepGoing)
+      try runScript(SourceText(name: "<command>", text: command), echo: echo, keepGoing: keepGoing, notebook: notebook)
       return
     }
     if let file {
-      try runScript(try readScript(file), echo: echo, keepGoing: keepGoing, quietValues: quietValues)
+      try runScript(try readScript(file), echo: echo, keepGoing: keepGoing, quietValues: quietValues, notebook: notebook)
       return
+    }
+    if notebook != nil && isatty(STDIN_FILENO) != 0 {
+      throw ValidationError("--notebook needs a script (a file, -c, or piped input); in the shell, use :export OUT.ipynb")
     }
     if isatty(STDIN_FILENO) != 0 {
       let code = Repl(historyPath: Repl.defaultHistoryPath()).run()
@@ -98,7 +133,7 @@ struct Shell: ParsableCommand {
       FileOutput.standardError.write("ks: standard input is not UTF-8 text\n")
       throw ExitCode(2)
     }
-    try runScript(SourceText(name: "<stdin>", text: text), echo: echo, keepGoing: keepGoing)
+    try runScript(SourceText(name: "<stdin>", text: text), echo: echo, keepGoing: keepGoing, notebook: notebook)
   }
 }
 
