@@ -172,14 +172,16 @@ public final class Session {
   /// Every name the language knows without a variable: builtins, numpy, PyKeOps.
   public static let installed = LibrarySet([Builtins.library] + libraries)
 
-  /// Creates a session; `errors` and `status` default to `output`.
+  /// Creates a session; `errors` and `status` default to `output`. `extraLibraries` come after
+  /// numpy and PyKeOps (a test's own functions).
   public init(
-    output: @escaping (String) -> Void, errors: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil
+    output: @escaping (String) -> Void, errors: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
+    extraLibraries: [ShellLibrary] = []
   ) {
     self.output = output
     self.errors = errors ?? output
     self.status = status ?? output
-    interpreter = Interpreter(libraries: Self.libraries, output: { _ in })
+    interpreter = Interpreter(libraries: Self.libraries + extraLibraries, output: { _ in })
     initialSeed = interpreter.state.seed
     interpreter.echoValues = true
     interpreter.output = { [unowned self] text in emitOutput(text) }
@@ -266,7 +268,8 @@ public final class Session {
         return .interrupted
       }
       if echo { emitOutput(echoed(statement, in: source), recorded: false) }
-      let comment = Self.commentLines(in: source, from: previousEnd, to: statement.range.start)
+      // (`:time`'s statements, run in a copy of the line shown as `shownAs`, have no comments.)
+      let comment = shownAs == nil ? Self.commentLines(in: source, from: previousEnd, to: statement.range.start) : []
       previousEnd = Self.lineEnd(after: statement, in: source)
       switch runStatement(statement, in: source, shownAs: shownAs ?? source, comment: comment) {
       case .ok: continue
