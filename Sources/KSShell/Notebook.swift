@@ -34,15 +34,7 @@ public struct Notebook: Equatable {
   /// The notebook of `records`, a session that started from random seed `initialSeed`.
   public init(records: [RecordedStatement], initialSeed: UInt64, sourceName: String? = nil) {
     self.sourceName = sourceName
-    var cells: [Cell] = [
-      .code(
-        """
-        \(Self.setupComment) \(initialSeed).
-        import numpy as np
-        from pykeops.numpy import Genred, KernelSolve, LazyTensor, Vi, Vj, Pm
-        np.random.seed(\(initialSeed))
-        """, executionCount: nil, outputs: [], failed: false)
-    ]
+    var cells: [Cell] = [.code(Self.setup(for: records, seed: initialSeed), executionCount: nil, outputs: [], failed: false)]
     var count = 0
     for record in records {
       let text = Self.markdown(ofComment: record.comment)
@@ -72,6 +64,22 @@ public struct Notebook: Equatable {
       cells.append(.code(code, executionCount: executionCount, outputs: record.ran ? outputs : [], failed: !record.succeeded && record.ran))
     }
     self.cells = cells
+  }
+
+  /// The names of `pykeops.numpy` that ks defines without an import.
+  static let pykeopsNames = ["Genred", "KernelSolve", "LazyTensor", "Vi", "Vj", "Pm"]
+
+  /// The setup cell: numpy, the `pykeops.numpy` names the statements use (none: no import, so a
+  /// notebook that does not use PyKeOps runs without it), and the initial random seed.
+  static func setup(for records: [RecordedStatement], seed: UInt64) -> String {
+    let code = records.filter { $0.kind == .statement }.map { $0.code ?? $0.text }.joined(separator: "\n")
+    let used = pykeopsNames.filter { name in
+      code.range(of: "\\b\(name)\\b", options: .regularExpression) != nil
+    }
+    var lines = ["\(setupComment) \(seed).", "import numpy as np"]
+    if !used.isEmpty { lines.append("from pykeops.numpy import " + used.joined(separator: ", ")) }
+    lines.append("np.random.seed(\(seed))")
+    return lines.joined(separator: "\n")
   }
 
   /// A meta-command as a code cell's text: each line commented with `# ks: `.

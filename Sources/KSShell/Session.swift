@@ -187,8 +187,10 @@ public final class Session {
     interpreter.output = { [unowned self] text in emitOutput(text) }
     interpreter.echoOutput = { [unowned self] text in
       progressDisplay?.clear()
-      if showsValues { output(text) }
-      log?.output(text)
+      if showsValues {
+        output(text)
+        log?.output(text)
+      }
       capture(.value(text))
     }
     interpreter.events = { [unowned self] event in
@@ -340,7 +342,7 @@ public final class Session {
       }
       let canonical = MetaCommand.named(name)?.name ?? name
       guard !Self.unrecordedCommands.contains(canonical), recorded.count >= before else { return outcome }
-      var outputs = capturing ?? []
+      var outputs = capturedOutputs
       if let failure { outputs.append(failure) }
       if recorded.count > before {
         // A setting recorded itself; `:read` and `:time` recorded the statements they ran. What the
@@ -371,7 +373,7 @@ public final class Session {
       record.succeeded = false
       outcome = error.interrupted ? .interrupted : .failed
     }
-    record.outputs = capturing ?? []
+    record.outputs = capturedOutputs
     recorded.append(record)
     return outcome
   }
@@ -466,17 +468,35 @@ public final class Session {
     capture(.status(text))
   }
 
-  /// Adds an output to the running statement's record; consecutive text of one stream is joined.
+  /// Adds an output to the running statement's record (joined by `capturedOutputs`).
   func capture(_ item: StatementOutput) {
-    guard capturing != nil else { return }
-    switch (capturing?.last, item) {
-    case (.printed(let a)?, .printed(let b)):
-      capturing![capturing!.count - 1] = .printed(a + b)
-    case (.status(let a)?, .status(let b)):
-      capturing![capturing!.count - 1] = .status(a + b)
-    default:
-      capturing!.append(item)
+    capturing?.append(item)
+  }
+
+  /// The outputs captured for the running statement, consecutive text of one stream joined into
+  /// one output (in one pass: a loop that prints a million lines stays linear).
+  var capturedOutputs: [StatementOutput] {
+    var out: [StatementOutput] = []
+    var pieces: [String] = []
+    var printed = true
+    func flush() {
+      if !pieces.isEmpty { out.append(printed ? .printed(pieces.joined()) : .status(pieces.joined())) }
+      pieces = []
     }
+    for item in capturing ?? [] {
+      switch item {
+      case .printed(let text), .status(let text):
+        let isPrinted = if case .printed = item { true } else { false }
+        if isPrinted != printed { flush() }
+        printed = isPrinted
+        pieces.append(text)
+      default:
+        flush()
+        out.append(item)
+      }
+    }
+    flush()
+    return out
   }
 
   func showProgress(_ progress: SolveProgress) {

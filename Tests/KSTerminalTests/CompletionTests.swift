@@ -75,7 +75,7 @@ import Testing
     let c = complete(":he")
     #expect(c.candidates == ["help"])
     #expect(c.appendSpace)
-    #expect(complete(":e").candidates == ["engine", "exit"])
+    #expect(complete(":e").candidates == ["engine", "exit", "export"])
     #expect(complete(":engine c").candidates == ["cpu", "cuda"])
     #expect(complete(":help SqN").candidates.contains("SqNorm2"))
     #expect(complete(":time y = SqD").candidates.isEmpty)
@@ -85,6 +85,7 @@ import Testing
   @Test func pathsAfterLoadReadAndSave() {
     #expect(complete(":read d").candidates == ["data/", "demo.ks"])
     #expect(complete(":save ").candidates == ["data/", "demo.ks", "notes.txt"])
+    #expect(complete(":export n").candidates == ["notes.txt"])
     #expect(complete("x = load(\"data/").candidates == ["data/x.npy", "data/y.npy"])
     #expect(complete("x = np.load('data/x").candidates == ["data/x.npy"])
   }
