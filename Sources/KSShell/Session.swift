@@ -247,7 +247,11 @@ public final class Session {
       statements = try ScriptParser(source: source).parse()
     } catch {
       emitError(DiagnosticRenderer(useColor: color).render(error, in: source))
-      if recordsStatementsNotRun {
+      // Inside `:read`, the error is an output of its cell; a script's notebook shows the script
+      // as one failed cell.
+      if capturing != nil {
+        capture(Self.syntaxErrorOutput(error, in: source))
+      } else if recordsStatementsNotRun {
         var record = RecordedStatement(text: source.text, succeeded: false)
         record.outputs = [Self.syntaxErrorOutput(error, in: source)]
         recorded.append(record)
@@ -351,7 +355,7 @@ public final class Session {
         recorded[recorded.count - 1].outputs += outputs
       } else {
         var record = RecordedStatement(
-          text: statement.sourceText(in: source), succeeded: failure == nil, kind: .command)
+          text: statement.sourceText(in: source), succeeded: outcome == .ok, kind: .command)
         record.comment = comment
         record.outputs = outputs
         recorded.append(record)

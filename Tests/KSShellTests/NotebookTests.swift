@@ -207,6 +207,37 @@ private func runNbformat(_ path: String, sourceLocation: SourceLocation) -> (Boo
     #expect(time.hasPrefix("time: "))
   }
 
+  @Test func readGivesTheCellsOfItsFileAndSyntaxErrorsAreErrorOutputs() throws {
+    let dir = try temporaryDirectory()
+    try "# From the file.\nr = 2\nr * 3\n".write(toFile: dir + "/part.ks", atomically: true, encoding: .utf8)
+    try "r = (1,\n".write(toFile: dir + "/broken.ks", atomically: true, encoding: .utf8)
+    let s = NotebookSession()
+    s.submit(":read \(dir)/part.ks")
+    s.submit(":read \(dir)/broken.ks")
+    s.submit("q = 1 +* 2")
+    let cells = Array(s.session.notebook().cells.dropFirst())
+    guard cells.count == 5 else {
+      Issue.record("expected 5 cells: \(cells)")
+      return
+    }
+    // The echo `ks> r = 2` that :read prints is not an output of the cell.
+    #expect(cells[0] == .markdown("From the file."))
+    #expect(cells[1] == .code("r = 2", executionCount: 1, outputs: [], failed: false))
+    #expect(cells[2] == .code("r * 3", executionCount: 2, outputs: [.value("6\n")], failed: false))
+    guard case .code("# ks: :read \(dir)/broken.ks", 3, let readOutputs, true) = cells[3],
+      case .error("SyntaxError", _, let rendered)? = readOutputs.first
+    else {
+      Issue.record("bad :read cell: \(cells[3])")
+      return
+    }
+    #expect(rendered.hasPrefix("\(dir)/broken.ks:"))
+    guard case .code("q = 1 +* 2", 4, let outputs, true) = cells[4], case .error("SyntaxError", let message, _)? = outputs.first else {
+      Issue.record("bad syntax error cell: \(cells[4])")
+      return
+    }
+    #expect(!message.isEmpty)
+  }
+
   // MARK: Files
 
   @Test func exportedNotebookValidatesAndHoldsEveryKindOfOutput() throws {
