@@ -270,10 +270,10 @@ public struct Notebook: Equatable {
   /// first, so the notebook never links a figure that is missing). Returns a one-line report.
   public func write(to path: String) throws -> String {
     let lower = path.lowercased()
-    let cellCount = cells.count
+    let cellCount = "\(cells.count) cell\(cells.count == 1 ? "" : "s")"
     if lower.hasSuffix(".ipynb") {
       try AtomicFile.write(Array(ipynb().utf8), to: path)
-      return "exported \(cellCount) cells to \(path)"
+      return "exported \(cellCount) to \(path)"
     }
     guard lower.hasSuffix(".md") else {
       throw ArrayIOError("cannot tell the format of '\(path)': name it .ipynb (Jupyter) or .md (Markdown)")
@@ -292,7 +292,7 @@ public struct Notebook: Equatable {
     }
     try AtomicFile.write(Array(text.utf8), to: path)
     let figureNote = figures.isEmpty ? "" : " and \(figures.count) figure\(figures.count == 1 ? "" : "s") to \(folderName)/"
-    return "exported \(cellCount) cells to \(path)\(figureNote)"
+    return "exported \(cellCount) to \(path)\(figureNote)"
   }
 }
 

@@ -376,6 +376,50 @@ private func runNbformat(_ path: String, sourceLocation: SourceLocation) -> (Boo
     #expect(s.output.contains("Jupyter"))
   }
 
+  // MARK: The teaching demos
+
+  static let sessions = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("sessions")
+
+  static var demos: [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: sessions.path)) ?? []).filter { $0.hasSuffix(".ks") }.sorted()
+  }
+
+  /// Every demo in sessions/ exports a notebook that nbformat validates and whose outputs are,
+  /// in order, exactly what the session printed and its solver summaries.
+  @Test(arguments: demos)
+  func everyDemoExportsAValidNotebookHoldingWhatItPrinted(_ name: String) throws {
+    let dir = try temporaryDirectory()
+    let s = NotebookSession()
+    let text = try String(contentsOf: Self.sessions.appendingPathComponent(name), encoding: .utf8)
+    #expect(s.session.run(.init(name: name, text: text)) == .ok)
+    let notebook = s.session.notebook(sourceName: name)
+    var printed = ""
+    var status = ""
+    var markdown = 0
+    for cell in notebook.cells {
+      switch cell {
+      case .markdown: markdown += 1
+      case .code(_, _, let outputs, let failed):
+        #expect(!failed)
+        for output in outputs {
+          switch output {
+          case .printed(let t), .value(let t): printed += t
+          case .status(let t): status += t
+          default: Issue.record("unexpected output \(output)")
+          }
+        }
+      }
+    }
+    #expect(printed == s.output)
+    #expect(status == s.status)
+    #expect(markdown > 0, "the demos are commented")
+    let path = dir + "/" + name.replacingOccurrences(of: ".ks", with: ".ipynb")
+    try notebook.ipynb().write(toFile: path, atomically: true, encoding: .utf8)
+    let shape = try #require(validateWithNbformat(path))
+    #expect(shape.count == notebook.cells.count)
+  }
+
   // MARK: ks run --notebook
 
   @Test func runWritesANotebookThatReplaysToTheSameOutputs() throws {
