@@ -42,13 +42,13 @@ indirect enum JSONValue: Equatable {
         return
       }
       out += "{\n"
-      let keys = members.keys.sorted()
-      for (k, key) in keys.enumerated() {
+      let sorted = members.sorted { $0.key < $1.key }
+      for (k, member) in sorted.enumerated() {
         out += String(repeating: " ", count: indent + 1)
-        Self.writeString(key, to: &out)
+        Self.writeString(member.key, to: &out)
         out += ": "
-        members[key]!.write(to: &out, indent: indent + 1)
-        out += k == keys.count - 1 ? "\n" : ",\n"
+        member.value.write(to: &out, indent: indent + 1)
+        out += k == sorted.count - 1 ? "\n" : ",\n"
       }
       out += String(repeating: " ", count: indent) + "}"
     }
@@ -66,7 +66,7 @@ indirect enum JSONValue: Equatable {
       case "\u{08}": out += "\\b"
       case "\u{0C}": out += "\\f"
       default:
-        if scalar.value < 0x20 || scalar.value == 0x7F {
+        if scalar.value < 0x20 {
           let hex = String(scalar.value, radix: 16)
           out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         } else {

@@ -63,7 +63,8 @@ private func codeCells(_ notebook: [String: Any]) -> [[String: Any]] {
   cells(notebook).filter { $0["cell_type"] as? String == "code" }
 }
 
-/// Validates a notebook with nbformat's validator (python3 -m pip install nbformat) and returns
+/// Validates a notebook with nbformat's validator (python3 -m pip install nbformat), checks that
+/// the file is byte for byte what `nbformat.write` would write for it, and returns
 /// one line per cell: its type and its outputs' types, e.g. `code stream,execute_result`. A missing
 /// nbformat fails the test: CI installs it (scripts/install-deps.sh).
 private func validateWithNbformat(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String]? {
@@ -85,6 +86,8 @@ private func runNbformat(_ path: String, sourceLocation: SourceLocation) -> (Boo
     nb = nbformat.read(sys.argv[1], as_version=nbformat.NO_CONVERT)
     nbformat.validate(nb)
     assert nb.nbformat == 4 and nb.nbformat_minor == 5, (nb.nbformat, nb.nbformat_minor)
+    with open(sys.argv[1], encoding="utf-8") as f:
+        assert f.read() == nbformat.writes(nb) + "\\n", "not written byte for byte as nbformat.write writes it"
     for cell in nb.cells:
         print(cell.cell_type, ",".join(o.output_type for o in cell.get("outputs", [])))
     """
@@ -313,6 +316,13 @@ private func runNbformat(_ path: String, sourceLocation: SourceLocation) -> (Boo
       #expect(!ok)
       #expect(stderr.contains("ValidationError"))
     }
+    // A valid notebook laid out otherwise than nbformat writes it (keys unsorted) is refused too.
+    let unsorted = good.replacingOccurrences(of: "\"nbformat\": 4,\n \"nbformat_minor\": 5", with: "\"nbformat_minor\": 5,\n \"nbformat\": 4")
+    #expect(unsorted != good)
+    try unsorted.write(toFile: dir + "/unsorted.ipynb", atomically: true, encoding: .utf8)
+    let (ok, _, stderr) = try #require(runNbformat(dir + "/unsorted.ipynb", sourceLocation: #_sourceLocation))
+    #expect(!ok)
+    #expect(stderr.contains("not written byte for byte as nbformat.write writes it"))
   }
 
   @Test func markdownExportWritesFiguresBesideIt() throws {
