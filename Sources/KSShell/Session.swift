@@ -348,11 +348,11 @@ public final class Session {
       guard !Self.unrecordedCommands.contains(canonical), recorded.count >= before else { return outcome }
       var outputs = capturedOutputs
       if let failure { outputs.append(failure) }
-      if recorded.count > before {
-        // A setting recorded itself; `:read` and `:time` recorded the statements they ran. What the
-        // command printed itself (`time: 12.3 ms`) goes with the last of them.
+      // A setting recorded itself; `:read` and `:time` recorded the statements they ran. What the
+      // command printed itself (`time: 12.3 ms`) goes with the last of them that ran.
+      if let last = recorded[before...].lastIndex(where: { $0.ran && $0.kind != .comment }) {
         if recorded[before].comment.isEmpty { recorded[before].comment = comment }
-        recorded[recorded.count - 1].outputs += outputs
+        recorded[last].outputs += outputs
       } else {
         var record = RecordedStatement(
           text: statement.sourceText(in: source), succeeded: outcome == .ok, kind: .command)

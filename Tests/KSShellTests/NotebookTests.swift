@@ -552,6 +552,18 @@ private func runNbformat(_ path: String, sourceLocation: SourceLocation) -> (Boo
     #expect(validateWithNbformat(dir + "/stops.ipynb") != nil)
   }
 
+  @Test func aReadFileThatFailsStopsTheScriptAndBothKeepTheirCellsNotRun() throws {
+    let dir = try temporaryDirectory()
+    try "u = 1\nu + nothing\nv = 2\n# end of part\n".write(toFile: dir + "/part.ks", atomically: true, encoding: .utf8)
+    try "# Main\n:read \(dir)/part.ks\nprint('main')\n".write(toFile: dir + "/main.ks", atomically: true, encoding: .utf8)
+    let run = try KSProcess.run(["run", dir + "/main.ks", "--notebook", dir + "/main.ipynb"])
+    #expect(run.status == 1)
+    #expect(validateWithNbformat(dir + "/main.ipynb") == ["code", "markdown", "code", "code error", "code", "markdown", "code"])
+    let all = cells(try parseNotebook(dir + "/main.ipynb"))
+    #expect(all.dropFirst().map { joined($0["source"]) } == ["Main", "u = 1", "u + nothing", "v = 2", "end of part", "print('main')"])
+    #expect(all.map { $0["execution_count"] as? Int } == [nil, nil, 1, 2, nil, nil, nil])
+  }
+
   @Test func pythonScriptsRecordValuesAsJupyterShowsThem() throws {
     let dir = try temporaryDirectory()
     let script = dir + "/values.py"
