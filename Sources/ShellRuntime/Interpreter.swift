@@ -22,6 +22,9 @@ public struct SessionState: Sendable {
   public var engine = "auto"
   /// How arrays print (`np.set_printoptions`, `:set precision 4`).
   public var printOptions = PrintOptions.defaults
+  /// What libraries keep between statements, by library (matplotlib's open figures): rolled back
+  /// with the variables when a statement fails.
+  public var libraryState: [String: any Sendable] = [:]
 
   public init() {}
 }
@@ -376,4 +379,11 @@ public protocol RuntimeEvent: Sendable {}
 public struct DisplayData: RuntimeEvent, Equatable {
   public var data: [String: String]
   public init(data: [String: String]) { self.data = data }
+}
+
+/// A warning a library gives without failing the statement (a matplotlib call ks ignores); the
+/// session prints it with the diagnostics, as `warning: MESSAGE`.
+public struct ShellWarning: RuntimeEvent, Equatable {
+  public var message: String
+  public init(_ message: String) { self.message = message }
 }
