@@ -85,8 +85,13 @@ let package = Package(
       dependencies: ["_KSTestSupport", "KernelOperations", "KernelEngines", "ArrayIO", "DenseLinearAlgebra"],
       exclude: ["Fixtures"]),
     .testTarget(name: "ShellSyntaxTests", dependencies: ["ShellSyntax", "KSDiagnostics"]),
-    .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "NumpySubset", "KernelOperations", "ArrayIO", "ks"]),
+    .testTarget(
+      name: "KSShellTests",
+      dependencies: [
+        "KSShell", "ShellSyntax", "ShellRuntime", "NumpySubset", "MatplotlibSubset", "Plotting", "KernelOperations", "ArrayIO",
+        "KSDiagnostics", "ks",
+      ]),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
-    .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "ShellSyntax", "ShellRuntime", "ks"]),
+    .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "Plotting", "ShellSyntax", "ShellRuntime", "ks"]),
   ]
 )

@@ -20,6 +20,9 @@ public enum Pyplot {
     ShellModule("matplotlib", memberNames: { ["pyplot", "cm", "use", "rcParams", "__version__"] }, member: { matplotlibMember($0) }),
     ShellModule("matplotlib.pyplot", memberNames: { functionNames }, member: { pyplotMember($0) }),
     ShellModule("matplotlib.cm", memberNames: { Colormap.names + ["get_cmap"] }, member: { cmMember($0) }),
+    // 3-D axes (`from mpl_toolkits.mplot3d import Axes3D`): importable, not drawn.
+    ShellModule("mpl_toolkits", members: [:]),
+    ShellModule("mpl_toolkits.mplot3d", memberNames: { ["Axes3D"] }, member: { ignored("mpl_toolkits.mplot3d.\($0)") }),
   ])
 
   static func matplotlibMember(_ name: String) -> Value? {

@@ -679,3 +679,62 @@ enum LegendPlacement {
     return best
   }
 }
+
+/// The pixels of a PNG file, decoded by Cairo (for checking what was drawn).
+public struct PNGPixels: Sendable {
+  public var width: Int
+  public var height: Int
+  /// Colors row by row from the top, alpha un-premultiplied.
+  public var pixels: [RGBA]
+
+  /// Decodes `bytes`; nil when they are not a PNG Cairo can read.
+  public init?(_ bytes: [UInt8]) {
+    final class Source {
+      var bytes: [UInt8]
+      var offset = 0
+      init(_ b: [UInt8]) { bytes = b }
+    }
+    let source = Source(bytes)
+    let read: cairo_read_func_t = { closure, data, length in
+      guard let closure, let data else { return CAIRO_STATUS_READ_ERROR }
+      let s = Unmanaged<Source>.fromOpaque(closure).takeUnretainedValue()
+      let n = Int(length)
+      guard s.offset + n <= s.bytes.count else { return CAIRO_STATUS_READ_ERROR }
+      for k in 0..<n { data[k] = s.bytes[s.offset + k] }
+      s.offset += n
+      return CAIRO_STATUS_SUCCESS
+    }
+    let surface = withExtendedLifetime(source) {
+      cairo_image_surface_create_from_png_stream(read, Unmanaged.passUnretained(source).toOpaque())
+    }
+    defer { cairo_surface_destroy(surface) }
+    guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS, let data = cairo_image_surface_get_data(surface) else {
+      return nil
+    }
+    width = Int(cairo_image_surface_get_width(surface))
+    height = Int(cairo_image_surface_get_height(surface))
+    let stride = Int(cairo_image_surface_get_stride(surface))
+    var out: [RGBA] = []
+    out.reserveCapacity(width * height)
+    for r in 0..<height {
+      let row = (data + r * stride).withMemoryRebound(to: UInt32.self, capacity: width) { $0 }
+      for c in 0..<width {
+        let p = row[c]
+        let a = Double(p >> 24) / 255
+        func channel(_ shift: UInt32) -> Double { a > 0 ? Double((p >> shift) & 0xFF) / 255 / a : 0 }
+        out.append(RGBA(channel(16), channel(8), channel(0), a))
+      }
+    }
+    pixels = out
+  }
+
+  /// The color at column x, row y.
+  public subscript(x: Int, y: Int) -> RGBA { pixels[y * width + x] }
+
+  /// How many pixels are within `tolerance` (per channel) of `color`.
+  public func count(near color: RGBA, tolerance: Double = 0.1) -> Int {
+    pixels.reduce(0) {
+      $0 + (abs($1.r - color.r) <= tolerance && abs($1.g - color.g) <= tolerance && abs($1.b - color.b) <= tolerance && $1.a > 0.5 ? 1 : 0)
+    }
+  }
+}

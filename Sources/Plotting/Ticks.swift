@@ -28,7 +28,16 @@ public enum Ticks {
     let a = min(lo, hi)
     let b = max(lo, hi)
     guard a.isFinite, b.isFinite, b > a else { return a.isFinite ? [Tick(value: a, label: format(a, step: 1))] : [] }
-    let step = niceStep((b - a) / Double(max(1, target)))
+    // The smallest nice step that gives at most target + 1 ticks.
+    let base = pow(10, (log10((b - a) / Double(max(1, target)))).rounded(.down))
+    var step = 10 * base
+    for m in [1, 2, 2.5, 5, 10.0] {
+      let s = m * base
+      if count(a, b, step: s) <= target + 1 {
+        step = s
+        break
+      }
+    }
     let first = (a / step - 1e-9).rounded(.up)
     let last = (b / step + 1e-9).rounded(.down)
     guard last >= first, last - first < 1000 else { return [] }
@@ -43,6 +52,10 @@ public enum Ticks {
     return ticks
   }
 
+  static func count(_ a: Double, _ b: Double, step: Double) -> Int {
+    Int((b / step + 1e-9).rounded(.down) - (a / step - 1e-9).rounded(.up)) + 1
+  }
+
   /// The step nearest above `raw` among 1, 2, 2.5, 5 times a power of ten.
   public static func niceStep(_ raw: Double) -> Double {
     guard raw > 0, raw.isFinite else { return 1 }
@@ -53,18 +66,21 @@ public enum Ticks {
 
   /// `v` with as many decimals as `step` needs; scientific notation for very large or small values.
   public static func format(_ v: Double, step: Double) -> String {
-    if v == 0 { return "0" }
+    let v = v == 0 ? 0 : v  // no "-0.0"
     let largest = max(abs(v), step)
     if largest >= 1e6 || step < 1e-4 {
+      if v == 0 { return "0" }
       // Mantissa digits enough to tell neighbouring ticks apart.
-      let digits = max(0, Int((log10(abs(v)) - log10(step)).rounded(.down)))
-      return compactScientific(v, digits: min(digits, 6))
+      let stepExponent = log10(step).rounded(.down)
+      var digits = Int(log10(abs(v)).rounded(.down) - stepExponent)
+      let mantissa = step / pow(10, stepExponent)
+      if abs(mantissa - mantissa.rounded()) > 1e-6 { digits += 1 }
+      return compactScientific(v, digits: min(max(digits, 0), 6))
     }
     var decimals = max(0, -Int(log10(step).rounded(.down)))
     let scaled = step * pow(10, Double(decimals))
     if abs(scaled - scaled.rounded()) > 1e-6 { decimals += 1 }
-    let s = String(format: "%.\(decimals)f", v)
-    return s == "-0" ? "0" : s
+    return String(format: "%.\(decimals)f", v)
   }
 
   /// `2.5e-05`, `1e+06`, trailing zeros of the mantissa dropped.

@@ -177,14 +177,14 @@ public final class Interpreter {
     case .importModules(let modules):
       for m in modules {
         guard libraries.modules[m.dottedName] != nil else {
-          throw ShellError("no module named '\(m.dottedName)' (ks knows numpy and pykeops.numpy)", at: m.range)
+          throw ShellError("no module named '\(m.dottedName)' (ks knows numpy, math, pykeops.numpy and matplotlib.pyplot)", at: m.range)
         }
         bind(m.boundName, .module(m.alias == nil ? m.module[0] : m.dottedName))
       }
     case .importFrom(let module, let moduleRange, let names):
       let dotted = module.joined(separator: ".")
       guard libraries.modules[dotted] != nil else {
-        throw ShellError("no module named '\(dotted)' (ks knows numpy and pykeops.numpy)", at: moduleRange)
+        throw ShellError("no module named '\(dotted)' (ks knows numpy, math, pykeops.numpy and matplotlib.pyplot)", at: moduleRange)
       }
       for n in names where n.name != "*" {
         bind(n.boundName, try attribute(of: .module(dotted), n.name, at: n.range))
