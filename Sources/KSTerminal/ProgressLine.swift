@@ -53,7 +53,7 @@ public final class ProgressLine: ProgressDisplay {
     var text = Self.text(progress, since: samples.count > 1 ? samples.first : nil)
     let columns = width() - 1
     // The residual's recent history as a sparkline, when the line has room for it.
-    let spark = Self.sparkline(samples.map(\.rms))
+    let spark = Self.sparkline(samples.suffix(12).map(\.rms))
     if spark.count >= 4 && text.count + 2 + spark.count <= columns { text += "  " + spark }
     output.write("\r\u{1B}[2K" + Self.clip(text, to: columns))
     drawn = true
