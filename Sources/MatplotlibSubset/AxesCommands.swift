@@ -263,10 +263,10 @@ enum AxesCommands {
       let s = PlotArguments.shape(x).map(PlotArguments.shapeText) ?? x.typeName
       throw ShellError("imshow() needs a 2-D array of values or an (M, N, 3|4) array of colors; this is \(s)", type: "TypeError", at: xRange)
     }
-    let rows = shape[0]
-    let columns = shape[1]
-    guard rows > 0 && columns > 0 else { throw ShellError("imshow() of an empty array", type: "ValueError", at: xRange) }
-    let values = try PlotArguments.doubles(x, "X", at: xRange)
+    guard shape[0] > 0 && shape[1] > 0 else { throw ShellError("imshow() of an empty array", type: "ValueError", at: xRange) }
+    let depth = shape.count == 3 ? shape[2] : 1
+    let (rows, columns, values) = downsampled(
+      rows: shape[0], columns: shape[1], depth: depth, try PlotArguments.doubles(x, "X", at: xRange))
     let cmap = try PlotArguments.colormap(try ctx.optional(nil, "cmap") ?? .none, at: ctx.rangeOf(keyword: "cmap"))
     let vmin = try number(&ctx, ["vmin"])
     let vmax = try number(&ctx, ["vmax"])
@@ -343,7 +343,8 @@ enum AxesCommands {
     guard cIndex < args.count else {
       throw ShellError("\(name)() needs a 2-D array of values: \(name)(Z) or \(name)(X, Y, Z)", type: "TypeError", at: ctx.range)
     }
-    let (rows, columns, values) = try PlotArguments.matrix(args[cIndex], "\(name)() values", at: ctx.rangeOf(cIndex))
+    let full = try PlotArguments.matrix(args[cIndex], "\(name)() values", at: ctx.rangeOf(cIndex))
+    let (rows, columns, values) = downsampled(rows: full.rows, columns: full.columns, depth: 1, full.values)
     guard rows > 0 && columns > 0 else { throw ShellError("\(name)() of an empty array", type: "ValueError", at: ctx.rangeOf(cIndex)) }
     var x0 = 0.0
     var x1 = Double(columns)
@@ -414,6 +415,26 @@ enum AxesCommands {
     return .object(ArtistHandle(kind: filled ? "QuadContourSet" : "QuadMesh", mapping: mapping, axes: ref))
   }
 
+  /// The most pixels an image keeps (4 million); a bigger array is sampled every k-th row and column.
+  static let maximumPixels = 4_000_000
+
+  /// `values` (rows x columns x depth) sampled down to at most `maximumPixels` pixels.
+  static func downsampled(rows: Int, columns: Int, depth: Int, _ values: [Double]) -> (Int, Int, [Double]) {
+    guard rows * columns > maximumPixels else { return (rows, columns, values) }
+    let k = Int((Double(rows * columns) / Double(maximumPixels)).squareRoot().rounded(.up))
+    let r = (rows + k - 1) / k
+    let c = (columns + k - 1) / k
+    var out: [Double] = []
+    out.reserveCapacity(r * c * depth)
+    for i in stride(from: 0, to: rows, by: k) {
+      for j in stride(from: 0, to: columns, by: k) {
+        let base = (i * columns + j) * depth
+        out.append(contentsOf: values[base..<(base + depth)])
+      }
+    }
+    return (r, c, out)
+  }
+
   /// About `count` nice levels covering [lo, hi].
   static func contourLevels(_ lo: Double, _ hi: Double, count: Int) -> [Double] {
     guard hi > lo else { return [lo - 0.5, lo + 0.5] }
@@ -446,7 +467,8 @@ enum AxesCommands {
   /// `hist(x, bins=10, range=None, density=False, color=None, alpha=None, label=None, histtype='bar')`:
   /// returns (counts, edges, patches) as matplotlib.
   static func hist(_ ctx: inout CallContext, _ ax: inout Axes, _ ref: AxesReference) throws(ShellError) -> Value {
-    let data = try PlotArguments.doubles(try ctx.required(0, "x"), "x", at: ctx.rangeOf(0, "x")).filter { !$0.isNaN }
+    // NaN and infinite values are left out (they belong to no bin).
+    let data = try PlotArguments.doubles(try ctx.required(0, "x"), "x", at: ctx.rangeOf(0, "x")).filter(\.isFinite)
     let binsValue = try ctx.optional(1, "bins")
     var lo = data.min() ?? 0
     var hi = data.max() ?? 1

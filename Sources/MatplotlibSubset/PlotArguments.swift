@@ -5,7 +5,7 @@ import ShellRuntime
 
 /// Reading plotting arguments: numbers, arrays, colors, colormaps and format strings.
 enum PlotArguments {
-  /// The shape of an array-like value ([] for a scalar), or nil when it is not one.
+  /// The shape of an array-like value ([] for a scalar), or nil when it is not one (or is ragged).
   static func shape(_ v: Value) -> [Int]? {
     switch v {
     case .array(let a): return a.shape
@@ -13,6 +13,7 @@ enum PlotArguments {
     case .list(let items), .tuple(let items):
       guard let first = items.first else { return [0] }
       guard let inner = shape(first) else { return nil }
+      for item in items.dropFirst() where shape(item) != inner { return nil }
       return [items.count] + inner
     default: return nil
     }

@@ -46,7 +46,9 @@ struct PlotState: Sendable {
       return k
     }
     // A new grid that overlaps an axes of another grid replaces it, as matplotlib's subplot does.
-    let kept = figures[f]!.axes.filter { old in old.cell.rows == old.cell.rows && old.cell.columns == cell.columns && old.cell.rows == cell.rows || !overlaps(old.cell, cell) }
+    let kept = figures[f]!.axes.filter { old in
+      (old.cell.rows == cell.rows && old.cell.columns == cell.columns) || !overlaps(old.cell, cell)
+    }
     figures[f]!.axes = kept
     figures[f]!.axes.append(Axes(cell: cell))
     figures[f]!.currentAxes = figures[f]!.axes.count - 1

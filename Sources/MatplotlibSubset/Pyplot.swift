@@ -230,10 +230,10 @@ public enum Pyplot {
       try close(&st, &ctx)
       interpreter.plotState = st
       return .none
-    case "clf":
-      return try onFigure(st.currentFigure(), "clf", &ctx)
-    case "colorbar", "tight_layout", "suptitle":
-      return try onFigure(st.currentFigure(), name, &ctx)
+    case "clf", "colorbar", "tight_layout", "suptitle":
+      let f = st.currentFigure()
+      interpreter.plotState = st
+      return try onFigure(f, name, &ctx)
     default:
       return .none
     }
