@@ -40,7 +40,8 @@ struct AxesObject: ShellObject {
     let reference = reference
     if name == "figure" { return .object(FigureObject(number: reference.figure)) }
     if let command = AxesCommands.table[name] {
-      return Builtins.anyFn(name) { ctx in
+      let pyplotName = Pyplot.axesSpellings.first { $0.value == name }?.key ?? name
+      return Builtins.anyFn(name, doc: Pyplot.docs[pyplotName]) { ctx in
         try Pyplot.withAxes(&ctx, reference) { (ctx, ax) throws(ShellError) in try command(&ctx, &ax, reference) }
       }
     }

@@ -29,7 +29,7 @@ public enum Pyplot {
     switch name {
     case "use":
       // The backend: ks has one (files and the terminal), so any choice is accepted silently.
-      return Builtins.anyFn("use") { _ in .none }
+      return Builtins.anyFn("use", doc: docs["use"]) { _ in .none }
     case "__version__": return .str("3.8 (ks subset)")
     case "pyplot", "cm": return nil  // the submodules
     default: return ignored("matplotlib.\(name)")
@@ -38,7 +38,7 @@ public enum Pyplot {
 
   static func cmMember(_ name: String) -> Value? {
     if name == "get_cmap" {
-      return Builtins.anyFn("get_cmap") { ctx in
+      return Builtins.anyFn("get_cmap", doc: docs["get_cmap"]) { ctx in
         let m = try PlotArguments.colormap(try ctx.required(0, "name"), at: ctx.rangeOf(0, "name"))
         return .object(ColormapObject(colormap: m))
       }
@@ -65,7 +65,7 @@ public enum Pyplot {
     let command = AxesCommands.table[axesSpellings[name] ?? name]
     if name == "matshow" {
       // matshow draws in a new figure, as matplotlib's.
-      return Builtins.anyFn(name) { ctx in
+      return Builtins.anyFn(name, doc: docs[name]) { ctx in
         var st = ctx.interpreter.plotState
         let f = st.newFigure()
         _ = st.axes(at: GridCell(rows: 1, columns: 1, index: 0), in: f)
@@ -77,7 +77,7 @@ public enum Pyplot {
       }
     }
     if let command, !name.hasPrefix("set_"), !name.hasPrefix("get_") {
-      return Builtins.anyFn(name) { ctx in
+      return Builtins.anyFn(name, doc: docs[name]) { ctx in
         try withAxes(&ctx, nil) { (ctx, ax) throws(ShellError) in
           let ref = AxesReference(figure: ctx.interpreter.plotState.current ?? 1, index: 0)
           return try command(&ctx, &ax, currentReference(ctx.interpreter) ?? ref)
@@ -86,7 +86,7 @@ public enum Pyplot {
     }
     switch name {
     case "figure", "subplot", "subplots", "gcf", "gca", "show", "savefig", "close", "clf", "colorbar", "tight_layout", "suptitle":
-      return Builtins.anyFn(name) { ctx in try figureFunction(name, &ctx) }
+      return Builtins.anyFn(name, doc: docs[name]) { ctx in try figureFunction(name, &ctx) }
     default:
       return ignored("plt.\(name)")
     }
@@ -96,7 +96,7 @@ public enum Pyplot {
 
   /// A function outside the subset: accepted, does nothing, warns once per session.
   static func ignored(_ qualified: String) -> Value {
-    Builtins.anyFn(qualified) { ctx in
+    Builtins.anyFn(qualified, doc: ignoredDoc(qualified)) { ctx in
       warnOnce(ctx.interpreter, qualified, "\(qualified)() is not part of ks's matplotlib subset; ignored")
       return .none
     }

@@ -204,7 +204,8 @@ public struct BrailleRenderer: Sendable {
   func colorbar(_ m: ColorMapping, on canvas: inout TextCanvas, column: Int, row: Int, height: Int) {
     for r in 0..<height {
       let t = 1 - (Double(r) + 0.5) / Double(height)
-      canvas.put("█", row: row + r, column: column, color: m.colormap.color(at: t))
+      let c = m.colormap.color(at: t)
+      canvas.put("█", row: row + r, column: column, color: c, shadeWithoutColor: c)
     }
     canvas.put(Ticks.format(m.vmax, step: abs(m.vmax - m.vmin) / 10), row: row, column: column + 2)
     canvas.put(Ticks.format(m.vmin, step: abs(m.vmax - m.vmin) / 10), row: row + height - 1, column: column + 2)
