@@ -44,13 +44,19 @@ let package = Package(
     .target(
       name: "KSShell",
       dependencies: [
-        "PyKeOpsBindings", "NumpySubset", "ShellRuntime", "ShellSyntax", "KernelOperations", "KernelEngines",
-        "FormulaLanguage", "ArrayIO", "KSDiagnostics",
+        "PyKeOpsBindings", "NumpySubset", "MatplotlibSubset", "Plotting", "ShellRuntime", "ShellSyntax",
+        "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO", "KSDiagnostics",
       ]),
+    // Figures: Cairo draws SVG, PNG and PDF (docs/plotting.md says why); Plotting holds the figure
+    // model and its renderers, MatplotlibSubset binds it to the language as matplotlib.pyplot.
+    .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"]), .brew(["cairo"])]),
+    .target(name: "Plotting", dependencies: ["CCairo"]),
+    .target(name: "MatplotlibSubset", dependencies: ["Plotting", "ShellRuntime", "ShellSyntax", "ArrayIO", "KSDiagnostics"]),
     .systemLibrary(
       name: "CEditLine", pkgConfig: staticEdit ? nil : "libedit", providers: [.apt(["libedit-dev"]), .brew(["libedit"])]),
     .target(
-      name: "KSTerminal", dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "CEditLine", "FormulaLanguage", "KernelOperations"],
+      name: "KSTerminal",
+      dependencies: ["KSShell", "Plotting", "ShellSyntax", "ShellRuntime", "CEditLine", "FormulaLanguage", "KernelOperations"],
       linkerSettings: editLink),
     .executableTarget(
       name: "ks",
@@ -79,7 +85,13 @@ let package = Package(
       dependencies: ["_KSTestSupport", "KernelOperations", "KernelEngines", "ArrayIO", "DenseLinearAlgebra"],
       exclude: ["Fixtures"]),
     .testTarget(name: "ShellSyntaxTests", dependencies: ["ShellSyntax", "KSDiagnostics"]),
-    .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "NumpySubset", "KernelOperations", "ArrayIO", "ks"]),
-    .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "ShellSyntax", "ShellRuntime", "ks"]),
+    .testTarget(
+      name: "KSShellTests",
+      dependencies: [
+        "KSShell", "ShellSyntax", "ShellRuntime", "NumpySubset", "MatplotlibSubset", "Plotting", "KernelOperations", "ArrayIO",
+        "KSDiagnostics", "ks",
+      ]),
+    .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
+    .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "Plotting", "ShellSyntax", "ShellRuntime", "ks"]),
   ]
 )

@@ -7,7 +7,9 @@ need=()
 # ks opens LAPACKE and CBLAS with dlopen at run time (nothing links them); liblapacke-dev and
 # libopenblas-dev bring the runtime libraries (liblapacke.so.3, libopenblas.so.0) that np.linalg
 # and the BLAS matrix products use, and the tests compare them with numpy.
-for pkg in libedit-dev liblapacke-dev libopenblas-dev; do
+# libcairo2-dev: Cairo draws figures (savefig to SVG, PNG, PDF; inline terminal images);
+# fonts-dejavu-core: the font their text uses.
+for pkg in libedit-dev liblapacke-dev libopenblas-dev libcairo2-dev fonts-dejavu-core; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

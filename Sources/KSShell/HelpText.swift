@@ -166,6 +166,7 @@ enum HelpText {
     ("reductions", "the reductions (reduction_op=)"),
     ("commands", "the meta-commands (:vars, :save, :engine, ...)"),
     ("lazytensor", "LazyTensor, Vi, Vj, Pm and the methods of a LazyTensor"),
+    ("plotting", "matplotlib.pyplot: plot, scatter, imshow, hist, savefig (SVG, PNG, PDF), show; :plot residuals"),
   ]
 
   static var overview: String {
@@ -215,6 +216,22 @@ enum HelpText {
     return out
   }
 
+  static var plottingText: String {
+    """
+    Plotting: import matplotlib.pyplot as plt (the subset KeOps' gallery uses; docs/plotting.md).
+      figures and axes: figure(figsize=), subplot(r, c, k), subplots(r, c) -> fig, axes; gcf, gca, close, clf
+      drawing: plot(x, y, "r--", label=, lw=), semilogy, semilogx, loglog, scatter(x, y, c=, s=, cmap=),
+               imshow(A, cmap=, extent=, origin=), pcolormesh, contourf, hist(x, bins=), bar, text
+      decoration: title, xlabel, ylabel, legend(loc=), axis, xlim, ylim, xticks, yticks, grid, colorbar,
+                  suptitle, tight_layout; the same as Axes methods: ax.plot, ax.set_title, ax.set_xlim, ...
+      output: savefig("f.svg" | "f.png" | "f.pdf", dpi=); show() draws in the terminal (inline image on
+              kitty/iTerm2, braille elsewhere) or, off a terminal, says where to save
+      other matplotlib calls are accepted and ignored, with one warning each
+      :plot residuals [FILE]   the last solve's convergence curve (log scale), drawn or saved
+
+    """
+  }
+
   static var commandsText: String { "Meta-commands:\n" + MetaCommand.all.map { metaLine($0) }.joined() }
 
   // MARK: Topics
@@ -230,6 +247,7 @@ enum HelpText {
     case "reductions": return "Reductions (reduction_op=):\n" + Genred.reductionNames.map { reductionLine($0) }.joined()
     case "commands", "meta", "meta-commands": return commandsText
     case "lazytensor": return lazyTensorText
+    case "plotting", "plot", "plt", "matplotlib", "pyplot", "matplotlib.pyplot": return plottingText
     default: break
     }
     if topic.hasPrefix(":") {

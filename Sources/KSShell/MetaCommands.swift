@@ -43,6 +43,10 @@ public struct MetaCommand: Sendable {
       name: "set", arguments: "[NAME VALUE]",
       summary: "show the settings, or set one: precision, threshold, edgeitems, linewidth, suppress (as np.set_printoptions), progress N",
       takesPath: false, example: ":set precision 4"),
+    MetaCommand(
+      name: "plot", arguments: "residuals [FILE.svg|.png|.pdf]",
+      summary: "draw the last solve's convergence curve (RMS residual per iteration, log scale), or save it to FILE",
+      takesPath: false, example: ":plot residuals"),
     MetaCommand(name: "reset", arguments: "", summary: "forget every variable and alias, and reseed with 0", takesPath: false, example: ":reset"),
     MetaCommand(name: "quit", arguments: "", summary: "leave ks (also :exit, or Ctrl-D)", takesPath: false, example: ":quit"),
   ]
@@ -124,6 +128,8 @@ extension Session {
       }
     case "set":
       try settings(argument, statement: statement)
+    case "plot":
+      try plot(argument, at: range)
     case "reset":
       reset()
       emitOutput("session reset: no variables, no aliases, random seed 0, default print options\n")

@@ -2,7 +2,9 @@ import ArrayIO
 import Foundation
 import KSDiagnostics
 import KernelOperations
+import MatplotlibSubset
 import NumpySubset
+import Plotting
 import PyKeOpsBindings
 import ShellRuntime
 import ShellSyntax
@@ -16,6 +18,15 @@ public protocol ProgressDisplay: AnyObject {
   func update(_ progress: SolveProgress)
   /// Erases the live line, if one is drawn.
   func clear()
+}
+
+/// Draws figures where the user sees them: `plt.show()`'s figures and `:plot residuals`.
+///
+/// The terminal installs one when its output is a terminal (inline images or a braille plot);
+/// without one, `plt.show()` prints where to save instead.
+public protocol FigureDisplay: AnyObject {
+  /// Draws `figure`.
+  func show(_ figure: Figure)
 }
 
 /// How an input, a script or a meta-command ended.
@@ -132,6 +143,12 @@ public final class Session {
   /// The live progress line, when the status stream is a terminal; otherwise progress is printed
   /// as one plain line every `progressEvery` iterations (never when it is 0).
   public var progressDisplay: ProgressDisplay?
+  /// Where `plt.show()` and `:plot residuals` draw; nil off a terminal.
+  public var figureDisplay: FigureDisplay?
+  /// The last solve's report (`:plot residuals` draws its history) and its target (eps).
+  public internal(set) var lastSolve: SolveReport?
+  var lastSolveTarget: Double?
+  private var runningSolveTarget: Double?
   /// `:set progress N`: print a plain progress line every N iterations (0: only the summary).
   public var progressEvery = 0
   /// The name interactive inputs carry in diagnostics.
@@ -168,7 +185,7 @@ public final class Session {
   }
 
   /// The libraries a session's language has beyond Python's builtins: numpy, PyKeOps, `help`.
-  public static let libraries = [NumpyLibrary.library, PyKeOpsLibrary.library, HelpText.library]
+  public static let libraries = [NumpyLibrary.library, PyKeOpsLibrary.library, Pyplot.library, HelpText.library]
   /// Every name the language knows without a variable: builtins, numpy, PyKeOps.
   public static let installed = LibrarySet([Builtins.library] + libraries)
 
@@ -194,9 +211,22 @@ public final class Session {
       capture(.value(text))
     }
     interpreter.events = { [unowned self] event in
-      if let progress = event as? SolveProgress { showProgress(progress) }
-      if let report = event as? SolveReport { emitStatus(Self.summary(of: report) + "\n") }
+      if let progress = event as? SolveProgress {
+        runningSolveTarget = progress.target > 0 ? progress.target : nil
+        showProgress(progress)
+      }
+      if let report = event as? SolveReport {
+        lastSolve = report
+        lastSolveTarget = runningSolveTarget
+        runningSolveTarget = nil
+        emitStatus(Self.summary(of: report) + "\n")
+      }
       if let display = event as? DisplayData { capture(.display(display.data)) }
+      if let shown = event as? FigureShown { showFigure(shown.figure) }
+      if let warning = event as? ShellWarning {
+        emitError("warning: \(warning.message)\n")
+        capture(.status("warning: \(warning.message)\n"))
+      }
     }
   }
 
@@ -501,6 +531,17 @@ public final class Session {
     }
     flush()
     return out
+  }
+
+  /// Draws a figure on the display, or says how to save it when there is none.
+  func showFigure(_ figure: Figure) {
+    if let display = figureDisplay {
+      progressDisplay?.clear()
+      display.show(figure)
+    } else {
+      // Not captured: a notebook holds the figure itself (its DisplayData).
+      emitError("plt.show(): not a terminal, so the figure is not drawn; save it with plt.savefig('figure.png') (or .svg, .pdf)\n")
+    }
   }
 
   func showProgress(_ progress: SolveProgress) {

@@ -50,8 +50,12 @@ public final class ProgressLine: ProgressDisplay {
     let now = DispatchTime.now().uptimeNanoseconds
     if drawn && now - lastDraw < minimumInterval { return }
     lastDraw = now
-    let text = Self.text(progress, since: samples.count > 1 ? samples.first : nil)
-    output.write("\r\u{1B}[2K" + Self.clip(text, to: width() - 1))
+    var text = Self.text(progress, since: samples.count > 1 ? samples.first : nil)
+    let columns = width() - 1
+    // The residual's recent history as a sparkline, when the line has room for it.
+    let spark = Self.sparkline(samples.suffix(12).map(\.rms))
+    if spark.count >= 4 && text.count + 2 + spark.count <= columns { text += "  " + spark }
+    output.write("\r\u{1B}[2K" + Self.clip(text, to: columns))
     drawn = true
   }
 
@@ -97,6 +101,18 @@ public final class ProgressLine: ProgressDisplay {
     if s < 60 { return String(format: "%.1f s", s) }
     if s < 3600 { return "\(Int(s) / 60) min \(Int(s) % 60) s" }
     return "\(Int(s) / 3600) h \(Int(s) % 3600 / 60) min"
+  }
+
+  /// The values (positive residuals, oldest first) as a row of block characters `▁▂▃▄▅▆▇█`,
+  /// scaled logarithmically between their smallest and largest: a solve that converges steadily
+  /// draws a falling staircase. Empty when fewer than two values are positive.
+  static func sparkline(_ values: [Double]) -> String {
+    let logs = values.filter { $0 > 0 && $0.isFinite }.map { Foundation.log10($0) }
+    guard logs.count >= 2, let lo = logs.min(), let hi = logs.max() else { return "" }
+    let blocks = Array("▁▂▃▄▅▆▇█")
+    return String(logs.map { v in
+      hi > lo ? blocks[min(7, Int((v - lo) / (hi - lo) * 7.999))] : blocks[3]
+    })
   }
 
   /// `text` cut to `columns` characters (at least 1).

@@ -34,6 +34,7 @@ public final class Repl {
     progress = ProgressLine(output: output)
     // The live line only on a terminal; otherwise (`ks | tee`) plain lines, as in scripts.
     if TerminalInfo.allowsEscapes(fd: output.fd) { session.progressDisplay = progress }
+    if output.isTerminal { session.figureDisplay = TerminalFigures(output: output) }
     self.session = session
     self.output = output
     editor = LineEditor(historyPath: historyPath) { [unowned session] text in
@@ -170,6 +171,7 @@ public enum ScriptMode {
     session.color = TerminalInfo.useColor(fd: err.fd)
     session.helpWidth = { isatty(out.fd) != 0 ? TerminalInfo.columns(out.fd) : 80 }
     if TerminalInfo.allowsEscapes(fd: err.fd) { session.progressDisplay = ProgressLine(output: err) }
+    if out.isTerminal { session.figureDisplay = TerminalFigures(output: out) }
     Interrupts.arm(session.interpreter.cancel)
     let outcome = session.run(source, echo: echo, keepGoing: keepGoing)
     Interrupts.disarm()

@@ -250,6 +250,9 @@ extension Interpreter {
       guard a.rank >= 1 else { throw ShellError("iteration over a 0-d array", at: range) }
       let arrays = try arrays(at: range)
       return (0..<a.shape[0]).map { arrays.row(a, $0) }
+    case .object(let o):
+      if let items = try o.items(at: range, in: self) { return items }
+      throw ShellError("'\(v.typeName)' object is not iterable", at: range)
     default:
       throw ShellError("'\(v.typeName)' object is not iterable", at: range)
     }

@@ -22,6 +22,9 @@ public struct SessionState: Sendable {
   public var engine = "auto"
   /// How arrays print (`np.set_printoptions`, `:set precision 4`).
   public var printOptions = PrintOptions.defaults
+  /// What libraries keep between statements, by library (matplotlib's open figures): rolled back
+  /// with the variables when a statement fails.
+  public var libraryState: [String: any Sendable] = [:]
 
   public init() {}
 }
@@ -177,14 +180,14 @@ public final class Interpreter {
     case .importModules(let modules):
       for m in modules {
         guard libraries.modules[m.dottedName] != nil else {
-          throw ShellError("no module named '\(m.dottedName)' (ks knows numpy and pykeops.numpy)", at: m.range)
+          throw ShellError("no module named '\(m.dottedName)' (ks knows numpy, math, pykeops.numpy and matplotlib.pyplot)", at: m.range)
         }
         bind(m.boundName, .module(m.alias == nil ? m.module[0] : m.dottedName))
       }
     case .importFrom(let module, let moduleRange, let names):
       let dotted = module.joined(separator: ".")
       guard libraries.modules[dotted] != nil else {
-        throw ShellError("no module named '\(dotted)' (ks knows numpy and pykeops.numpy)", at: moduleRange)
+        throw ShellError("no module named '\(dotted)' (ks knows numpy, math, pykeops.numpy and matplotlib.pyplot)", at: moduleRange)
       }
       for n in names where n.name != "*" {
         bind(n.boundName, try attribute(of: .module(dotted), n.name, at: n.range))
@@ -379,4 +382,11 @@ public protocol RuntimeEvent: Sendable {}
 public struct DisplayData: RuntimeEvent, Equatable {
   public var data: [String: String]
   public init(data: [String: String]) { self.data = data }
+}
+
+/// A warning a library gives without failing the statement (a matplotlib call ks ignores); the
+/// session prints it with the diagnostics, as `warning: MESSAGE`.
+public struct ShellWarning: RuntimeEvent, Equatable {
+  public var message: String
+  public init(_ message: String) { self.message = message }
 }

@@ -156,6 +156,8 @@ public protocol ShellObject: Sendable {
   ) throws -> Value?
   /// `value[index]`.
   func getItem(_ index: [Value], at range: SourceRange, in interpreter: Interpreter) throws -> Value?
+  /// The items `for item in value` visits, or nil when the value is not iterable.
+  func items(at range: SourceRange, in interpreter: Interpreter) throws -> [Value]?
   /// `value.name = new`: the object with the attribute set (objects are values), or nil when it
   /// cannot be set.
   func settingAttribute(_ name: String, _ new: Value, at range: SourceRange, in interpreter: Interpreter) throws
@@ -176,6 +178,7 @@ extension ShellObject {
     _ op: ComparisonOperator, _ other: Value, reflected: Bool, at range: SourceRange, in interpreter: Interpreter
   ) throws -> Value? { nil }
   public func getItem(_ index: [Value], at range: SourceRange, in interpreter: Interpreter) throws -> Value? { nil }
+  public func items(at range: SourceRange, in interpreter: Interpreter) throws -> [Value]? { nil }
   public func settingAttribute(_ name: String, _ new: Value, at range: SourceRange, in interpreter: Interpreter) throws
     -> (any ShellObject)?
   { nil }

@@ -62,6 +62,42 @@ import Testing
     #expect(again.wait() == 0)
   }
 
+  /// On a terminal, `plt.show()` draws the figure as a braille plot with its title, ticks and
+  /// legend, and `:plot residuals` after a solve draws the convergence curve.
+  @Test func plotShowAndResidualsDrawInTheTerminal() throws {
+    let ks = try PtyProcess(columns: 100, home: try temporaryDirectory("ks-pty"))
+    ks.type("import matplotlib.pyplot as plt\r", after: "ks[1]> ")
+    ks.type("t = np.linspace(0, 6, 200)\r", after: "ks[2]> ")
+    ks.type("_ = plt.plot(t, np.sin(t), label=\"sine wave\")\r", after: "ks[3]> ")
+    ks.type("_ = plt.title(\"Braille check\")\r", after: "ks[4]> ")
+    ks.type("_ = plt.legend()\r", after: "ks[5]> ")
+    ks.type("plt.show()\r", after: "ks[6]> ")
+    #expect(ks.expect("Braille check"))
+    #expect(ks.expect("sine wave"), "the legend")
+    #expect(ks.expect("└"), "the axes' frame")
+    let plotted = ks.transcript.unicodeScalars.filter { $0.value > 0x2800 && $0.value <= 0x28FF }.count
+    #expect(plotted > 50, "the curve in braille dots")
+    #expect(ks.transcript.contains("\u{1B}[38;2;31;119;180m"), "the curve in its color (C0)")
+
+    ks.type("x = np.random.rand(300, 2)\r", after: "ks[7]> ")
+    ks.type("b = np.random.rand(300, 1)\r", after: "ks[8]> ")
+    ks.type(
+      "K = KernelSolve(\"Exp(-SqDist(x, y) * 20) * a\", [\"x = Vi(2)\", \"y = Vj(2)\", \"a = Vj(1)\"], \"a\", axis=1)\r",
+      after: "ks[9]> ")
+    ks.type("c = K(x, x, b, alpha=0.01, precond=None, eps=1e-9, backend=\"reference\")\r", after: "ks[10]> ")
+    #expect(ks.expect("CG converged", timeout: 120))
+    let before = ks.transcript.unicodeScalars.filter { $0.value > 0x2800 && $0.value <= 0x28FF }.count
+    ks.type(":plot residuals\r", after: "ks[11]> ")
+    #expect(ks.expect("RMS residual"))
+    #expect(ks.expect("iteration"))
+    #expect(ks.expect("ks[12]> "))
+    let after = ks.transcript.unicodeScalars.filter { $0.value > 0x2800 && $0.value <= 0x28FF }.count
+    #expect(after - before > 20, "the convergence curve in braille dots")
+    #expect(ks.transcript.contains("1e-"), "log-scale tick labels")
+    ks.send(":quit\r")
+    #expect(ks.wait() == 0)
+  }
+
   @Test func multiLineInputAndErrorsNameTheInput() throws {
     let ks = try PtyProcess(home: try temporaryDirectory("ks-pty"))
     ks.type("total = 0\r", after: "ks[1]> ")
