@@ -539,8 +539,11 @@ public final class Session {
       progressDisplay?.clear()
       display.show(figure)
     } else {
-      // Not captured: a notebook holds the figure itself (its DisplayData).
-      emitError("plt.show(): not a terminal, so the figure is not drawn; save it with plt.savefig('figure.png') (or .svg, .pdf)\n")
+      // A status line, not captured: a notebook holds the figure itself (its DisplayData).
+      let text = "plt.show(): not a terminal, so the figure is not drawn; save it with plt.savefig('figure.png') (or .svg, .pdf)\n"
+      progressDisplay?.clear()
+      status(text)
+      log?.output(text)
     }
   }
 

@@ -493,6 +493,32 @@ private func runNbformat(_ path: String, sourceLocation: SourceLocation) -> (Boo
     #expect(comparable(solve?["outputs"]).first?.hasPrefix("stderr: Direct (Cholesky, 40 x 40) solved, rms ") == true)
   }
 
+  /// The end-to-end case: a kernel ridge script that plots its fit and shows it, run with
+  /// `--notebook`, gives a notebook that nbformat validates, holding the printed line and the
+  /// figure (SVG and PNG) as the display data of the `plt.show()` cell.
+  @Test func kernelRidgeScriptWithAFigureRunsToANotebook() throws {
+    let dir = try temporaryDirectory()
+    try PlottingScriptTests.ridgeScript(in: dir).write(toFile: dir + "/ridge.ks", atomically: true, encoding: .utf8)
+    let run = try KSProcess.run(["run", dir + "/ridge.ks", "--notebook", dir + "/ridge.ipynb"])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout.contains("fit error True"))
+    let shape = try #require(validateWithNbformat(dir + "/ridge.ipynb"))
+    #expect(shape.contains { $0.contains("display_data") })
+    let code = codeCells(try parseNotebook(dir + "/ridge.ipynb"))
+    let printed = code.first { joined($0["source"]).hasPrefix("print(\"fit error\"") }
+    let printedOutputs = printed?["outputs"] as? [[String: Any]] ?? []
+    #expect(printedOutputs.contains { $0["output_type"] as? String == "stream" && joined($0["text"]) == "fit error True\n" })
+    let show = try #require(code.first { joined($0["source"]) == "plt.show()" })
+    let outputs = show["outputs"] as? [[String: Any]] ?? []
+    #expect(outputs.count == 1, "only the figure: the 'not a terminal' line is not part of the notebook")
+    let data = try #require(outputs.first?["data"] as? [String: Any])
+    #expect(outputs.first?["output_type"] as? String == "display_data")
+    #expect(joined(data["image/svg+xml"]).contains("<svg"))
+    let png = Data(base64Encoded: joined(data["image/png"]).replacingOccurrences(of: "\n", with: "")) ?? Data()
+    #expect(Array(png.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+    #expect(joined(data["text/plain"]) == "<Figure size 600x400 with 1 Axes>")
+  }
+
   /// Outputs as comparable lines: times (`0.01 s`, `374 µs`) masked, errors by class and message,
   /// results without their execution count (the replay has 3 more cells before).
   private func comparable(_ outputs: Any?) -> [String] {
