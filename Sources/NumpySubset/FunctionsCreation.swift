@@ -211,6 +211,8 @@ extension NumpyFunctions {
     let n = lengthD <= 0 ? 0 : Int(lengthD)
     try Allocation.check([n], dtype, at: range)
     switch dtype {
+    case .complex64, .complex128:
+      throw ShellError("arange of complex values is not supported in ks; use np.arange(n) * (1+1j) or np.linspace", type: "TypeError", at: range)
     case .int64, .bool:
       let a = start.int64Values[0], d = step.int64Values[0]
       if start.dtype.kind != .float && step.dtype.kind != .float {
