@@ -528,33 +528,60 @@ extension Ufunc {
       return NDArray(shape: a.shape, complex: z.map { $0.isZero ? Complex(0, 0) : (($0.isNaN) ? Complex(.nan, .nan) : Complex($0.re / $0.magnitude, $0.im / $0.magnitude)) }, dtype: a.dtype)
     default: break
     }
-    let g: (Complex128) -> Complex128
-    switch f {
-    case .exp: g = { Complex128.exp($0) }
-    case .log: g = { Complex128.log($0) }
-    case .log10: g = { let l = Complex128.log($0); return Complex128(l.re / M_LN10, l.im / M_LN10) }
-    case .log2: g = { let l = Complex128.log($0); return Complex128(l.re / M_LN2, l.im / M_LN2) }
-    case .sqrt: g = { Complex128.sqrt($0) }
-    case .sin: g = { Complex128(Foundation.sin($0.re) * Foundation.cosh($0.im), Foundation.cos($0.re) * Foundation.sinh($0.im)) }
-    case .cos: g = { Complex128(Foundation.cos($0.re) * Foundation.cosh($0.im), -Foundation.sin($0.re) * Foundation.sinh($0.im)) }
-    case .sinh: g = { Complex128(Foundation.sinh($0.re) * Foundation.cos($0.im), Foundation.cosh($0.re) * Foundation.sin($0.im)) }
-    case .cosh: g = { Complex128(Foundation.cosh($0.re) * Foundation.cos($0.im), Foundation.sinh($0.re) * Foundation.sin($0.im)) }
-    case .tan:
-      g = { z in
-        let s = Complex128(Foundation.sin(z.re) * Foundation.cosh(z.im), Foundation.cos(z.re) * Foundation.sinh(z.im))
-        let c = Complex128(Foundation.cos(z.re) * Foundation.cosh(z.im), -Foundation.sin(z.re) * Foundation.sinh(z.im))
-        return s / c
-      }
-    case .tanh:
-      g = { z in
-        let s = Complex128(Foundation.sinh(z.re) * Foundation.cos(z.im), Foundation.cosh(z.re) * Foundation.sin(z.im))
-        let c = Complex128(Foundation.cosh(z.re) * Foundation.cos(z.im), Foundation.sinh(z.re) * Foundation.sin(z.im))
-        return s / c
-      }
-    default:
-      throw ShellError(
-        "ufunc '\(f.ufuncName)' is not supported for complex arrays in ks", type: "TypeError", at: range)
+    // complex64 is computed in float32 with the float functions, as numpy's npy_cexpf etc.
+    if case .complex64(let v) = a.storage {
+      guard let g = complexKernel(f, Float.self) else { throw complexUnsupported(f, at: range) }
+      return NDArray(shape: a.shape, storage: .complex64(v.map(g)))
     }
-    return NDArray(shape: a.shape, complex: z.map(g), dtype: a.dtype)
+    guard let g = complexKernel(f, Double.self) else { throw complexUnsupported(f, at: range) }
+    return NDArray(shape: a.shape, storage: .complex128(z.map(g)))
+  }
+
+  static func complexUnsupported(_ f: UnaryMath, at range: SourceRange) -> ShellError {
+    ShellError("ufunc '\(f.ufuncName)' is not supported for complex arrays in ks", type: "TypeError", at: range)
+  }
+
+  /// The complex transcendental functions, from the real ones of `T` (C99 Annex G formulas).
+  static func complexKernel<T: NumpyFloat & Sendable & BitwiseCopyable>(
+    _ f: UnaryMath, _: T.Type
+  ) -> ((Complex<T>) -> Complex<T>)? {
+    let exp = T.unaryFunction(.exp), log = T.unaryFunction(.log)
+    let sin = T.unaryFunction(.sin), cos = T.unaryFunction(.cos)
+    let sinh = T.unaryFunction(.sinh), cosh = T.unaryFunction(.cosh)
+    func cexp(_ z: Complex<T>) -> Complex<T> {
+      if z.im == 0 && !z.re.isNaN { return Complex(exp(z.re), z.im) }
+      let r = exp(z.re)
+      return Complex(r * cos(z.im), r * sin(z.im))
+    }
+    func clog(_ z: Complex<T>) -> Complex<T> { Complex(log(T.hypot(z.re, z.im)), T.atan2(z.im, z.re)) }
+    func csin(_ z: Complex<T>) -> Complex<T> { Complex(sin(z.re) * cosh(z.im), cos(z.re) * sinh(z.im)) }
+    func ccos(_ z: Complex<T>) -> Complex<T> { Complex(cos(z.re) * cosh(z.im), -(sin(z.re) * sinh(z.im))) }
+    func csinh(_ z: Complex<T>) -> Complex<T> { Complex(sinh(z.re) * cos(z.im), cosh(z.re) * sin(z.im)) }
+    func ccosh(_ z: Complex<T>) -> Complex<T> { Complex(cosh(z.re) * cos(z.im), sinh(z.re) * sin(z.im)) }
+    switch f {
+    case .exp: return cexp
+    case .log: return clog
+    case .log10:
+      let k = T(M_LN10)
+      return { z in let l = clog(z); return Complex(l.re / k, l.im / k) }
+    case .log2:
+      let k = T(M_LN2)
+      return { z in let l = clog(z); return Complex(l.re / k, l.im / k) }
+    case .sqrt:
+      return { z in
+        if z.re == 0 && z.im == 0 { return Complex(0, z.im) }
+        if z.im.isInfinite { return Complex(.infinity, z.im) }
+        let t = ((Swift.abs(z.re) + T.hypot(z.re, z.im)) / 2).squareRoot()
+        if z.re >= 0 { return Complex(t, z.im / (2 * t)) }
+        return Complex(Swift.abs(z.im) / (2 * t), T(signOf: z.im, magnitudeOf: t))
+      }
+    case .sin: return csin
+    case .cos: return ccos
+    case .sinh: return csinh
+    case .cosh: return ccosh
+    case .tan: return { z in csin(z) / ccos(z) }
+    case .tanh: return { z in csinh(z) / ccosh(z) }
+    default: return nil
+    }
   }
 }

@@ -143,8 +143,11 @@ public enum Builtins {
       }
       let (a, b) = try parts(re, 0, "real")
       let (c, d) = try parts(im, 1, "imag")
-      // complex(a, b) is a + b*1j, with b possibly complex: (a - Im b) + (Im a + Re b) j.
-      return .complex(a - d, b + c)
+      // complex(a, b) is a + b*1j, with a or b possibly complex: (a - Im b) + (Im a + Re b) j,
+      // each correction applied only when that argument is complex (as CPython, keeping -0.0).
+      let reIsComplex = b != 0 || { if case .complex? = re { return true } else { return false } }()
+      let imIsComplex = d != 0 || { if case .complex? = im { return true } else { return false } }()
+      return .complex(imIsComplex ? a - d : a, reIsComplex ? c + b : c)
     }
     g["bool"] = anyFn("bool", doc: FunctionDoc("bool(x)", "truth value", "bool(0)")) { ctx in
       let v = try ctx.optional(0, "x") ?? .bool(false)

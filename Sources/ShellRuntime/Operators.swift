@@ -235,7 +235,7 @@ extension Interpreter {
     case (.dtype(let x), .string(let y)), (.string(let y), .dtype(let x)): return x == DType(name: y.text)
     // `a.dtype == float`: the Python type names numpy's default dtypes.
     case (.dtype(let x), .builtin(let b)), (.builtin(let b), .dtype(let x)):
-      return ["float": DType.float64, "int": .int64, "bool": .bool][b.name] == x
+      return ["float": DType.float64, "int": .int64, "bool": .bool, "complex": .complex128][b.name] == x
     case (.builtin, .builtin), (.object, .object), (.module, .module): return identical(a, b)
     default:
       if isNumber(a) && isNumber(b) { return doubleValue(a) == doubleValue(b) }
