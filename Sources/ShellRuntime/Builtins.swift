@@ -161,6 +161,12 @@ public enum Builtins {
       case .int(let i): return .int(Swift.abs(i))
       case .float(let x): return .float(Swift.abs(x))
       case .complex(let re, let im): return .float(Complex128(re, im).magnitude)
+      case .object(let o):
+        // Python's abs(x) calls x.__abs__(): a LazyTensor's abs().
+        guard let f = try o.attribute("abs", at: ctx.rangeOf(0), in: ctx.interpreter) else {
+          throw ShellError("bad operand type for abs(): '\(v.typeName)'", type: "TypeError", at: ctx.rangeOf(0))
+        }
+        return try ctx.interpreter.callValue(f, [], at: ctx.range)
       default: return try ctx.interpreter.callLibraryFunction("numpy", "abs", &ctx)
       }
     }
