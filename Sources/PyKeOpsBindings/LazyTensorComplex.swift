@@ -129,6 +129,11 @@ extension LazyTensorObject {
     if ["real2complex", "imag2complex", "exp1j"].contains(name) {
       return ShellError("\(name) cannot be applied to a complex LazyTensor.", type: "ValueError", at: range)
     }
+    if reductionMethod(name) != nil {
+      return ShellError(
+        "the \(name) reduction is not available for complex LazyTensors (only sum); reduce .real, .imag or abs(...) instead",
+        type: "ValueError", at: range)
+    }
     return ShellError(
       "'\(name)' is not available for complex LazyTensors (they have real, imag, conj(), angle(), abs, exp(), sum() and +, -, *, /)",
       type: "AttributeError", at: range)
