@@ -120,6 +120,10 @@ func identical(_ a: NDArray, _ b: NDArray) -> Bool {
   case (.float16(let x), .float16(let y)): return x.map(\.bitPattern) == y.map(\.bitPattern)
   case (.float32(let x), .float32(let y)): return x.map(\.bitPattern) == y.map(\.bitPattern)
   case (.float64(let x), .float64(let y)): return x.map(\.bitPattern) == y.map(\.bitPattern)
+  case (.complex64(let x), .complex64(let y)):
+    return x.flatMap { [$0.re.bitPattern, $0.im.bitPattern] } == y.flatMap { [$0.re.bitPattern, $0.im.bitPattern] }
+  case (.complex128(let x), .complex128(let y)):
+    return x.flatMap { [$0.re.bitPattern, $0.im.bitPattern] } == y.flatMap { [$0.re.bitPattern, $0.im.bitPattern] }
   default: return a == b
   }
 }
