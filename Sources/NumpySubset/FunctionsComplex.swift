@@ -63,7 +63,7 @@ enum ComplexParts {
       "reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squeeze", "expand_dims", "concatenate", "stack", "vstack",
       "hstack", "column_stack", "flip", "shape", "size", "ndim", "where", "dot", "matmul", "outer", "inner", "vdot", "save",
       "sort", "argsort", "unique", "nonzero", "count_nonzero", "flatnonzero", "tile", "repeat", "diag", "diagonal", "trace",
-      "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d", "roll", "take", "full", "zeros", "ones", "empty",
+      "round", "around", "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d", "roll", "take", "full", "zeros", "ones", "empty",
     ]
     s.formUnion(ReductionCall.names)
     s.subtract(["ptp"])

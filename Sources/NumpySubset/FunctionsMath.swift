@@ -296,6 +296,12 @@ extension NumpyFunctions {
   /// `np.round(a, decimals)`: numpy multiplies by 10**decimals in the array's type, rounds half
   /// to even, and divides back.
   static func round(_ a: NDArray, decimals: Int, at range: SourceRange) throws(ShellError) -> NDArray {
+    if a.dtype.isComplex {
+      // numpy rounds the real and imaginary parts separately.
+      let re = try round(ComplexParts.real(a), decimals: decimals, at: range)
+      let im = try round(ComplexParts.imag(a), decimals: decimals, at: range)
+      return NDArray(shape: a.shape, complex: zip(re.doubleValues, im.doubleValues).map { Complex128($0, $1) }, dtype: a.dtype)
+    }
     if a.dtype.kind != .float {
       if decimals >= 0 { return a.dtype == .bool ? a.cast(.int64) : a }
       let f = Operand(.scalar(int: Int64(Foundation.pow(10.0, Double(-decimals)))), weak: .int)

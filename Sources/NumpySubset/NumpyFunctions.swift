@@ -92,6 +92,12 @@ enum NumpyFunctions {
   static func callDType(_ d: DType, _ ctx: inout CallContext) throws -> Value {
     let v = try ctx.optional(0, "x") ?? .int(0)
     try ctx.finish(maxPositional: 1)
+    if case .string(let s) = v, d.isComplex {
+      guard let z = parseComplex(s.text) else {
+        throw ShellError("complex() arg is a malformed string", type: "ValueError", at: ctx.rangeOf(0))
+      }
+      return .array(NDArray.scalar(complex: z, d))
+    }
     if case .string(let s) = v {
       guard let x = Double(s.text.trimmingCharacters(in: .whitespaces)) else {
         throw ShellError("could not convert string to \(d.rawValue): \(pythonStringRepr(s.text))", at: ctx.rangeOf(0))

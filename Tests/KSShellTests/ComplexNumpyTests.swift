@@ -76,7 +76,9 @@ import Testing
         "np.concatenate([y, np.ones((1, 4))])", "np.stack([y[0], y[1]])", "np.vstack([w, w])", "y.flatten()",
         "np.allclose(y, y + 1e-10j)", "np.allclose(y, y + 1e-3j)", "np.isclose(y[0], y[0] + 1e-7)", "np.isclose(1j, 1j + 1e-9)",
         "y @ y.T", "np.dot(y[0], y[1])", "w @ w.T", "y.tolist()", "y[0, 1].item()", "np.where(y.real > 4, y, 0)",
-        "np.unique(np.array([1j, 1j, 2, 1j]))", "np.zeros_like(w)", "np.full((2,), 1 - 1j)", "y.copy()[2]",
+        "np.unique(np.array([1j, 1j, 2, 1j]))", "y.round()", "np.round(y / 3, 2)", "np.diag(y[:, :3])", "y[:, :3].trace()",
+        "np.repeat(y[0], 2)", "np.tile(w[0], 2)", "np.flip(y, axis=1)", "np.outer(y[0], y[1])", "np.moveaxis(y[None], 0, 2).shape",
+        "np.ones_like(w)", "np.count_nonzero(y)", "np.complex128('1-2.5j')", "np.complex64(3)", "np.conj(2 - 1j)", "np.abs(3 - 4j)", "np.zeros_like(w)", "np.full((2,), 1 - 1j)", "y.copy()[2]",
       ])
   }
 
