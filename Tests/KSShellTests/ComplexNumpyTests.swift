@@ -95,4 +95,34 @@ import Testing
         """,
       expressions: ["z", "v", "v.dtype"])
   }
+
+  @Test(arguments: [
+    ("1j < 2", "TypeError: '<' not supported between instances of 'complex' and 'int'"),
+    ("float(1j)", "TypeError: float() argument must be a string or a real number, not 'complex'"),
+    ("int(1j)", "TypeError: int() argument must be a string, a bytes-like object or a real number, not 'complex'"),
+    ("1j // 2", "TypeError: unsupported operand types for //: 'complex' and 'int'"),
+    ("1 / 0j", "ZeroDivisionError: complex division by zero"),
+    ("0j ** -1", "ZeroDivisionError: zero to a negative or complex power"),
+    ("round(1j)", "TypeError: round() argument must be a real number, not complex"),
+    ("complex('1+')", "ValueError: complex() arg is a malformed string"),
+    ("complex(1, 'a')", "TypeError: complex() second arg can't be a string"),
+    ("np.median(np.array([1j]))", "TypeError: np.median does not support complex arrays in ks (got complex128); use .real, .imag or np.abs first"),
+    ("np.floor(np.array([1j], dtype=np.complex64))", "TypeError: np.floor does not support complex arrays in ks (got complex64); use .real, .imag or np.abs first"),
+    ("a = np.zeros(2); a[0] = 1j", "TypeError: cannot assign a complex number into a float64 array; make the array complex first (a = a.astype(complex))"),
+    ("np.array([1j], dtype=float)", "TypeError: cannot convert complex values to float64 (take .real or abs() first)"),
+    ("np.array([1j]) // 2", "TypeError: ufunc 'floor_divide' not supported for complex inputs (numpy refuses it too)"),
+    ("np.arctan2(np.array([1j]), 1)", "TypeError: np.arctan2 does not support complex arrays in ks (got complex128); use .real, .imag or np.abs first"),
+    ("np.array([1j]).clip(0, 1)", "TypeError: a.clip() does not support complex arrays in ks"),
+  ])
+  func refusalsRaisePythonsExceptionTypes(_ statement: String, _ expected: String) {
+    let r = NumpyHarness.ks(
+      "import numpy as np\ntry:\n    \(statement)\nexcept Exception as e:\n    print(type(e).__name__ + ': ' + str(e))\n")
+    #expect(r.errors == "")
+    #expect(r.output == expected + "\n")
+  }
+
+  @Test("np.arange with a complex dtype")
+  func arange() {
+    NumpyHarness.compare(expressions: ["np.arange(3, dtype=complex)", "np.arange(0.5, 2, 0.5, dtype=np.complex64)"])
+  }
 }
