@@ -20,6 +20,14 @@ extension NDArray {
 
   public static func scalar(int x: Int64) -> NDArray { NDArray(shape: [], storage: .int64([x])) }
   public static func scalar(bool x: Bool) -> NDArray { NDArray(shape: [], storage: .bool([x])) }
+  public static func scalar(complex z: Complex128, _ dtype: DType = .complex128) -> NDArray {
+    NDArray(shape: [], storage: dtype == .complex64 ? .complex64([z.narrow]) : .complex128([z]))
+  }
+
+  /// A complex array of `dtype` (complex64 or complex128) from complex128 values.
+  public init(shape: [Int], complex values: [Complex128], dtype: DType = .complex128) {
+    self.init(shape: shape, storage: dtype == .complex64 ? .complex64(values.map { $0.narrow }) : .complex128(values))
+  }
 
   public var doubleValues: [Double] { toDoubles() }
 
@@ -30,6 +38,8 @@ extension NDArray {
     case .float64(let a): return a.map { Float($0) }
     case .int64(let a): return a.map { Float($0) }
     case .bool(let a): return a.map { $0 ? 1 : 0 }
+    case .complex64(let a): return a.map { $0.re }
+    case .complex128(let a): return a.map { Float($0.re) }
     }
   }
 
@@ -42,6 +52,8 @@ extension NDArray {
     case .float64(let a): return a.map { int64Truncating($0) }
     case .int64(let a): return a
     case .bool(let a): return a.map { $0 ? 1 : 0 }
+    case .complex64(let a): return a.map { int64Truncating(Double($0.re)) }
+    case .complex128(let a): return a.map { int64Truncating($0.re) }
     }
   }
 
@@ -52,6 +64,8 @@ extension NDArray {
     case .float64(let a): return a.map { $0 != 0 }
     case .int64(let a): return a.map { $0 != 0 }
     case .bool(let a): return a
+    case .complex64(let a): return a.map { !$0.isZero }
+    case .complex128(let a): return a.map { !$0.isZero }
     }
   }
 
@@ -66,6 +80,9 @@ extension NDArray {
     case .float64: s = .float64(doubleValues)
     case .int64: s = .int64(int64Values)
     case .bool: s = .bool(boolValues)
+    case .complex64:
+      if case .complex128(let a) = storage { s = .complex64(a.map { $0.narrow }) } else { s = .complex64(floatValues.map { Complex64($0) }) }
+    case .complex128: s = .complex128(complexValues)
     }
     return NDArray(shape: shape, storage: s)
   }
@@ -101,6 +118,8 @@ extension ArrayStorage {
     case .float64: return .float64(values)
     case .int64: return .int64(values.map { int64Truncating($0) })
     case .bool: return .bool(values.map { $0 != 0 })
+    case .complex64: return .complex64(values.map { Complex64(Float($0)) })
+    case .complex128: return .complex128(values.map { Complex128($0) })
     }
   }
 
@@ -111,6 +130,8 @@ extension ArrayStorage {
     case .float64(let a): return .float64(gather(a, offsets))
     case .int64(let a): return .int64(gather(a, offsets))
     case .bool(let a): return .bool(gather(a, offsets))
+    case .complex64(let a): return .complex64(gather(a, offsets))
+    case .complex128(let a): return .complex128(gather(a, offsets))
     }
   }
 

@@ -92,7 +92,7 @@ public enum ArrayFormatter {
         separator: ", ")
     var extras: [String] = []
     if (a.count == 0 && a.shape != [0]) || a.count > options.threshold { extras.append("shape=\(tupleShape(a.shape))") }
-    if ![DType.float64, .int64, .bool].contains(a.dtype) || a.count == 0 { extras.append("dtype=\(a.dtype.rawValue)") }
+    if ![DType.float64, .int64, .bool, .complex128].contains(a.dtype) || a.count == 0 { extras.append("dtype=\(a.dtype.rawValue)") }
     if extras.isEmpty { return prefix + body + ")" }
     let arrStr = prefix + body + ","
     let extraStr = extras.joined(separator: ", ") + ")"
@@ -111,13 +111,36 @@ public enum ArrayFormatter {
     case .float16(let v): return scalarFloat(v[0], positionalLimit: 1e3)
     case .int64(let v): return String(v[0])
     case .bool(let v): return v[0] ? "True" : "False"
+    case .complex64(let v): return scalarComplex(v[0].re, v[0].im, positionalLimit: 1e6)
+    case .complex128(let v): return scalarComplex(v[0].re, v[0].im, positionalLimit: 1e16)
     }
+  }
+
+  /// numpy's (and Python's) complex scalar text: `(1+2j)`, `2j`, `(-0-1j)`, `(nan+infj)`: the
+  /// parts without a trailing `.0`, the real part left out when it is +0.
+  public static func scalarComplex<T: FormattableFloat>(_ re: T, _ im: T, positionalLimit: Double) -> String {
+    func part(_ x: T) -> String {
+      if x.isNaN { return "nan" }
+      if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+      let m = Swift.abs(Double(x))
+      let d = DecimalDigits(shortest: x)
+      if m == 0 || (m >= 1e-4 && m < positionalLimit) {
+        return d.positional(minFraction: 0, trim: .dropPoint, padLeft: 0, padRight: 0)
+      }
+      return d.scientific(minFraction: 0, trim: .dropPoint, padLeft: 0, expDigits: 2)
+    }
+    var imText = part(im)
+    if !imText.hasPrefix("-") { imText = "+" + imText }
+    if re == 0 && re.sign == .plus { return String(imText.dropFirst(imText.hasPrefix("+") ? 1 : 0)) + "j" }
+    return "(" + part(re) + imText + "j)"
   }
 
   /// `repr` of a numpy scalar: `np.float64(1.5)`, `np.int64(3)`, `np.True_`.
   public static func scalarRepr(_ a: NDArray) -> String {
     if case .bool(let v) = a.storage { return v[0] ? "np.True_" : "np.False_" }
-    return "np.\(a.dtype.rawValue)(\(scalarStr(a)))"
+    var text = scalarStr(a)
+    if a.dtype.isComplex && text.hasPrefix("(") { text = String(text.dropFirst().dropLast()) }
+    return "np.\(a.dtype.rawValue)(\(text))"
   }
 
   /// numpy's scalar float text: shortest round-trip digits, positional between 1e-4 and the
@@ -180,7 +203,27 @@ public enum ArrayFormatter {
     case .float16(let v):
       let f = FloatFormat(sample.map { v[$0] }, options: options)
       return { f.format(v[$0]) }
+    case .complex64(let v):
+      let re = FloatFormat(sample.map { v[$0].re }, options: options)
+      let im = FloatFormat(sample.map { v[$0].im }, options: options, plusSign: true)
+      return { complexElement(re.format(v[$0].re), im.format(v[$0].im)) }
+    case .complex128(let v):
+      let re = FloatFormat(sample.map { v[$0].re }, options: options)
+      let im = FloatFormat(sample.map { v[$0].im }, options: options, plusSign: true)
+      return { complexElement(re.format(v[$0].re), im.format(v[$0].im)) }
     }
+  }
+
+  /// numpy's `ComplexFloatingFormat`: the real text, then the imaginary text with `j` placed
+  /// before its right padding.
+  static func complexElement(_ re: String, _ im: String) -> String {
+    var body = Substring(im)
+    var padding = ""
+    while body.last == " " {
+      body.removeLast()
+      padding += " "
+    }
+    return re + body + "j" + padding
   }
 
   /// numpy's `_formatArray`: nested brackets, separators, line wrapping, summarisation.
@@ -260,7 +303,7 @@ public enum ArrayFormatter {
 
 /// Float types ks prints: shortest round-trip digits come from Swift's `description`, which
 /// (like numpy's Dragon4 in unique mode) gives the shortest digits that read back exactly.
-protocol FormattableFloat: BinaryFloatingPoint, CustomStringConvertible {}
+public protocol FormattableFloat: BinaryFloatingPoint, CustomStringConvertible {}
 extension Double: FormattableFloat {}
 extension Float: FormattableFloat {}
 extension Float16: FormattableFloat {}
@@ -348,7 +391,7 @@ struct DecimalDigits {
   var fractionCount: Int { Swift.max(0, digits.count - point) }
 
   /// numpy's `dragon4_positional` (fractional mode).
-  func positional(minFraction: Int, trim: Trim, padLeft: Int, padRight: Int) -> String {
+  func positional(minFraction: Int, trim: Trim, padLeft: Int, padRight: Int, plusSign: Bool = false) -> String {
     var intPart = ""
     if point <= 0 || isZero {
       intPart = "0"
@@ -365,7 +408,7 @@ struct DecimalDigits {
       }
     }
     if frac.count < minFraction { frac += String(repeating: "0", count: minFraction - frac.count) }
-    if negative { intPart = "-" + intPart }
+    if negative { intPart = "-" + intPart } else if plusSign { intPart = "+" + intPart }
     var out = intPart.count < padLeft ? String(repeating: " ", count: padLeft - intPart.count) + intPart : intPart
     switch trim {
     case .dropPoint where frac.isEmpty: break
@@ -377,8 +420,8 @@ struct DecimalDigits {
   }
 
   /// numpy's `dragon4_scientific`.
-  func scientific(minFraction: Int, trim: Trim, padLeft: Int, expDigits: Int) -> String {
-    var mant = (negative ? "-" : "") + String(Character(UnicodeScalar(48 + digits[0])))
+  func scientific(minFraction: Int, trim: Trim, padLeft: Int, expDigits: Int, plusSign: Bool = false) -> String {
+    var mant = (negative ? "-" : (plusSign ? "+" : "")) + String(Character(UnicodeScalar(48 + digits[0])))
     if mant.count < padLeft { mant = String(repeating: " ", count: padLeft - mant.count) + mant }
     var frac = String(digits.dropFirst().map { Character(UnicodeScalar(48 + $0)) })
     if frac.count < minFraction { frac += String(repeating: "0", count: minFraction - frac.count) }
@@ -401,8 +444,11 @@ struct FloatFormat<T: FormattableFloat> {
   var minFraction = 0
   var trim = DecimalDigits.Trim.keepPoint
   var expSize = -1
+  /// numpy's sign='+': every number carries its sign (the imaginary parts of complex arrays).
+  var plusSign = false
 
-  init(_ data: [T], options: PrintOptions) {
+  init(_ data: [T], options: PrintOptions, plusSign: Bool = false) {
+    self.plusSign = plusSign
     precision = options.precision
     let finite = data.filter { $0.isFinite }
     let absNonZero = finite.filter { $0 != 0 }.map { Swift.abs($0) }
@@ -420,17 +466,17 @@ struct FloatFormat<T: FormattableFloat> {
       precision = ds.map { $0.digits.count - 1 }.max() ?? 0
       minFraction = precision
       trim = .keep
-      padLeft = ds.map { $0.negative ? 2 : 1 }.max() ?? 1
+      padLeft = ds.map { $0.negative || plusSign ? 2 : 1 }.max() ?? 1
       let maxExp = ds.map { $0.isZero ? 0 : Swift.abs($0.point - 1) }.max() ?? 0
       expSize = Swift.max(String(maxExp).count, 2)
       padRight = expSize + 2 + precision
     } else {
       let ds = finite.map { Self.positionalDigits($0, precision: precision) }
-      padLeft = ds.map { d in (d.point > 0 && !d.isZero ? d.point : 1) + (d.negative ? 1 : 0) }.max() ?? 1
+      padLeft = ds.map { d in (d.point > 0 && !d.isZero ? d.point : 1) + (d.negative || plusSign ? 1 : 0) }.max() ?? 1
       padRight = ds.map(\.fractionCount).max() ?? 0
     }
     if finite.count != data.count {
-      let negInf = data.contains { $0.isInfinite && $0 < 0 }
+      let negInf = plusSign || data.contains { $0.isInfinite && $0 < 0 }
       let offset = padRight + 1
       padLeft = Swift.max(padLeft, 3 - offset, 3 + (negInf ? 1 : 0) - offset)
     }
@@ -448,7 +494,7 @@ struct FloatFormat<T: FormattableFloat> {
 
   func format(_ x: T) -> String {
     if !x.isFinite {
-      let s = x.isNaN ? "nan" : (x < 0 ? "-inf" : "inf")
+      let s = x.isNaN ? (plusSign ? "+nan" : "nan") : (x < 0 ? "-inf" : (plusSign ? "+inf" : "inf"))
       let width = padLeft + padRight + 1
       return s.count < width ? String(repeating: " ", count: width - s.count) + s : s
     }
@@ -456,9 +502,9 @@ struct FloatFormat<T: FormattableFloat> {
       var d = Self.scientificDigits(x, precision: precision)
       // Dragon4 fills up to min_digits with the exact value's further digits, not zeros.
       if d.digits.count - 1 < minFraction && !d.isZero { d = DecimalDigits(x, roundedToSignificant: minFraction) }
-      return d.scientific(minFraction: minFraction, trim: trim, padLeft: padLeft, expDigits: expSize)
+      return d.scientific(minFraction: minFraction, trim: trim, padLeft: padLeft, expDigits: expSize, plusSign: plusSign)
     }
     return Self.positionalDigits(x, precision: precision)
-      .positional(minFraction: minFraction, trim: trim, padLeft: padLeft, padRight: padRight)
+      .positional(minFraction: minFraction, trim: trim, padLeft: padLeft, padRight: padRight, plusSign: plusSign)
   }
 }

@@ -117,6 +117,9 @@ public enum CSV {
   // MARK: - Encoding
 
   static func encode(_ a: NDArray, delimiter: Character, name: String) throws -> String {
+    if a.dtype.isComplex {
+      throw ArrayIOError("'\(name)': a \(a.dtype.rawValue) array cannot be written as CSV; save it as .npy, or save a.real and a.imag")
+    }
     let rowLength: Int
     switch a.rank {
     case 0, 1: rowLength = 1
@@ -154,6 +157,7 @@ public enum CSV {
     case .float64(let v): return v.map { floatText($0) }
     case .int64(let v): return v.map { String($0) }
     case .bool(let v): return v.map { $0 ? "1" : "0" }
+    case .complex64, .complex128: return []  // refused by `encode`
     }
   }
 

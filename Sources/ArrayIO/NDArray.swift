@@ -5,6 +5,8 @@ public enum ArrayStorage: Sendable, Equatable {
   case float64([Double])
   case int64([Int64])
   case bool([Bool])
+  case complex64([Complex64])
+  case complex128([Complex128])
 
   public var dtype: DType {
     switch self {
@@ -13,6 +15,8 @@ public enum ArrayStorage: Sendable, Equatable {
     case .float64: return .float64
     case .int64: return .int64
     case .bool: return .bool
+    case .complex64: return .complex64
+    case .complex128: return .complex128
     }
   }
 
@@ -23,6 +27,8 @@ public enum ArrayStorage: Sendable, Equatable {
     case .float64(let a): return a.count
     case .int64(let a): return a.count
     case .bool(let a): return a.count
+    case .complex64(let a): return a.count
+    case .complex128(let a): return a.count
     }
   }
 }
@@ -66,6 +72,8 @@ public struct NDArray: Sendable, Equatable {
     case .float64: self.init(shape: shape, storage: .float64(values))
     case .int64: self.init(shape: shape, storage: .int64(values.map { $0.isFinite ? Int64($0) : Int64.min }))
     case .bool: self.init(shape: shape, storage: .bool(values.map { $0 != 0 }))
+    case .complex64: self.init(shape: shape, storage: .complex64(values.map { Complex64(Float($0)) }))
+    case .complex128: self.init(shape: shape, storage: .complex128(values.map { Complex128($0) }))
     }
   }
 
@@ -78,7 +86,8 @@ public struct NDArray: Sendable, Equatable {
   public var count: Int { storage.count }
   public var rank: Int { shape.count }
 
-  /// Every element as a Double (exact for all float types; int64 beyond 2^53 rounds).
+  /// Every element as a Double (exact for all float types; int64 beyond 2^53 rounds; complex
+  /// elements give their real part, as numpy's cast to float does).
   public func toDoubles() -> [Double] {
     switch storage {
     case .float16(let a): return a.map { Double($0) }
@@ -86,6 +95,26 @@ public struct NDArray: Sendable, Equatable {
     case .float64(let a): return a
     case .int64(let a): return a.map { Double($0) }
     case .bool(let a): return a.map { $0 ? 1 : 0 }
+    case .complex64(let a): return a.map { Double($0.re) }
+    case .complex128(let a): return a.map { $0.re }
+    }
+  }
+
+  /// Every element as a complex128 (real dtypes get a zero imaginary part).
+  public var complexValues: [Complex128] {
+    switch storage {
+    case .complex64(let a): return a.map { $0.wide }
+    case .complex128(let a): return a
+    default: return toDoubles().map { Complex128($0) }
+    }
+  }
+
+  /// The imaginary parts (zeros for a real dtype), as Doubles.
+  public func imaginaryDoubles() -> [Double] {
+    switch storage {
+    case .complex64(let a): return a.map { Double($0.im) }
+    case .complex128(let a): return a.map { $0.im }
+    default: return [Double](repeating: 0, count: count)
     }
   }
 
@@ -97,12 +126,15 @@ public struct NDArray: Sendable, Equatable {
     case .float64(let a): return a[flatIndex]
     case .int64(let a): return Double(a[flatIndex])
     case .bool(let a): return a[flatIndex] ? 1 : 0
+    case .complex64(let a): return Double(a[flatIndex].re)
+    case .complex128(let a): return a[flatIndex].re
     }
   }
 
   /// The same elements converted to another dtype (numpy's `astype`).
   public func converted(to dtype: DType) -> NDArray {
     if dtype == self.dtype { return self }
+    if dtype.isComplex || self.dtype.isComplex { return cast(dtype) }
     switch (storage, dtype) {
     case (.int64(let a), .bool): return NDArray(shape: shape, storage: .bool(a.map { $0 != 0 }))
     case (.bool(let a), .int64): return NDArray(shape: shape, storage: .int64(a.map { $0 ? 1 : 0 }))

@@ -1,6 +1,6 @@
 /// Reading and writing numpy's `.npy` format.
 ///
-/// Reads format versions 1.0, 2.0 and 3.0 with little-endian float16/32/64, any integer kind
+/// Reads format versions 1.0, 2.0 and 3.0 with little-endian float16/32/64, complex64/128, any integer kind
 /// (`i1`…`i8`, `u1`…`u8`, read as int64) and bool, in C or Fortran order. Writes exactly what
 /// `numpy.save` writes: version 1.0 (2.0 for huge headers), C order, little-endian, with the data
 /// aligned to 64 bytes.
@@ -135,7 +135,7 @@ public enum Npy {
     case let other:
       throw ArrayIOError(
         "'\(name)' holds a structured array (descr \(other.repr)), which is not supported; "
-          + "ks reads float16/32/64, integer and bool arrays")
+          + "ks reads float16/32/64, complex64/128, integer and bool arrays")
     }
 
     guard case .bool(let fortranOrder) = try entry("fortran_order") else {
@@ -158,14 +158,14 @@ public enum Npy {
 
   /// How one stored element is laid out.
   struct ElementFormat: Equatable {
-    enum Kind { case float, signed, unsigned, bool }
+    enum Kind { case float, signed, unsigned, bool, complex }
     var kind: Kind
     var size: Int
   }
 
   /// Interprets a numpy type string such as `<f8`, `|b1` or `<i4`.
   static func elementFormat(_ descr: String, name: String) throws -> ElementFormat {
-    let unsupportedTail = "; ks reads float16/32/64, integer and bool arrays"
+    let unsupportedTail = "; ks reads float16/32/64, complex64/128, integer and bool arrays"
     var rest = Substring(descr)
     var order: Character = "="
     if let first = rest.first, "<>|=".contains(first) {
@@ -190,10 +190,12 @@ public enum Npy {
       format = ElementFormat(kind: .signed, size: size!)
     case "u" where size == 1 || size == 2 || size == 4 || size == 8:
       format = ElementFormat(kind: .unsigned, size: size!)
+    case "c" where size == 8 || size == 16:
+      format = ElementFormat(kind: .complex, size: size!)
     default:
       let what: String
       switch kindChar {
-      case "c": what = "complex arrays are"
+      case "c": what = "complex arrays of this size are"
       case "O": what = "object arrays are"
       case "U": what = "unicode string arrays are"
       case "S", "a": what = "byte string arrays are"
@@ -234,6 +236,8 @@ public enum Npy {
     case (.float, 4): return .float32(copyElements(bytes, offset: offset, count: count))
     case (.float, 8): return .float64(copyElements(bytes, offset: offset, count: count))
     case (.bool, _): return .bool(bytes[offset..<(offset + count)].map { $0 != 0 })
+    case (.complex, 8): return .complex64(copyElements(bytes, offset: offset, count: count))
+    case (.complex, 16): return .complex128(copyElements(bytes, offset: offset, count: count))
     case (.signed, 1): return .int64(bytes[offset..<(offset + count)].map { Int64(Int8(bitPattern: $0)) })
     case (.signed, 2): return .int64((copyElements(bytes, offset: offset, count: count) as [Int16]).map(Int64.init))
     case (.signed, 4): return .int64((copyElements(bytes, offset: offset, count: count) as [Int32]).map(Int64.init))
@@ -272,6 +276,8 @@ public enum Npy {
     case .float64(let a): return .float64(fortranToC(a, shape: shape))
     case .int64(let a): return .int64(fortranToC(a, shape: shape))
     case .bool(let a): return .bool(fortranToC(a, shape: shape))
+    case .complex64(let a): return .complex64(fortranToC(a, shape: shape))
+    case .complex128(let a): return .complex128(fortranToC(a, shape: shape))
     }
   }
 
@@ -310,6 +316,8 @@ public enum Npy {
     case .float64: return "<f8"
     case .int64: return "<i8"
     case .bool: return "|b1"
+    case .complex64: return "<c8"
+    case .complex128: return "<c16"
     }
   }
 
@@ -345,6 +353,8 @@ public enum Npy {
     case .float64(let v): appendElements(v, bitPattern: \.bitPattern, to: &out)
     case .int64(let v): appendElements(v, bitPattern: { $0 }, to: &out)
     case .bool(let v): out += v.map { $0 ? 1 : 0 }
+    case .complex64(let v): appendElements(v.flatMap { [$0.re, $0.im] }, bitPattern: \.bitPattern, to: &out)
+    case .complex128(let v): appendElements(v.flatMap { [$0.re, $0.im] }, bitPattern: \.bitPattern, to: &out)
     }
     return out
   }

@@ -11,7 +11,7 @@ extension ArrayFormatter {
     if body.hasPrefix("[") { body.removeFirst() }
     if body.hasSuffix("]") { body.removeLast() }
     while body.hasPrefix(" ") { body.removeFirst() }
-    let dtype = [DType.float64, .int64, .bool].contains(a.dtype) ? "" : ", dtype=\(a.dtype.rawValue)"
+    let dtype = [DType.float64, .int64, .bool, .complex128].contains(a.dtype) ? "" : ", dtype=\(a.dtype.rawValue)"
     return "array(\(body)\(dtype))"
   }
 }

@@ -34,6 +34,9 @@ public enum Differentiability: Sendable {
 public struct DerivativeInput {
   public let node: FormulaNode
   public let gradient: Term
+  /// For each argument, whether it depends on the variable of differentiation (a rule may refuse
+  /// to differentiate with respect to some argument only when that matters).
+  public var argumentDependsOnVariable: [Bool] = []
 
   /// Argument `k` of the node.
   public func arg(_ k: Int) -> Term { Term(node.children[k]) }
@@ -412,7 +415,9 @@ public enum Derivatives {
         case .none(let why):
           throw Diagnostic("\(op.name) is not differentiable: \(why)", at: n.range ?? range)
         case .rule(let rule):
-          contributions = try rule(DerivativeInput(node: n, gradient: a))
+          var input = DerivativeInput(node: n, gradient: a)
+          input.argumentDependsOnVariable = n.children.map(dependsOnV)
+          contributions = try rule(input)
         }
         precondition(contributions.count == n.children.count, "derivative rule of \(op.name) returns one term per argument")
         for (child, c) in zip(n.children, contributions) where dependsOnV(child) && !c.isZero {

@@ -1,4 +1,5 @@
 import Foundation
+import KSDiagnostics
 
 // The operation table: one entry per formula operation (KeOps 2.3, keops-semantics.md section 1).
 // Special values follow KeOps' C code: Step(0)=1, Rsqrt(0)=0, XLogX(0)=0, SinXDivX(0)=1, Sign(0)=0.
@@ -649,7 +650,25 @@ extension Operation {
         return 1
       },
       evaluation: softDTWEvaluation,
-      derivative: .none("ks does not differentiate SoftDTW_SqDist yet")),
+      derivative: .rule { d in
+        // KeOps 2.3: the gradient with respect to x and y from GradSoftDTW_SqDist; none for gamma.
+        if d.argumentDependsOnVariable[2] {
+          throw Diagnostic("SoftDTW_SqDist is not differentiable with respect to gamma (KeOps 2.3 refuses it too)", at: d.node.range)
+        }
+        let n = d.dim(0), m = d.dim(1)
+        let both = try f("GradSoftDTW_SqDist", d.arg(0), d.arg(1), d.arg(2)) * d.gradient
+        return [try Term.extract(both, 0, n), try Term.extract(both, n, m), .zero(1)]
+      }),
+    Operation(
+      name: "GradSoftDTW_SqDist", arity: 3,
+      summary: "the gradient of SoftDTW_SqDist(f, g, h) with respect to f and to g, concatenated",
+      rule: "n, m, 1 -> n + m", cEmit: cGradSoftDTW,
+      dimension: { d, _ throws(DimensionError) in
+        guard d[2] == 1 else { throw DimensionError("gamma must be a scalar, not dimension \(d[2])") }
+        return d[0] + d[1]
+      },
+      evaluation: gradSoftDTWEvaluation,
+      derivative: .none("KeOps 2.3 has no second derivative of SoftDTW_SqDist")),
 
     // MARK: Constants (section 1.8)
     Operation(

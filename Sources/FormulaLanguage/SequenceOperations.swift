@@ -93,3 +93,88 @@ let cSoftDTW: CEmitter = { c in
     + "rc[i] = r; } for (int i = 0; i < \(n); i++) rp[i] = rc[i]; } "
     + "\(c.out("0")) = rp[\(n - 1)]; }"
 }
+
+// MARK: GradSoftDTW_SqDist(x, y, gamma)
+
+/// The gradient of SoftDTW_SqDist(x, y, gamma) with respect to x and y, concatenated (dimension
+/// n + m), as KeOps 2.3 defines it. With R the table of the forward recursion and
+/// E(i, j) = dR(n-1, m-1)/dR(i, j), computed backwards from E(n-1, m-1) = 1 through each cell's
+/// successors s = (i+1, j), (i, j+1), (i+1, j+1):
+/// E(i, j) = sum_s E(s) exp((R(s) - (x_s - y_s)^2 - R(i, j)) / gamma) (the softmin's weight of
+/// R(i, j) in R(s); 1 on the first row and column, where R is a plain running sum). Then
+/// d/dx_i = sum_j 2 (x_i - y_j) E(i, j) and d/dy_j = -sum_i 2 (x_i - y_j) E(i, j).
+let gradSoftDTWEvaluation: Evaluation = .block { inputs, _, count, out, outDim in
+  let xs = inputs[0], ys = inputs[1], gs = inputs[2]
+  let n = xs.dim, m = ys.dim
+  var r = [Double](repeating: 0, count: n * m)
+  var e = [Double](repeating: 0, count: n * m)
+  for p in 0..<count {
+    let g = gs[p, 0]
+    func cost(_ i: Int, _ j: Int) -> Double {
+      let d = xs[p, i] - ys[p, j]
+      return d * d
+    }
+    for j in 0..<m {
+      for i in 0..<n {
+        var v = cost(i, j)
+        if j == 0 {
+          if i > 0 { v += r[i - 1] }
+        } else if i == 0 {
+          v += r[(j - 1) * n]
+        } else {
+          let diagonal = r[(j - 1) * n + i - 1], left = r[j * n + i - 1], up = r[(j - 1) * n + i]
+          var low = diagonal < left ? diagonal : left
+          low = up < low ? up : low
+          v += low - g * Foundation.log(
+            Foundation.exp((low - diagonal) / g) + Foundation.exp((low - left) / g) + Foundation.exp((low - up) / g))
+        }
+        r[j * n + i] = v
+      }
+    }
+    // Backwards, each cell's contribution added as soon as its E is known (the C code's order).
+    let o = p * outDim
+    for k in 0..<outDim { out[o + k] = 0 }
+    for j in stride(from: m - 1, through: 0, by: -1) {
+      for i in stride(from: n - 1, through: 0, by: -1) {
+        var sum = 0.0
+        if i == n - 1 && j == m - 1 {
+          sum = 1
+        } else {
+          for (si, sj) in [(i + 1, j), (i, j + 1), (i + 1, j + 1)] where si < n && sj < m {
+            sum += e[sj * n + si] * Foundation.exp((r[sj * n + si] - cost(si, sj) - r[j * n + i]) / g)
+          }
+        }
+        e[j * n + i] = sum
+        let w = 2 * (xs[p, i] - ys[p, j]) * sum
+        out[o + i] += w
+        out[o + n + j] -= w
+      }
+    }
+  }
+}
+
+let cGradSoftDTW: CEmitter = { c in
+  let n = c.argumentDims[0], m = c.argumentDims[1], w = c.work
+  func x(_ i: String) -> String { c.arg(0, i) }
+  func y(_ j: String) -> String { c.arg(1, j) }
+  let g = c.arg(2, "0")
+  // R and E as n*m tables (cell (i, j) at j*n + i); the cost of a cell recomputed where needed.
+  return "{ \(w) R[\(n * m)], E[\(n * m)], G[\(n + m)]; \(w) g = \(g); "
+    + "for (int j = 0; j < \(m); j++) { for (int i = 0; i < \(n); i++) { "
+    + "\(w) d = \(x("i")) - \(y("j")); \(w) v = d * d; "
+    + "if (j == 0) { if (i > 0) v += R[i - 1]; } else if (i == 0) { v += R[(j - 1) * \(n)]; } else { "
+    + "\(w) dg = R[(j - 1) * \(n) + i - 1], lf = R[j * \(n) + i - 1], up = R[(j - 1) * \(n) + i]; "
+    + "\(w) lo = dg < lf ? dg : lf; lo = up < lo ? up : lo; "
+    + "v += lo - g * log(exp((lo - dg) / g) + exp((lo - lf) / g) + exp((lo - up) / g)); } "
+    + "R[j * \(n) + i] = v; } } "
+    + "for (int k = 0; k < \(n + m); k++) G[k] = (\(w))0; "
+    + "for (int j = \(m - 1); j >= 0; j--) { for (int i = \(n - 1); i >= 0; i--) { "
+    + "\(w) s = (\(w))0; "
+    + "if (i == \(n - 1) && j == \(m - 1)) { s = (\(w))1; } else { "
+    + "if (i + 1 < \(n)) { \(w) d = \(x("i + 1")) - \(y("j")); s += E[j * \(n) + i + 1] * exp((R[j * \(n) + i + 1] - d * d - R[j * \(n) + i]) / g); } "
+    + "if (j + 1 < \(m)) { \(w) d = \(x("i")) - \(y("j + 1")); s += E[(j + 1) * \(n) + i] * exp((R[(j + 1) * \(n) + i] - d * d - R[j * \(n) + i]) / g); } "
+    + "if (i + 1 < \(n) && j + 1 < \(m)) { \(w) d = \(x("i + 1")) - \(y("j + 1")); s += E[(j + 1) * \(n) + i + 1] * exp((R[(j + 1) * \(n) + i + 1] - d * d - R[j * \(n) + i]) / g); } } "
+    + "E[j * \(n) + i] = s; "
+    + "\(w) d = \(x("i")) - \(y("j")); \(w) t = 2 * d * s; G[i] += t; G[\(n) + j] -= t; } } "
+    + "for (int k = 0; k < \(n + m); k++) \(c.out("k")) = G[k]; }"
+}

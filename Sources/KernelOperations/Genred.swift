@@ -209,6 +209,11 @@ public struct Genred: Sendable {
     let dtype = arguments.first?.dtype ?? .float64
     for (k, a) in arguments.enumerated() {
       guard a.dtype.isFloatingPoint else {
+        if a.dtype.isComplex {
+          throw .argument(
+            index: k,
+            message: "expected a float array, got \(a.dtype.rawValue); Genred formulas read complex numbers as (re, im) pairs: use LazyTensor(z) (a ComplexLazyTensor), or pass z.real and z.imag")
+        }
         throw .argument(index: k, message: "expected a float array, got \(a.dtype.rawValue); convert it with .astype(\"float64\")")
       }
       guard a.dtype == dtype else {

@@ -10,7 +10,7 @@ import ShellSyntax
 enum ArrayMethods {
   static let methodNames: Set<String> = ReductionCall.names.union([
     "astype", "item", "reshape", "tolist", "copy", "flatten", "ravel", "transpose", "round", "clip", "dot", "squeeze",
-    "nonzero", "argsort", "swapaxes", "sort", "fill", "repeat", "diagonal", "trace", "view",
+    "nonzero", "argsort", "swapaxes", "sort", "fill", "repeat", "diagonal", "trace", "view", "conj", "conjugate",
   ])
 
   static func attribute(_ a: NDArray, _ name: String, at range: SourceRange) throws -> Value? {
@@ -18,7 +18,8 @@ enum ArrayMethods {
     case "T", "mT": return .array(Shaping.transpose(a))
     case "itemsize": return .int(a.dtype.itemSize)
     case "nbytes": return .int(a.dtype.itemSize * a.count)
-    case "real": return .array(a)
+    case "real": return .array(ComplexParts.real(a))
+    case "imag": return .array(ComplexParts.imag(a))
     case "flat": return .array(a.withShape([a.count]))
     case "flags": return .object(ArrayFlags(shape: a.shape))
     default:
@@ -27,8 +28,14 @@ enum ArrayMethods {
   }
 
   static func call(_ a: NDArray, _ name: String, _ ctx: inout CallContext) throws -> Value {
-    if ReductionCall.names.contains(name) { return try ReductionCall.run(name, a, &ctx, first: 0) }
+    if ReductionCall.names.contains(name) {
+      if a.dtype.isComplex && name == "ptp" { try ComplexParts.check(name, ctx) }
+      return try ReductionCall.run(name, a, &ctx, first: 0)
+    }
     switch name {
+    case "conj", "conjugate":
+      try ctx.finish(maxPositional: 0)
+      return .array(ComplexParts.conj(a))
     case "astype":
       let d = try NumpyFunctions.dtypeArgument(try ctx.required(0, "dtype"), at: ctx.rangeOf(0))
       _ = try ctx.optional(nil, "copy")
@@ -87,6 +94,9 @@ enum ArrayMethods {
       try ctx.finish(maxPositional: 1)
       return .array(try NumpyFunctions.round(a, decimals: d, at: ctx.range))
     case "clip":
+      if a.dtype.isComplex {
+        throw ShellError("a.clip() does not support complex arrays in ks", type: "TypeError", at: ctx.range)
+      }
       let lo = try ctx.present(0, "min"), hi = try ctx.present(1, "max")
       try ctx.finish(maxPositional: 2)
       var shifted = ctx

@@ -6,9 +6,9 @@ import ShellSyntax
 
 // MARK: - dtypes
 
-/// The kind of a dtype, numpy's promotion order: bool < integer < floating.
+/// The kind of a dtype, numpy's promotion order: bool < integer < floating < complex.
 enum DTypeKind: Int, Comparable {
-  case bool = 0, int = 1, float = 2
+  case bool = 0, int = 1, float = 2, complex = 3
 
   static func < (a: DTypeKind, b: DTypeKind) -> Bool { a.rawValue < b.rawValue }
 
@@ -18,6 +18,7 @@ enum DTypeKind: Int, Comparable {
     case .bool: return .bool
     case .int: return .int64
     case .float: return .float64
+    case .complex: return .complex128
     }
   }
 }
@@ -28,6 +29,7 @@ extension DType {
     case .bool: return .bool
     case .int64: return .int
     case .float16, .float32, .float64: return .float
+    case .complex64, .complex128: return .complex
     }
   }
 }
@@ -39,6 +41,11 @@ enum Promotion {
     if a == b { return a }
     if a == .bool { return b }
     if b == .bool { return a }
+    if a.isComplex || b.isComplex {
+      // complex64 only with float16/float32/complex64; anything wider (or int64) gives complex128.
+      let narrow: Set<DType> = [.float16, .float32, .complex64]
+      return narrow.contains(a) && narrow.contains(b) ? .complex64 : .complex128
+    }
     if a == .int64 || b == .int64 { return .float64 }  // int64 with any float: float64
     if a == .float64 || b == .float64 { return .float64 }
     return .float32  // float16 with float32
@@ -56,6 +63,8 @@ enum Promotion {
       }
     }
     guard let s = strong else { return (weak ?? .float).defaultDType }
+    // A Python complex with a float array keeps the array's precision (float32 -> complex64).
+    if weak == .complex && s.kind == .float { return s == .float64 ? .complex128 : .complex64 }
     if let w = weak, w > s.kind { return w.defaultDType }
     return s
   }
@@ -85,6 +94,8 @@ extension NDArray {
     case .float64(let a): return .float(a[i])
     case .int64(let a): return .int(Int(a[i]))
     case .bool(let a): return .bool(a[i])
+    case .complex64(let a): return .complex(Double(a[i].re), Double(a[i].im))
+    case .complex128(let a): return .complex(a[i].re, a[i].im)
     }
   }
 }
@@ -99,6 +110,7 @@ extension NumpyOps {
     case .int(let i): return Operand(.scalar(int: Int64(i)), weak: .int)
     case .float(let x): return Operand(.scalar(x), weak: .float)
     case .bool(let b): return Operand(.scalar(bool: b), weak: .bool)
+    case .complex(let re, let im): return Operand(.scalar(complex: Complex128(re, im)), weak: .complex)
     case .list, .tuple: return Operand(try array(from: v, dtype: nil, at: range))
     default:
       throw ShellError("expected a number or an array, not \(v.typeName)", at: range)

@@ -211,6 +211,11 @@ extension NumpyFunctions {
     let n = lengthD <= 0 ? 0 : Int(lengthD)
     try Allocation.check([n], dtype, at: range)
     switch dtype {
+    case .complex64, .complex128:
+      // Real start and step (the real parts), then cast, as numpy gives for real arguments.
+      var v = (0..<n).map { s0 + Double($0) * st }
+      if n > 1 { v[1] = s0 + st }
+      return NDArray(shape: [n], storage: .float64(v)).cast(dtype)
     case .int64, .bool:
       let a = start.int64Values[0], d = step.int64Values[0]
       if start.dtype.kind != .float && step.dtype.kind != .float {

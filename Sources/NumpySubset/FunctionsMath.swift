@@ -225,6 +225,15 @@ extension NumpyFunctions {
   static func isclose(_ a: NDArray, _ b: NDArray, rtol: Double, atol: Double, equalNaN: Bool, at range: SourceRange) throws(ShellError) -> NDArray {
     guard let out = broadcastShapes([a.shape, b.shape]) else { throw Ufunc.broadcastError([a.shape, b.shape], at: range) }
     try Allocation.check(out, .float64, at: range)
+    if a.dtype.isComplex || b.dtype.isComplex {
+      // numpy: |a - b| <= atol + rtol * |b| with complex moduli, b finite (both parts), or a == b.
+      let v = broadcastMap(a.complexValues, a.shape, b.complexValues, b.shape, to: out) { x, y -> Bool in
+        if x == y { return true }
+        if x.isNaN || y.isNaN { return equalNaN && x.isNaN && y.isNaN }
+        return (x - y).magnitude <= atol + rtol * y.magnitude && y.isFinite
+      }
+      return NDArray(shape: out, storage: .bool(v))
+    }
     let v = broadcastMap(a.doubleValues, a.shape, b.doubleValues, b.shape, to: out) { x, y -> Bool in
       if x == y { return true }
       if x.isNaN || y.isNaN { return equalNaN && x.isNaN && y.isNaN }
@@ -269,6 +278,8 @@ extension NumpyFunctions {
     case (.float16(let p), .float16(let q)): return NDArray(shape: out, storage: .float16(pick(p, q)))
     case (.int64(let p), .int64(let q)): return NDArray(shape: out, storage: .int64(pick(p, q)))
     case (.bool(let p), .bool(let q)): return NDArray(shape: out, storage: .bool(pick(p, q)))
+    case (.complex64(let p), .complex64(let q)): return NDArray(shape: out, storage: .complex64(pick(p, q)))
+    case (.complex128(let p), .complex128(let q)): return NDArray(shape: out, storage: .complex128(pick(p, q)))
     default: throw ShellError("internal error: where dtypes", at: range)
     }
   }
@@ -285,6 +296,12 @@ extension NumpyFunctions {
   /// `np.round(a, decimals)`: numpy multiplies by 10**decimals in the array's type, rounds half
   /// to even, and divides back.
   static func round(_ a: NDArray, decimals: Int, at range: SourceRange) throws(ShellError) -> NDArray {
+    if a.dtype.isComplex {
+      // numpy rounds the real and imaginary parts separately.
+      let re = try round(ComplexParts.real(a), decimals: decimals, at: range)
+      let im = try round(ComplexParts.imag(a), decimals: decimals, at: range)
+      return NDArray(shape: a.shape, complex: zip(re.doubleValues, im.doubleValues).map { Complex128($0, $1) }, dtype: a.dtype)
+    }
     if a.dtype.kind != .float {
       if decimals >= 0 { return a.dtype == .bool ? a.cast(.int64) : a }
       let f = Operand(.scalar(int: Int64(Foundation.pow(10.0, Double(-decimals)))), weak: .int)

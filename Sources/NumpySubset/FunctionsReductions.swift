@@ -32,6 +32,17 @@ enum ReductionCall {
       let keepdims = try ctx.flag(first + 4, "keepdims", default: false)
       try ctx.finish(maxPositional: first + 5)
       let x = dtype == .float64 ? a.cast(.float64) : a
+      if x.dtype.isComplex {
+        // numpy: the mean of |z - mean(z)|**2, a real result.
+        let m = Reductions.mean(x, axes: axes, keepdims: true, at: r)
+        let dev = try Ufunc.binary(.subtract, Operand(x), Operand(m), at: r)
+        let re = ComplexParts.real(dev), im = ComplexParts.imag(dev)
+        let sq = try Ufunc.binary(.add, Operand(try Ufunc.unary(.square, re, at: r)), Operand(try Ufunc.unary(.square, im, at: r)), at: r)
+        let n = sq.count / Swift.max(Reductions.sum(sq, axes: axes, keepdims: keepdims).count, 1)
+        let s = Reductions.sum(sq, axes: axes, keepdims: keepdims)
+        let v = try Ufunc.binary(.divide, Operand(s), Operand(.scalar(int: Int64(Swift.max(n - ddof, 0))), weak: .int), at: r)
+        return .array(name == "std" ? try Ufunc.unary(.sqrt, v, at: r) : v)
+      }
       let v = Reductions.variance(x, axes: axes, keepdims: keepdims, ddof: ddof)
       return .array(name == "std" ? try Ufunc.unary(.sqrt, v, at: r) : v)
     case "max", "min", "amax", "amin":

@@ -247,6 +247,8 @@ enum Sorting {
     case .float16(let v): return lanes(v, floatLess)
     case .int64(let v): return lanes(v, <)
     case .bool(let v): return lanes(v) { !$0 && $1 }
+    case .complex128(let v): return lanes(v) { x, y in x.isNaN ? false : (y.isNaN || complexLess(x, y)) }
+    case .complex64(let v): return lanes(v) { x, y in x.isNaN ? false : (y.isNaN || complexLess(x, y)) }
     }
   }
 
@@ -263,10 +265,12 @@ enum Sorting {
     let order = sort(flat, axis: 0, indices: true).int64Values.map { Int($0) }
     let sorted = flat.gathered(order, shape: [order.count])
     let d = sorted.doubleValues
+    let im = sorted.imaginaryDoubles()
     var keep: [Int] = [], first: [Int64] = [], counts: [Int64] = []
     var inverse = [Int64](repeating: 0, count: order.count)
     for k in 0..<d.count {
-      let same = k > 0 && (d[k] == d[k - 1] || (d[k].isNaN && d[k - 1].isNaN))
+      let nan = { (i: Int) in d[i].isNaN || im[i].isNaN }
+      let same = k > 0 && ((d[k] == d[k - 1] && im[k] == im[k - 1]) || (nan(k) && nan(k - 1)))
       if !same {
         keep.append(k)
         first.append(Int64(order[k]))
@@ -290,6 +294,8 @@ extension ArrayStorage {
     case .float64: return .float64(values as! [Double])
     case .int64: return .int64(values as! [Int64])
     case .bool: return .bool(values as! [Bool])
+    case .complex64: return .complex64(values as! [Complex64])
+    case .complex128: return .complex128(values as! [Complex128])
     }
   }
 }

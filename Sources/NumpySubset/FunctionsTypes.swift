@@ -59,16 +59,6 @@ extension NumpyFunctions {
       }
       return .object(IntInfo(name: "int64")!)
     }
-    t["iscomplexobj", FunctionDoc("np.iscomplexobj(x)", "whether x has a complex type (never, in ks)", "np.iscomplexobj(x)")] = { ctx in
-      _ = try ctx.required(0, "x")
-      try ctx.finish(maxPositional: 1)
-      return .bool(false)  // ks has no complex numbers or complex arrays
-    }
-    t["isrealobj", FunctionDoc("np.isrealobj(x)", "whether x has no complex type (always, in ks)", "np.isrealobj(x)")] = { ctx in
-      _ = try ctx.required(0, "x")
-      try ctx.finish(maxPositional: 1)
-      return .bool(true)
-    }
     return t
   }
 
@@ -94,6 +84,7 @@ extension NumpyFunctions {
     case .float: return .float64
     case .int: return .int64
     case .bool: return .bool
+    case .complex: return .complex128
     default: return try dtypeArgument(v, at: range)
     }
   }

@@ -31,6 +31,7 @@ enum IOBuiltins {
     case .array(let a): array = a
     case .int(let i): array = NDArray(shape: [], int64: [Int64(i)])
     case .float(let x): array = NDArray(shape: [], float64: [x])
+    case .complex(let re, let im): array = .scalar(complex: Complex128(re, im))
     case .list, .tuple: array = try NumpyOps.array(from: v, dtype: nil, at: ctx.rangeOf(vi))
     default: throw ShellError("can only save arrays, not \(v.typeName)", at: ctx.rangeOf(vi))
     }

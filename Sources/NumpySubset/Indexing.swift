@@ -245,6 +245,11 @@ enum Indexing {
     _ a: NDArray, _ index: [Value], _ value: Value, at range: SourceRange, itemRanges: [SourceRange]? = nil
   ) throws(ShellError) -> NDArray {
     let p = try plan(a, index, at: range, itemRanges: itemRanges)
+    if case .complex = value, !a.dtype.isComplex {
+      throw ShellError(
+        "cannot assign a complex number into a \(a.dtype.rawValue) array; make the array complex first (a = a.astype(complex))",
+        type: "TypeError", at: range)
+    }
     let v = try NumpyOps.toArray(value, at: range).cast(a.dtype)
     // numpy lets the value have extra leading dimensions of size 1.
     var vshape = v.shape
@@ -273,6 +278,8 @@ enum Indexing {
     case (.float64(let d), .float64(let s)): storage = .float64(scatter(d, s))
     case (.int64(let d), .int64(let s)): storage = .int64(scatter(d, s))
     case (.bool(let d), .bool(let s)): storage = .bool(scatter(d, s))
+    case (.complex64(let d), .complex64(let s)): storage = .complex64(scatter(d, s))
+    case (.complex128(let d), .complex128(let s)): storage = .complex128(scatter(d, s))
     default: throw ShellError("internal error: assignment dtype mismatch", at: range)
     }
     return NDArray(shape: a.shape, storage: storage)

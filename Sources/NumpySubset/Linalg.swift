@@ -106,6 +106,17 @@ enum Linalg {
     if y.rank == 1 { shape.removeLast() }
     let t = Promotion.promote(x.dtype, y.dtype)
     switch t {
+    case .complex64, .complex128:
+      let v = batched(a.complexValues, b.complexValues, aBatch: aBatch, bBatch: bBatch, batch: batch, m: m, n: n, k: k, zero: Complex128(0, 0)) {
+        pa, pb, pc, m, n, k in
+        for i in 0..<m {
+          for l in 0..<k {
+            let x = pa[i * k + l]
+            for j in 0..<n { pc[i * n + j] = pc[i * n + j] + x * pb[l * n + j] }
+          }
+        }
+      }
+      return NDArray(shape: shape, complex: v, dtype: t)
     case .float64:
       let v = batched(a.doubleValues, b.doubleValues, aBatch: aBatch, bBatch: bBatch, batch: batch, m: m, n: n, k: k, zero: 0.0) { gemm($0, $1, $2, $3, $4, $5) }
       return NDArray(shape: shape, storage: .float64(v))

@@ -37,17 +37,21 @@ enum NumpyFunctions {
 
   static func function(_ name: String) -> Value? {
     guard let body = table[name] else { return nil }
-    return Builtins.anyFn(name, doc: table.docs[name]) { ctx in try body(&ctx) }
+    return Builtins.anyFn(name, doc: table.docs[name]) { ctx in
+      try ComplexParts.check(name, ctx)
+      return try body(&ctx)
+    }
   }
 
   static func call(_ name: String, _ ctx: inout CallContext) throws -> Value {
     guard let body = table[name] else { throw ShellError("numpy function '\(name)' is not available", at: ctx.range) }
+    try ComplexParts.check(name, ctx)
     return try body(&ctx)
   }
 
   static let table: FunctionTable = {
     var t = FunctionTable()
-    for part in [mathFunctions(), reductionFunctions(), creationFunctions(), shapeFunctions(), linalgFunctions(), randomFunctions(), printFunctions(),
+    for part in [complexFunctions(), mathFunctions(), reductionFunctions(), creationFunctions(), shapeFunctions(), linalgFunctions(), randomFunctions(), printFunctions(),
       typeFunctions(), tilingFunctions(), countingFunctions(), sequenceFunctions(),
     ] {
       t.merge(part)
@@ -88,6 +92,12 @@ enum NumpyFunctions {
   static func callDType(_ d: DType, _ ctx: inout CallContext) throws -> Value {
     let v = try ctx.optional(0, "x") ?? .int(0)
     try ctx.finish(maxPositional: 1)
+    if case .string(let s) = v, d.isComplex {
+      guard let z = parseComplex(s.text) else {
+        throw ShellError("complex() arg is a malformed string", type: "ValueError", at: ctx.rangeOf(0))
+      }
+      return .array(NDArray.scalar(complex: z, d))
+    }
     if case .string(let s) = v {
       guard let x = Double(s.text.trimmingCharacters(in: .whitespaces)) else {
         throw ShellError("could not convert string to \(d.rawValue): \(pythonStringRepr(s.text))", at: ctx.rangeOf(0))
@@ -106,6 +116,7 @@ enum NumpyFunctions {
     case .builtin(let b) where b.name == "float": return .float64
     case .builtin(let b) where b.name == "int": return .int64
     case .builtin(let b) where b.name == "bool": return .bool
+    case .builtin(let b) where b.name == "complex": return .complex128
     default: throw ShellError("data type \(v.repr) not understood", at: range)
     }
   }

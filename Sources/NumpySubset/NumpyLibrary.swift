@@ -56,7 +56,7 @@ public enum NumpyLibrary {
       }
     case "save": return Builtins.anyFn("save", doc: FunctionDoc("np.save(path, array)", "write an array to a .npy file, atomically", "np.save(\"a.npy\", a)")) { ctx in try IOBuiltins.save(&ctx, valueFirst: false) }
     default:
-      if let d = DType(name: name), ["float16", "float32", "float64", "int64", "bool_"].contains(name) { return .dtype(d) }
+      if let d = DType(name: name), ["float16", "float32", "float64", "int64", "bool_", "complex64", "complex128"].contains(name) { return .dtype(d) }
       return NumpyFunctions.constant(name) ?? NumpyFunctions.function(name)
     }
   }

@@ -50,7 +50,7 @@ enum NumpyOps {
 
   private static func operandForOperator(_ v: Value, _ op: BinaryOperator, at range: SourceRange) throws(ShellError) -> Operand {
     switch v {
-    case .array, .int, .float, .bool, .list, .tuple: return try operand(v, at: range)
+    case .array, .int, .float, .complex, .bool, .list, .tuple: return try operand(v, at: range)
     default:
       throw ShellError("unsupported operand types for \(op.symbol): 'ndarray' and '\(v.typeName)'", at: range)
     }
@@ -71,7 +71,7 @@ enum NumpyOps {
       // Comparing with None or a string gives all-False (==) / all-True (!=), as numpy does.
       for v in [a, b] {
         switch v {
-        case .array, .int, .float, .bool, .list, .tuple: continue
+        case .array, .int, .float, .complex, .bool, .list, .tuple: continue
         default:
           let other: NDArray
           if case .array(let x) = a { other = x } else if case .array(let x) = b { other = x } else { other = .scalar(bool: false) }
@@ -82,7 +82,7 @@ enum NumpyOps {
     }
     for v in [a, b] {
       switch v {
-      case .array, .int, .float, .bool, .list, .tuple: continue
+      case .array, .int, .float, .complex, .bool, .list, .tuple: continue
       default:
         throw ShellError("'\(op.symbol)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'", at: range)
       }
@@ -105,13 +105,14 @@ enum NumpyOps {
     var shapeFixed = false
     var doubles: [Double] = []
     var ints: [Int64] = []
+    var imaginary: [Double] = []
     var inferred: DType?
     func inhomogeneous(_ depth: Int) -> ShellError {
       ShellError(
         "setting an array element with a sequence. The requested array has an inhomogeneous shape after \(depth) dimensions. The detected shape was \(tupleShape(Array(shape.prefix(depth)))) + inhomogeneous part.",
         at: range)
     }
-    func leaf(_ d: DType, _ x: Double, _ i: Int64, depth: Int) throws(ShellError) {
+    func leaf(_ d: DType, _ x: Double, _ i: Int64, depth: Int, imag: Double = 0) throws(ShellError) {
       if !shapeFixed {
         shapeFixed = true
         shape = Array(shape.prefix(depth))
@@ -121,6 +122,7 @@ enum NumpyOps {
       inferred = inferred.map { Promotion.promote($0, d) } ?? d
       doubles.append(x)
       ints.append(i)
+      imaginary.append(imag)
     }
     func walk(_ v: Value, depth: Int) throws(ShellError) {
       switch v {
@@ -138,9 +140,10 @@ enum NumpyOps {
       case .int(let i): try leaf(.int64, Double(i), Int64(i), depth: depth)
       case .float(let x): try leaf(.float64, x, int64Truncating(x), depth: depth)
       case .bool(let b): try leaf(.bool, b ? 1 : 0, b ? 1 : 0, depth: depth)
+      case .complex(let re, let im): try leaf(.complex128, re, int64Truncating(re), depth: depth, imag: im)
       case .array(let a):
         if a.rank == 0 {
-          try leaf(a.dtype, a.doubleValues[0], a.int64Values[0], depth: depth)
+          try leaf(a.dtype, a.doubleValues[0], a.int64Values[0], depth: depth, imag: a.imaginaryDoubles()[0])
           return
         }
         let full = shape.prefix(depth) + a.shape
@@ -154,6 +157,7 @@ enum NumpyOps {
         inferred = inferred.map { Promotion.promote($0, a.dtype) } ?? a.dtype
         doubles += a.doubleValues
         ints += a.int64Values
+        imaginary += a.imaginaryDoubles()
       case .string:
         throw ShellError("ks arrays hold numbers only, not strings", at: range)
       default:
@@ -162,7 +166,13 @@ enum NumpyOps {
     }
     try walk(v, depth: 0)
     let t = dtype ?? inferred ?? .float64
+    if inferred?.kind == .complex && !t.isComplex {
+      throw ShellError(
+        "cannot convert complex values to \(t.rawValue) (take .real or abs() first)", type: "TypeError", at: range)
+    }
     switch t {
+    case .complex64, .complex128:
+      return NDArray(shape: shape, complex: zip(doubles, imaginary).map { Complex128($0, $1) }, dtype: t)
     case .int64: return NDArray(shape: shape, storage: .int64(inferred?.kind == .float ? doubles.map(int64Truncating) : ints))
     case .bool: return NDArray(shape: shape, storage: .bool(doubles.map { $0 != 0 }))
     default: return NDArray(shape: shape, storage: ArrayStorage.make(doubles, t))

@@ -175,10 +175,70 @@ enum Reductions {
     return res
   }
 
+  /// numpy's pairwise summation of complex numbers: the (re, im) pairs summed as one interleaved
+  /// run of 2n floats, so the blocks hold 4 complex numbers.
+  static func complexPairwise<T: BinaryFloatingPoint>(_ p: UnsafeBufferPointer<Complex<T>>, _ start: Int, _ m: Int) -> Complex<T> {
+    let n = 2 * m
+    if n < 8 {
+      var rr: T = 0, ri: T = 0
+      for i in start..<(start + m) {
+        rr += p[i].re
+        ri += p[i].im
+      }
+      return Complex(rr, ri)
+    } else if n <= 128 {
+      var r0 = p[start].re, r1 = p[start].im, r2 = p[start + 1].re, r3 = p[start + 1].im
+      var r4 = p[start + 2].re, r5 = p[start + 2].im, r6 = p[start + 3].re, r7 = p[start + 3].im
+      var i = 8
+      let end = n - n % 8
+      while i < end {
+        let b = start + i / 2
+        r0 += p[b].re
+        r1 += p[b].im
+        r2 += p[b + 1].re
+        r3 += p[b + 1].im
+        r4 += p[b + 2].re
+        r5 += p[b + 2].im
+        r6 += p[b + 3].re
+        r7 += p[b + 3].im
+        i += 8
+      }
+      var rr = (r0 + r2) + (r4 + r6), ri = (r1 + r3) + (r5 + r7)
+      while i < n {
+        rr += p[start + i / 2].re
+        ri += p[start + i / 2].im
+        i += 2
+      }
+      return Complex(rr, ri)
+    } else {
+      var n2 = n / 2
+      n2 -= n2 % 8
+      return complexPairwise(p, start, n2 / 2) + complexPairwise(p, start + n2 / 2, m - n2 / 2)
+    }
+  }
+
+  /// `floatSum` for complex elements.
+  static func complexSum<T: BinaryFloatingPoint>(_ p: UnsafeBufferPointer<Complex<T>>, run: Int) -> Complex<T> {
+    var res = Complex<T>(0, 0)
+    if run == 1 {
+      for x in p { res = res + x }
+      return res
+    }
+    var s = 0
+    while s < p.count {
+      let m = Swift.min(run, p.count - s)
+      res = res + complexPairwise(p, s, m)
+      s += m
+    }
+    return res
+  }
+
   static func sum(_ a: NDArray, axes: [Int]?, keepdims: Bool) -> NDArray {
     let L = Layout(a.shape, axes)
     let shape = L.shape(keepdims: keepdims)
     switch a.storage {
+    case .complex128(let v): return NDArray(shape: shape, storage: .complex128(L.map(v) { complexSum($0, run: L.run) }))
+    case .complex64(let v): return NDArray(shape: shape, storage: .complex64(L.map(v) { complexSum($0, run: L.run) }))
     case .float64(let v):
       return NDArray(shape: shape, storage: .float64(L.map(v) { floatSum($0, run: L.run) }))
     case .float32(let v):
@@ -194,6 +254,8 @@ enum Reductions {
   /// The float64 (or float32) sum numpy's mean and var use, with the cast's buffering.
   static func meanSum(_ a: NDArray, _ L: Layout) -> NDArray {
     switch a.storage {
+    case .complex128(let v): return NDArray(shape: L.outShape, storage: .complex128(L.map(v) { complexSum($0, run: L.run) }))
+    case .complex64(let v): return NDArray(shape: L.outShape, storage: .complex64(L.map(v) { complexSum($0, run: L.run) }))
     case .float64(let v): return NDArray(shape: L.outShape, storage: .float64(L.map(v) { floatSum($0, run: L.run) }))
     case .float32(let v): return NDArray(shape: L.outShape, storage: .float32(L.map(v) { floatSum($0, run: L.run) }))
     case .float16:
@@ -210,6 +272,8 @@ enum Reductions {
     let shape = L.shape(keepdims: keepdims)
     var r: NDArray
     switch s.storage {
+    case .complex128(let v): r = NDArray(shape: shape, storage: .complex128(v.map { Complex($0.re / Double(n), $0.im / Double(n)) }))
+    case .complex64(let v): r = NDArray(shape: shape, storage: .complex64(v.map { Complex($0.re / Float(n), $0.im / Float(n)) }))
     case .float32(let v): r = NDArray(shape: shape, storage: .float32(v.map { $0 / Float(n) }))
     default: r = NDArray(shape: shape, storage: .float64(s.doubleValues.map { $0 / Double(n) }))
     }
@@ -245,6 +309,8 @@ enum Reductions {
     let L = Layout(a.shape, axes)
     let shape = L.shape(keepdims: keepdims)
     switch a.storage {
+    case .complex128(let v): return NDArray(shape: shape, storage: .complex128(L.map(v) { $0.reduce(Complex(1, 0), *) }))
+    case .complex64(let v): return NDArray(shape: shape, storage: .complex64(L.map(v) { $0.reduce(Complex(1, 0), *) }))
     case .float64(let v): return NDArray(shape: shape, storage: .float64(L.map(v) { $0.reduce(1, *) }))
     case .float32(let v): return NDArray(shape: shape, storage: .float32(L.map(v) { $0.reduce(1, *) }))
     case .float16: return NDArray(shape: shape, storage: .float32(L.map(a.floatValues) { $0.reduce(1, *) })).cast(.float16)
@@ -268,7 +334,17 @@ enum Reductions {
       }
       return best
     }
+    func pickComplex<T>(_ p: UnsafeBufferPointer<Complex<T>>) -> Complex<T> {
+      var best = p[0]
+      for x in p.dropFirst() {
+        if best.isNaN { return best }
+        if x.isNaN || (max ? complexLess(best, x) : complexLess(x, best)) { best = x }
+      }
+      return best
+    }
     switch a.storage {
+    case .complex128(let v): return NDArray(shape: shape, storage: .complex128(L.map(v) { pickComplex($0) }))
+    case .complex64(let v): return NDArray(shape: shape, storage: .complex64(L.map(v) { pickComplex($0) }))
     case .float64(let v): return NDArray(shape: shape, storage: .float64(L.map(v) { pick($0) }))
     case .float32(let v): return NDArray(shape: shape, storage: .float32(L.map(v) { pick($0) }))
     case .float16(let v): return NDArray(shape: shape, storage: .float16(L.map(v) { pick($0) }))
@@ -294,8 +370,18 @@ enum Reductions {
       }
       return Int64(best)
     }
+    func pickComplex(_ p: UnsafeBufferPointer<Complex128>) -> Int64 {
+      var best = 0
+      if p[0].isNaN { return 0 }
+      for i in 1..<p.count {
+        if p[i].isNaN { return Int64(i) }
+        if max ? complexLess(p[best], p[i]) : complexLess(p[i], p[best]) { best = i }
+      }
+      return Int64(best)
+    }
     let values: [Int64]
     switch a.storage {
+    case .complex64, .complex128: values = L.map(a.complexValues) { pickComplex($0) }
     case .float64(let v): values = L.map(v) { pick($0) { $0.isNaN } }
     case .float32(let v): values = L.map(v) { pick($0) { $0.isNaN } }
     case .float16: values = L.map(a.floatValues) { pick($0) { $0.isNaN } }
@@ -348,6 +434,8 @@ enum Reductions {
       return out
     }
     switch src.storage {
+    case .complex128(let v): return NDArray(shape: shape, storage: .complex128(product ? run(v, Complex(1, 0), *) : run(v, Complex(0, 0), +)))
+    case .complex64(let v): return NDArray(shape: shape, storage: .complex64(product ? run(v, Complex(1, 0), *) : run(v, Complex(0, 0), +)))
     case .float64(let v): return NDArray(shape: shape, storage: .float64(product ? run(v, 1, *) : run(v, 0, +)))
     case .float32(let v): return NDArray(shape: shape, storage: .float32(product ? run(v, 1, *) : run(v, 0, +)))
     case .float16(let v): return NDArray(shape: shape, storage: .float16(product ? run(v, 1, *) : run(v, 0, +)))
@@ -356,4 +444,9 @@ enum Reductions {
       return NDArray(shape: shape, storage: .int64(product ? run(v, 1, &*) : run(v, 0, &+)))
     }
   }
+}
+
+/// numpy's order of complex numbers: by real part, then imaginary part (lexicographic).
+func complexLess<T>(_ a: Complex<T>, _ b: Complex<T>) -> Bool {
+  a.re < b.re || (a.re == b.re && a.im < b.im)
 }

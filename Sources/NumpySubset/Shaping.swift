@@ -134,6 +134,9 @@ enum Shaping {
     case .float32: storage = .float32(join(parts.map(\.floatValues)))
     case .int64: storage = .int64(join(parts.map(\.int64Values)))
     case .bool: storage = .bool(join(parts.map(\.boolValues)))
+    case .complex128: storage = .complex128(join(parts.map(\.complexValues)))
+    case .complex64:
+      storage = .complex64(join(parts.map { p -> [Complex64] in if case .complex64(let v) = p.cast(.complex64).storage { return v } else { return [] } }))
     case .float16:
       storage = .float16(join(parts.map { p -> [Float16] in if case .float16(let v) = p.storage { return v } else { return [] } }))
     }

@@ -269,6 +269,9 @@ enum Ufunc {
     guard let out = broadcastShapes([x.shape, y.shape]) else { throw broadcastError([x.shape, y.shape], at: range) }
     try Allocation.check(out, .float64, at: range)
     let t = Promotion.result([x, y])
+    if t.kind == .complex && op != .logicalAnd && op != .logicalOr && op != .logicalXor {
+      return try complexBinary(op, x.array, y.array, out, t, at: range)
+    }
 
     switch op {
     case .logicalAnd, .logicalOr, .logicalXor:
@@ -324,6 +327,8 @@ enum Ufunc {
   /// Casts both arrays to `dtype` and applies the kernel of `op` for that type.
   static func typed(_ op: BinaryMath, _ a: NDArray, _ b: NDArray, _ out: [Int], _ dtype: DType, at range: SourceRange) throws(ShellError) -> NDArray {
     switch dtype {
+    case .complex64, .complex128:
+      return try complexBinary(op, a, b, out, dtype, at: range)
     case .float64:
       guard let f = Double.binaryFunction(op) else { throw notSupported(op.rawValue, at: range) }
       return NDArray(shape: out, storage: .float64(broadcastMap(a.doubleValues, a.shape, b.doubleValues, b.shape, to: out, f)))
@@ -362,12 +367,31 @@ enum Ufunc {
     case .float32: values = run(x.array.floatValues, y.array.floatValues)
     case .float16: values = run(x.array.cast(.float16).floatValues, y.array.cast(.float16).floatValues)
     case .int64, .bool: values = run(x.array.int64Values, y.array.int64Values)
+    case .complex64, .complex128:
+      let a = x.array.complexValues, b = y.array.complexValues
+      switch op {
+      case .equal: values = broadcastMap(a, x.shape, b, y.shape, to: out) { $0 == $1 }
+      case .notEqual: values = broadcastMap(a, x.shape, b, y.shape, to: out) { $0 != $1 }
+      default:
+        // numpy orders complex numbers lexicographically; NaN compares false.
+        values = broadcastMap(a, x.shape, b, y.shape, to: out) { p, q in
+          if p.isNaN || q.isNaN { return false }
+          let c = complexLess(p, q) ? -1 : (complexLess(q, p) ? 1 : 0)
+          switch op {
+          case .less: return c < 0
+          case .lessOrEqual: return c <= 0
+          case .greater: return c > 0
+          default: return c >= 0
+          }
+        }
+      }
     }
     return NDArray(shape: out, storage: .bool(values))
   }
 
   /// A unary ufunc.
   static func unary(_ f: UnaryMath, _ a: NDArray, at range: SourceRange) throws(ShellError) -> NDArray {
+    if a.dtype.isComplex { return try complexUnary(f, a, at: range) }
     switch f {
     case .isnan, .isinf, .isfinite:
       let v: [Bool]
@@ -428,6 +452,136 @@ enum Ufunc {
       return NDArray(shape: a.shape, storage: .float16(a.floatValues.map { Float16(g($0)) }))
     case .int64:
       return NDArray(shape: a.shape, storage: .float64(a.doubleValues.map(Double.unaryFunction(f))))
+    case .complex64, .complex128:
+      return try complexUnary(f, a, at: range)
+    }
+  }
+}
+
+// MARK: - Complex
+
+extension Ufunc {
+  /// A binary ufunc on complex operands, computed in `dtype` (complex64 in float arithmetic, as
+  /// numpy does).
+  static func complexBinary(
+    _ op: BinaryMath, _ a: NDArray, _ b: NDArray, _ out: [Int], _ dtype: DType, at range: SourceRange
+  ) throws(ShellError) -> NDArray {
+    func kernel<T>(_ type: T.Type) throws(ShellError) -> (Complex<T>, Complex<T>) -> Complex<T> {
+      switch op {
+      case .add: return { $0 + $1 }
+      case .subtract: return { $0 - $1 }
+      case .multiply: return { $0 * $1 }
+      case .divide: return { $0 / $1 }
+      case .maximum: return { p, q in p.isNaN ? p : (q.isNaN ? q : (complexLess(p, q) ? q : p)) }
+      case .minimum: return { p, q in p.isNaN ? p : (q.isNaN ? q : (complexLess(q, p) ? q : p)) }
+      case .fmax: return { p, q in q.isNaN ? p : (p.isNaN ? q : (complexLess(p, q) ? q : p)) }
+      case .fmin: return { p, q in q.isNaN ? p : (p.isNaN ? q : (complexLess(q, p) ? q : p)) }
+      case .power:
+        return { p, q in
+          if q.re == 0 && q.im == 0 { return Complex(1, 0) }
+          if p.re == 0 && p.im == 0 { return q.re > 0 && q.im == 0 ? Complex(0, 0) : Complex(.nan, .nan) }
+          if q.im == 0 && q.re == 1 { return p }
+          if q.im == 0 && q.re == 2 { return p * p }
+          let r = Complex128.pow(Complex128(Double(p.re), Double(p.im)), Complex128(Double(q.re), Double(q.im)))
+          return Complex(T(r.re), T(r.im))
+        }
+      default:
+        throw ShellError(
+          "ufunc '\(op.rawValue)' not supported for complex inputs (numpy refuses it too)", type: "TypeError", at: range)
+      }
+    }
+    if dtype == .complex64 {
+      let x = a.cast(.complex64), y = b.cast(.complex64)
+      guard case .complex64(let p) = x.storage, case .complex64(let q) = y.storage else { return a }
+      return NDArray(shape: out, storage: .complex64(broadcastMap(p, x.shape, q, y.shape, to: out, try kernel(Float.self))))
+    }
+    let f = try kernel(Double.self)
+    return NDArray(shape: out, storage: .complex128(broadcastMap(a.complexValues, a.shape, b.complexValues, b.shape, to: out, f)))
+  }
+
+  /// A unary ufunc on a complex array.
+  static func complexUnary(_ f: UnaryMath, _ a: NDArray, at range: SourceRange) throws(ShellError) -> NDArray {
+    let z = a.complexValues
+    let realType = a.dtype.realPart
+    switch f {
+    case .isnan: return NDArray(shape: a.shape, storage: .bool(z.map { $0.isNaN }))
+    case .isinf: return NDArray(shape: a.shape, storage: .bool(z.map { $0.re.isInfinite || $0.im.isInfinite }))
+    case .isfinite: return NDArray(shape: a.shape, storage: .bool(z.map { $0.isFinite }))
+    case .logicalNot: return NDArray(shape: a.shape, storage: .bool(z.map { $0.isZero }))
+    case .absolute:
+      if case .complex64(let v) = a.storage {
+        return NDArray(shape: a.shape, storage: .float32(v.map { Foundation.hypotf($0.re, $0.im) }))
+      }
+      return NDArray(shape: a.shape, doubles: z.map { $0.magnitude }, dtype: realType)
+    case .negative:
+      if case .complex64(let v) = a.storage { return NDArray(shape: a.shape, storage: .complex64(v.map { -$0 })) }
+      return NDArray(shape: a.shape, storage: .complex128(z.map { -$0 }))
+    case .positive: return a
+    case .square:
+      if case .complex64(let v) = a.storage { return NDArray(shape: a.shape, storage: .complex64(v.map { $0 * $0 })) }
+      return NDArray(shape: a.shape, storage: .complex128(z.map { $0 * $0 }))
+    case .reciprocal:
+      if case .complex64(let v) = a.storage { return NDArray(shape: a.shape, storage: .complex64(v.map { Complex(1, 0) / $0 })) }
+      return NDArray(shape: a.shape, storage: .complex128(z.map { Complex(1, 0) / $0 }))
+    case .sign:
+      // numpy 2: z / |z| (0 for 0).
+      return NDArray(shape: a.shape, complex: z.map { $0.isZero ? Complex(0, 0) : (($0.isNaN) ? Complex(.nan, .nan) : Complex($0.re / $0.magnitude, $0.im / $0.magnitude)) }, dtype: a.dtype)
+    default: break
+    }
+    // complex64 is computed in float32 with the float functions, as numpy's npy_cexpf etc.
+    if case .complex64(let v) = a.storage {
+      guard let g = complexKernel(f, Float.self) else { throw complexUnsupported(f, at: range) }
+      return NDArray(shape: a.shape, storage: .complex64(v.map(g)))
+    }
+    guard let g = complexKernel(f, Double.self) else { throw complexUnsupported(f, at: range) }
+    return NDArray(shape: a.shape, storage: .complex128(z.map(g)))
+  }
+
+  static func complexUnsupported(_ f: UnaryMath, at range: SourceRange) -> ShellError {
+    ShellError("ufunc '\(f.ufuncName)' is not supported for complex arrays in ks", type: "TypeError", at: range)
+  }
+
+  /// The complex transcendental functions, from the real ones of `T` (C99 Annex G formulas).
+  static func complexKernel<T: NumpyFloat & Sendable & BitwiseCopyable>(
+    _ f: UnaryMath, _: T.Type
+  ) -> ((Complex<T>) -> Complex<T>)? {
+    let exp = T.unaryFunction(.exp), log = T.unaryFunction(.log)
+    let sin = T.unaryFunction(.sin), cos = T.unaryFunction(.cos)
+    let sinh = T.unaryFunction(.sinh), cosh = T.unaryFunction(.cosh)
+    func cexp(_ z: Complex<T>) -> Complex<T> {
+      if z.im == 0 && !z.re.isNaN { return Complex(exp(z.re), z.im) }
+      let r = exp(z.re)
+      return Complex(r * cos(z.im), r * sin(z.im))
+    }
+    func clog(_ z: Complex<T>) -> Complex<T> { Complex(log(T.hypot(z.re, z.im)), T.atan2(z.im, z.re)) }
+    func csin(_ z: Complex<T>) -> Complex<T> { Complex(sin(z.re) * cosh(z.im), cos(z.re) * sinh(z.im)) }
+    func ccos(_ z: Complex<T>) -> Complex<T> { Complex(cos(z.re) * cosh(z.im), -(sin(z.re) * sinh(z.im))) }
+    func csinh(_ z: Complex<T>) -> Complex<T> { Complex(sinh(z.re) * cos(z.im), cosh(z.re) * sin(z.im)) }
+    func ccosh(_ z: Complex<T>) -> Complex<T> { Complex(cosh(z.re) * cos(z.im), sinh(z.re) * sin(z.im)) }
+    switch f {
+    case .exp: return cexp
+    case .log: return clog
+    case .log10:
+      let k = T(M_LN10)
+      return { z in let l = clog(z); return Complex(l.re / k, l.im / k) }
+    case .log2:
+      let k = T(M_LN2)
+      return { z in let l = clog(z); return Complex(l.re / k, l.im / k) }
+    case .sqrt:
+      return { z in
+        if z.re == 0 && z.im == 0 { return Complex(0, z.im) }
+        if z.im.isInfinite { return Complex(.infinity, z.im) }
+        let t = ((Swift.abs(z.re) + T.hypot(z.re, z.im)) / 2).squareRoot()
+        if z.re >= 0 { return Complex(t, z.im / (2 * t)) }
+        return Complex(Swift.abs(z.im) / (2 * t), T(signOf: z.im, magnitudeOf: t))
+      }
+    case .sin: return csin
+    case .cos: return ccos
+    case .sinh: return csinh
+    case .cosh: return ccosh
+    case .tan: return { z in csin(z) / ccos(z) }
+    case .tanh: return { z in csinh(z) / ccosh(z) }
+    default: return nil
     }
   }
 }

@@ -72,6 +72,7 @@ public enum PyKeOpsLibrary {
     }
     var members: [String: Value] = ["Genred": genred, "KernelSolve": kernelSolve]
     members["LazyTensor"] = .object(LazyTensorClass())
+    members["ComplexLazyTensor"] = .object(LazyTensorClass(complex: true))
     // Vi(x), Vj(x), Pm(x): LazyTensor(x, axis=0/1/2); Vi(ind, dim) etc. make a symbolic variable.
     let axisWords = ["Vi": "an i-indexed (axis 0)", "Vj": "a j-indexed (axis 1)", "Pm": "a parameter (axis 2)"]
     for (name, category) in [("Vi", 0), ("Vj", 1), ("Pm", 2)] {

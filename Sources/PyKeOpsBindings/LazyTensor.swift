@@ -86,13 +86,24 @@ public struct LazyTensorObject: ShellObject {
   /// of those made from it), as PyKeOps keeps them.
   var backend: Value?
   var ranges: Value?
+  /// A ComplexLazyTensor: the formula's value is a vector of (re, im) pairs, `ndim` counts both
+  /// parts (PyKeOps' `view_as_real` encoding), and reductions give complex arrays.
+  var isComplex = false
 
-  public var typeName: String { "LazyTensor" }
+  public var typeName: String { isComplex ? "ComplexLazyTensor" : "LazyTensor" }
 
-  /// The symbolic shape `(..., M, N)` or `(..., M, N, D)` (PyKeOps drops a trailing 1).
+  /// The symbolic shape `(..., M, N)` or `(..., M, N, D)` (PyKeOps drops a trailing 1); D counts
+  /// complex entries for a ComplexLazyTensor.
   var shape: [Int] {
-    let s = batchdims + [ni ?? 1, nj ?? 1, ndim]
-    return ndim == 1 ? Array(s.dropLast()) : s
+    let d = isComplex ? ndim / 2 : ndim
+    let s = batchdims + [ni ?? 1, nj ?? 1, d]
+    return d == 1 ? Array(s.dropLast()) : s
+  }
+
+  /// The dtype PyKeOps reports: complex64/complex128 for a ComplexLazyTensor.
+  var reportedDType: DType? {
+    guard isComplex, let d = dtype else { return dtype }
+    return d == .float32 ? .complex64 : (d == .float64 ? .complex128 : d)
   }
 
   /// The number of axes of the full shape `(..., M, N, D)`.
@@ -152,6 +163,25 @@ public struct LazyTensorObject: ShellObject {
     switch x {
     case .object(let lt as LazyTensorObject):
       return lt
+    case .complex(let re, let im):
+      var lt = try parameter([re, im])
+      lt.isComplex = true
+      return lt
+    case .list(let items) where items.contains(where: { if case .complex = $0 { return true } else { return false } }):
+      // PyKeOps: a list with a complex number is a complex parameter of (re, im) pairs.
+      var numbers: [Double] = []
+      for item in items {
+        switch item {
+        case .int(let n): numbers += [Double(n), 0]
+        case .float(let d): numbers += [d, 0]
+        case .complex(let re, let im): numbers += [re, im]
+        default:
+          throw ShellError("a LazyTensor made from a list needs numbers, not \(item.typeName)", type: "TypeError", at: range)
+        }
+      }
+      var lt = try parameter(numbers)
+      lt.isComplex = true
+      return lt
     case .int(let n):
       return LazyTensorObject(formula: .integer(n), variables: [], ndim: 1)
     case .bool(let b):
@@ -194,9 +224,15 @@ public struct LazyTensorObject: ShellObject {
   }
 
   static func fromArray(_ x: NDArray, axis: Int?, at range: SourceRange) throws -> LazyTensorObject {
+    if x.dtype.isComplex {
+      // A ComplexLazyTensor reads the array as (re, im) pairs along its last axis.
+      var lt = try fromArray(realView(x), axis: axis, at: range)
+      lt.isComplex = true
+      return lt
+    }
     guard [DType.float16, .float32, .float64].contains(x.dtype) else {
       throw ShellError(
-        "LazyTensor needs a float16, float32 or float64 array, not \(x.dtype.rawValue); convert it with .astype(np.float32) or .astype(np.float64)",
+        "LazyTensor needs a float16, float32, float64, complex64 or complex128 array, not \(x.dtype.rawValue); convert it with .astype(np.float32) or .astype(np.float64)",
         type: "TypeError", at: range)
     }
     var a = x
@@ -356,6 +392,46 @@ func isScalar(_ v: Value, equalTo n: Double) -> Bool {
   switch v {
   case .int(let i): return Double(i) == n
   case .float(let d): return d == n
+  default: return false
+  }
+}
+
+/// A complex array as real numbers, numpy's `x.view(float)`: the last axis doubles, each entry
+/// becoming its (re, im) pair (a 0-d array becomes the pair).
+func realView(_ a: NDArray) -> NDArray {
+  let shape = a.rank == 0 ? [2] : Array(a.shape.dropLast()) + [a.shape[a.rank - 1] * 2]
+  switch a.storage {
+  case .complex64(let v): return NDArray(shape: shape, storage: .float32(v.flatMap { [$0.re, $0.im] }))
+  case .complex128(let v): return NDArray(shape: shape, storage: .float64(v.flatMap { [$0.re, $0.im] }))
+  default: return a
+  }
+}
+
+/// The inverse of `realView`, PyKeOps' `view_as_complex` of a reduction's result: consecutive
+/// (re, im) pairs along the last axis become complex entries.
+func complexView(_ a: NDArray) -> NDArray {
+  guard let last = a.shape.last, last % 2 == 0 else { return a }
+  let shape = Array(a.shape.dropLast()) + [last / 2]
+  switch a.storage {
+  case .float32(let v):
+    return NDArray(shape: shape, storage: .complex64((0..<(v.count / 2)).map { Complex64(v[2 * $0], v[2 * $0 + 1]) }))
+  case .float64(let v):
+    return NDArray(shape: shape, storage: .complex128((0..<(v.count / 2)).map { Complex128(v[2 * $0], v[2 * $0 + 1]) }))
+  case .float16:
+    return complexView(a.cast(.float32))
+  default:
+    return a
+  }
+}
+
+/// Whether a value makes a complex LazyTensor operand (a ComplexLazyTensor, a Python complex, a
+/// complex array, a list with a complex number).
+func isComplexOperand(_ v: Value) -> Bool {
+  switch v {
+  case .object(let lt as LazyTensorObject): return lt.isComplex
+  case .complex: return true
+  case .array(let a): return a.dtype.isComplex
+  case .list(let items): return items.contains { if case .complex = $0 { return true } else { return false } }
   default: return false
   }
 }

@@ -10,6 +10,9 @@ extension LazyTensorObject {
     _ op: BinaryOperator, _ other: Value, reflected: Bool, at range: SourceRange, in interpreter: Interpreter
   ) throws -> Value? {
     if case .object(let o) = other, !(o is LazyTensorObject) { return nil }
+    if isComplex || isComplexOperand(other) {
+      return try complexBinary(op, other, reflected: reflected, at: range, in: interpreter)
+    }
     switch op {
     case .add:
       if isScalar(other, equalTo: 0) { return .object(self) }
@@ -74,6 +77,9 @@ extension LazyTensorObject {
     _ op: ComparisonOperator, _ other: Value, reflected: Bool, at range: SourceRange, in interpreter: Interpreter
   ) throws -> Value? {
     if case .object(let o) = other, !(o is LazyTensorObject) { return nil }
+    if isComplex || isComplexOperand(other) {
+      throw ShellError("complex LazyTensors cannot be compared with \(op.symbol)", type: "TypeError", at: range)
+    }
     // `2 < x` is `x > 2` (Python tries the reflected method of the right operand).
     let flipped: ComparisonOperator
     switch (op, reflected) {
@@ -96,6 +102,9 @@ extension LazyTensorObject {
 
   /// `x[k]` (Elem) and `x[a:b]` (Extract), also written `x[:, :, k]`.
   public func getItem(_ index: [Value], at range: SourceRange, in interpreter: Interpreter) throws -> Value? {
+    if isComplex {
+      throw ShellError("indexing a complex LazyTensor is not supported (KeOps has no complex Elem)", type: "TypeError", at: range)
+    }
     var key = index
     if key.count > 1 {
       let full = key.dropLast().allSatisfy { if case .slice(nil, nil, nil) = $0 { return true } else { return false } }
@@ -165,7 +174,10 @@ extension LazyTensorObject {
     switch name {
     case "shape": return .tuple(shape.map { .int($0) })
     case "ndim": return .int(ndim)
-    case "dtype": return dtype.map { .dtype($0) } ?? Value.none
+    case "dtype": return reportedDType.map { .dtype($0) } ?? Value.none
+    case "real" where isComplex: return .object(complexUnary("ComplexReal", dim: ndim / 2, complexResult: false))
+    case "imag" where isComplex: return .object(complexUnary("ComplexImag", dim: ndim / 2, complexResult: false))
+    case "is_complex": return .bool(isComplex)
     case "nbatchdims": return .int(batchdims.count)
     case "formula": return .str(formulaText)
     case "T": return .object(transposed)
@@ -208,7 +220,7 @@ extension LazyTensorObject {
     var candidates = Array(unaryMethods.keys) + [
       "sqnorm2", "norm2", "norm", "sinc", "round", "power", "sqdist", "atan2", "concat", "matvecmult", "vecmatmult",
       "tensorprod", "weightedsqnorm", "weightedsqdist", "elem", "extract", "one_hot", "clamp", "ifelse", "mod", "grad", "t",
-      "matvec", "rmatvec", "solve",
+      "matvec", "rmatvec", "solve", "real2complex", "imag2complex", "exp1j",
     ]
     for base in ["sum", "min", "max", "argmin", "argmax", "min_argmin", "max_argmax", "Kmin", "argKmin", "Kmin_argKmin", "logsumexp", "sumsoftmaxweight"] {
       candidates += [base, base + "_reduction"]
@@ -219,6 +231,20 @@ extension LazyTensorObject {
   /// The method called `name`, as a function of its call.
   func method(_ name: String) -> (@Sendable (inout CallContext) throws -> Value)? {
     let me = self
+    if isComplex {
+      if let body = complexMethod(name) { return body }
+      guard Self.methodNames.contains(name) || ["real2complex", "imag2complex", "exp1j", "__matmul__"].contains(name) else { return nil }
+      return { ctx in throw me.complexMethodError(name, at: ctx.range) }
+    }
+    switch name {
+    case "real2complex", "imag2complex", "exp1j":
+      let op = ["real2complex": "Real2Complex", "imag2complex": "Imag2Complex", "exp1j": "ComplexExp1j"][name]!
+      return { ctx in
+        try ctx.finish(maxPositional: 0)
+        return .object(me.complexUnary(op, dim: 2 * me.ndim, complexResult: true))
+      }
+    default: break
+    }
     if let op = Self.unaryMethods[name] {
       return { ctx in
         try ctx.finish(maxPositional: 0)
@@ -386,14 +412,35 @@ extension CallContext {
 /// The `LazyTensor` class itself: calling it makes a LazyTensor; its attributes are the methods,
 /// unbound (`LazyTensor.sum(x, axis=2)` is `x.sum(axis=2)`), and the static `concatenate`/`cat`.
 public struct LazyTensorClass: ShellObject {
-  public var typeName: String { "type" }
-  public func repr(with options: PrintOptions) -> String { "<class 'pykeops.numpy.LazyTensor'>" }
+  /// `ComplexLazyTensor` rather than `LazyTensor`: its values are complex.
+  var complex = false
 
+  public var typeName: String { "type" }
+  public func repr(with options: PrintOptions) -> String {
+    "<class 'pykeops.numpy.\(complex ? "ComplexLazyTensor" : "LazyTensor")'>"
+  }
+
+  /// `LazyTensor(x, axis=None, is_complex=False)` and `ComplexLazyTensor(x, axis=None)`: complex
+  /// data (or `is_complex=True`, or the ComplexLazyTensor class) makes a complex LazyTensor.
   public func call(_ ctx: inout CallContext) throws -> Value {
-    let x = try ctx.required(0, "x")
+    var x = try ctx.required(0, "x")
     let axis = try ctx.optional(1, "axis").flatMap { $0.isNone ? nil : $0 }
-    try ctx.finish(maxPositional: 2)
+    let flag = complex ? nil : try ctx.optional(2, "is_complex")
+    try ctx.finish(maxPositional: complex ? 2 : 3)
     let a = try axis.map { try ctx.int($0, "axis", at: ctx.rangeOf(1, "axis")) }
+    let wantsComplex = try complex || flag.map { try ctx.interpreter.truth($0, at: ctx.rangeOf(2, "is_complex")) } ?? false
+    if wantsComplex {
+      switch x {
+      case .array(let arr) where !arr.dtype.isComplex:
+        x = .array(arr.cast(arr.dtype == .float32 || arr.dtype == .float16 ? .complex64 : .complex128))
+      case .int(let n): x = .complex(Double(n), 0)
+      case .float(let d): x = .complex(d, 0)
+      case .list(let items): x = .list(items.map { v in if case .complex = v { return v }; return .complex(ctx.interpreter.doubleValue(v), 0) })
+      case .object(let lt as LazyTensorObject) where !lt.isComplex:
+        throw ShellError("ComplexLazyTensor needs complex data, not a real LazyTensor; use x.real2complex()", type: "TypeError", at: ctx.rangeOf(0))
+      default: break
+      }
+    }
     return .object(try LazyTensorObject.make(x, axis: a, at: ctx.rangeOf(0), in: ctx.interpreter))
   }
 

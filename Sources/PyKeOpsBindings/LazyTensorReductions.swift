@@ -80,6 +80,11 @@ extension LazyTensorObject {
         "reductions must be called with 'axis' (or 'dim') equal to \(b) (over i) or \(b + 1) (over j)\(b > 0 ? ", after the \(b) batch dimension\(b == 1 ? "" : "s")" : ""); got \(fullAxis)",
         type: "ValueError", at: ctx.rangeOf(keyword: "axis"))
     }
+    if isComplex && op != "Sum" {
+      throw ShellError(
+        "the \(op) reduction is not available for complex LazyTensors (only Sum); reduce .real, .imag or abs instead",
+        type: "ValueError", at: ctx.range)
+    }
     var whole = self
     var formula2: LazyFormula?
     if let weight {
@@ -114,6 +119,12 @@ extension LazyTensorObject {
       return .object(reduction)
     }
     return try KeOpsBuiltins.deliver(try reduction.run(symbolic: [], ctx), settings, &ctx)
+  }
+
+  /// A reduction's result as PyKeOps returns it: complex entries for a ComplexLazyTensor.
+  static func viewed(_ result: Value, complex: Bool) -> Value {
+    guard complex, case .array(let a) = result else { return result }
+    return .array(complexView(a))
   }
 
   /// `K.solve(b, alpha=..., eps=...)`: solves `sum_j K_ij v_j = b_i` (or `(alpha Id + K) v = b`)
@@ -252,6 +263,7 @@ public struct LazyReduction: ShellObject {
     guard filled.count == arrays.count else {
       throw ShellError("symbolic variables must be numbered 0, 1, ... without gaps", type: "ValueError", at: ctx.range)
     }
-    return try KeOpsBuiltins.reduce(genred, name: label, filled, settings ?? self.settings, ctx)
+    return LazyTensorObject.viewed(
+      try KeOpsBuiltins.reduce(genred, name: label, filled, settings ?? self.settings, ctx), complex: lazy.isComplex)
   }
 }

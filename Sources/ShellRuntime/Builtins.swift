@@ -89,6 +89,7 @@ public enum Builtins {
         let x = a.double(at: 0)
         guard x.isFinite else { throw ShellError("cannot convert float \(pythonFloatRepr(x)) to integer", at: ctx.rangeOf(0)) }
         return .int(Int(x))
+      case .complex: throw ShellError("int() argument must be a string, a bytes-like object or a real number, not 'complex'", type: "TypeError", at: ctx.rangeOf(0))
       default: throw ShellError("int() argument must be a string or a number, not '\(v.typeName)'", at: ctx.rangeOf(0))
       }
     }
@@ -103,8 +104,50 @@ public enum Builtins {
         if t == "-inf" { return .float(-.infinity) }
         if t == "nan" { return .float(.nan) }
         throw ShellError("could not convert string to float: \(pythonStringRepr(s.text))", at: ctx.rangeOf(0))
+      case .complex: throw ShellError("float() argument must be a string or a real number, not 'complex'", type: "TypeError", at: ctx.rangeOf(0))
       default: return .float(try ctx.double(v, "float() argument", at: ctx.rangeOf(0)))
       }
+    }
+    g["complex"] = anyFn(
+      "complex", doc: FunctionDoc("complex(real=0, imag=0)", "a complex number real + imag*1j, or one parsed from a string", "complex(1, 2)")
+    ) { ctx in
+      let re = try ctx.optional(0, "real")
+      let im = try ctx.optional(1, "imag")
+      try ctx.finish(maxPositional: 2)
+      func parts(_ v: Value?, _ index: Int, _ name: String) throws(ShellError) -> (Double, Double) {
+        guard let v else { return (0, 0) }
+        switch v {
+        case .complex(let a, let b): return (a, b)
+        case .array(let a) where a.count == 1 && a.dtype.isComplex:
+          let z = a.complexValues[0]
+          return (z.re, z.im)
+        case .string where index == 1:
+          throw ShellError("complex() second arg can't be a string", type: "TypeError", at: ctx.rangeOf(index))
+        case .string where name == "real":
+          throw ShellError("complex() can't take second arg if first is a string", type: "TypeError", at: ctx.rangeOf(index))
+        case .int, .float, .bool, .array:
+          return (try ctx.double(v, "complex() argument '\(name)'", at: ctx.rangeOf(index)), 0)
+        default:
+          throw ShellError(
+            "complex() argument '\(name)' must be a real number, not '\(v.typeName)'", type: "TypeError", at: ctx.rangeOf(index))
+        }
+      }
+      if let re, case .string(let s) = re {
+        if let im, !im.isNone {
+          throw ShellError("complex() can't take second arg if first is a string", type: "TypeError", at: ctx.rangeOf(1))
+        }
+        guard let z = parseComplex(s.text) else {
+          throw ShellError("complex() arg is a malformed string", type: "ValueError", at: ctx.rangeOf(0))
+        }
+        return .complex(z.re, z.im)
+      }
+      let (a, b) = try parts(re, 0, "real")
+      let (c, d) = try parts(im, 1, "imag")
+      // complex(a, b) is a + b*1j, with a or b possibly complex: (a - Im b) + (Im a + Re b) j,
+      // each correction applied only when that argument is complex (as CPython, keeping -0.0).
+      let reIsComplex = b != 0 || { if case .complex? = re { return true } else { return false } }()
+      let imIsComplex = d != 0 || { if case .complex? = im { return true } else { return false } }()
+      return .complex(imIsComplex ? a - d : a, reIsComplex ? c + b : c)
     }
     g["bool"] = anyFn("bool", doc: FunctionDoc("bool(x)", "truth value", "bool(0)")) { ctx in
       let v = try ctx.optional(0, "x") ?? .bool(false)
@@ -117,6 +160,13 @@ public enum Builtins {
       switch v {
       case .int(let i): return .int(Swift.abs(i))
       case .float(let x): return .float(Swift.abs(x))
+      case .complex(let re, let im): return .float(Complex128(re, im).magnitude)
+      case .object(let o):
+        // Python's abs(x) calls x.__abs__(): a LazyTensor's abs().
+        guard let f = try o.attribute("abs", at: ctx.rangeOf(0), in: ctx.interpreter) else {
+          throw ShellError("bad operand type for abs(): '\(v.typeName)'", type: "TypeError", at: ctx.rangeOf(0))
+        }
+        return try ctx.interpreter.callValue(f, [], at: ctx.range)
       default: return try ctx.interpreter.callLibraryFunction("numpy", "abs", &ctx)
       }
     }
@@ -388,6 +438,7 @@ extension Builtins {
     switch v {
     case .int: builtinName = "int"
     case .float: builtinName = "float"
+    case .complex: builtinName = "complex"
     case .bool: builtinName = "bool"
     case .string: builtinName = "str"
     case .list: builtinName = "list"
@@ -413,4 +464,46 @@ public struct TypeObject: ShellObject {
   public func attribute(_ attribute: String, at range: SourceRange, in interpreter: Interpreter) throws -> Value? {
     attribute == "__name__" ? .str(name) : nil
   }
+}
+
+/// Python's `complex(str)`: `"1+2j"`, `"-2.5e-3J"`, `"(1-1j)"`, `"3"`, `"nanj"`; nil when malformed.
+public func parseComplex(_ text: String) -> Complex128? {
+  var t = Substring(text.trimmingCharacters(in: .whitespaces))
+  if t.hasPrefix("(") && t.hasSuffix(")") { t = t.dropFirst().dropLast() }
+  t = Substring(t.trimmingCharacters(in: .whitespaces))
+  func real(_ s: Substring) -> Double? {
+    let l = s.lowercased()
+    switch l {
+    case "inf", "+inf", "infinity", "+infinity": return .infinity
+    case "-inf", "-infinity": return -.infinity
+    case "nan", "+nan", "-nan": return .nan
+    default:
+      guard !l.isEmpty, l.allSatisfy({ "0123456789.e+-_".contains($0) }) else { return nil }
+      return Double(l)
+    }
+  }
+  guard let last = t.last else { return nil }
+  if last != "j" && last != "J" { return real(t).map { Complex128($0, 0) } }
+  let body = t.dropLast()
+  // The split between the parts: the last sign that is not at the start or after an exponent 'e'.
+  var split: Substring.Index?
+  var i = body.endIndex
+  while i > body.startIndex {
+    i = body.index(before: i)
+    let c = body[i]
+    if (c == "+" || c == "-") && i > body.startIndex {
+      let prev = body[body.index(before: i)]
+      if prev != "e" && prev != "E" { split = i; break }
+    }
+  }
+  func imaginary(_ s: Substring) -> Double? {
+    if s.isEmpty || s == "+" { return 1 }
+    if s == "-" { return -1 }
+    return real(s)
+  }
+  if let split {
+    guard let re = real(body[..<split]), let im = imaginary(body[split...]) else { return nil }
+    return Complex128(re, im)
+  }
+  return imaginary(body).map { Complex128(0, $0) }
 }

@@ -92,7 +92,12 @@ public struct CallContext {
     case .int(let i): return Double(i)
     case .float(let x): return x
     case .bool(let b): return b ? 1 : 0
-    case .array(let a) where a.count == 1: return a.double(at: 0)
+    case .array(let a) where a.count == 1 && !a.dtype.isComplex: return a.double(at: 0)
+    case .complex, .array(_):
+      if case .array(let a) = v, !a.dtype.isComplex || a.count != 1 {
+        throw ShellError("\(what) must be a number, not \(v.typeName)", at: r)
+      }
+      throw ShellError("\(what) must be a real number, not complex", type: "TypeError", at: r)
     default: throw ShellError("\(what) must be a number, not \(v.typeName)", at: r)
     }
   }

@@ -12,6 +12,7 @@ extension Interpreter {
       throw ShellError("name '\(n)' is not defined\(hint)", type: "NameError", at: e.range)
     case .integer(let i): return .int(i)
     case .float(let x): return .float(x)
+    case .imaginary(let y): return .complex(0, y)
     case .string(let s):
       return .string(StringValue(s.value, origin: s.contentOffset.map { StringOrigin(source: currentSource, offset: $0) }))
     case .formattedString(let parts):
@@ -229,6 +230,7 @@ extension Interpreter {
     case .bool(let b): return b
     case .int(let i): return i != 0
     case .float(let x): return x != 0
+    case .complex(let re, let im): return re != 0 || im != 0
     case .string(let s): return !s.text.isEmpty
     case .list(let a), .tuple(let a): return !a.isEmpty
     case .dict(let d): return !d.isEmpty
@@ -236,7 +238,7 @@ extension Interpreter {
       guard a.count == 1 else {
         throw ShellError("the truth value of an array with more than one element is ambiguous; use a.any() or a.all()", at: range)
       }
-      return a.double(at: 0) != 0
+      return a.boolValues[0]
     default: return true
     }
   }

@@ -34,6 +34,37 @@ enum Format {
     let type: Character? = chars.first
     if chars.count > 1 { throw ShellError("invalid format specifier '\(spec)'", at: range) }
 
+    if let z = complexOperand(v) {
+      // Python formats each part with the spec (the imaginary one always signed), then adds 'j';
+      // with no type, as repr (the parts in 'g' style when a precision is given).
+      var body: String
+      switch type {
+      case "f"?, "F"?, "e"?, "E"?, "g"?, "G"?:
+        let p = precision.map { ".\($0)" } ?? ""
+        body = try apply("\(sign == "-" ? "" : String(sign))\(p)\(type!)", to: .float(z.re), options: options, at: range)
+          + apply("+\(p)\(type!)", to: .float(z.im), options: options, at: range) + "j"
+      case nil:
+        if let p = precision {
+          let re = try apply(".\(p)g", to: .float(z.re), options: options, at: range)
+          let im = try apply("+.\(p)g", to: .float(z.im), options: options, at: range)
+          body = z.re == 0 && z.re.sign == .plus ? String(im.drop(while: { $0 == "+" })) + "j" : "(" + re + im + "j)"
+        } else {
+          body = Value.complex(z.re, z.im).repr(with: options)
+        }
+        if sign == "+" && !body.hasPrefix("-") && !body.hasPrefix("(") { body = "+" + body }
+      default:
+        throw ShellError("unknown format code '\(type!)' for object of type 'complex'", at: range)
+      }
+      let pad = max(0, width - body.count)
+      let padding = String(repeating: fill, count: pad)
+      switch align ?? ">" {
+      case "<": return body + padding
+      case "^": return String(repeating: fill, count: pad / 2) + body + String(repeating: fill, count: pad - pad / 2)
+      case "=": throw ShellError("'=' alignment not allowed in complex format specifier", at: range)
+      default: return padding + body
+      }
+    }
+
     var body: String
     var numeric = true
     let x: Double?
@@ -100,6 +131,15 @@ enum Format {
       if let first = body.first, "+- ".contains(first) { return String(first) + padding + body.dropFirst() }
       return padding + body
     default: return padding + body
+    }
+  }
+
+  /// A Python complex or a one-element complex array, as the number to format.
+  static func complexOperand(_ v: Value) -> Complex128? {
+    switch v {
+    case .complex(let re, let im): return Complex128(re, im)
+    case .array(let a) where a.count == 1 && a.dtype.isComplex: return a.complexValues[0]
+    default: return nil
     }
   }
 

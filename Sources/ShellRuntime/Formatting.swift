@@ -41,6 +41,7 @@ extension Value {
     case .bool(let b): return b ? "True" : "False"
     case .int(let i): return String(i)
     case .float(let x): return pythonFloatRepr(x)
+    case .complex(let re, let im): return ArrayFormatter.scalarComplex(re, im, positionalLimit: 1e16)
     case .string(let s): return pythonStringRepr(s.text)
     case .list(let items): return "[" + items.map { $0.repr(with: options) }.joined(separator: ", ") + "]"
     case .tuple(let items):

@@ -25,6 +25,20 @@ enum Methods {
       if ContainerMethods.has(v, name) { return .method(receiver: Value.Box(v), name: name) }
     case .object(let o):
       if let attr = try o.attribute(name, at: range, in: interpreter) { return attr }
+    case .complex(let re, let im):
+      switch name {
+      case "real": return .float(re)
+      case "imag": return .float(im)
+      case "conjugate": return .method(receiver: Value.Box(v), name: name)
+      default: break
+      }
+    case .int, .float, .bool:
+      switch name {
+      case "real": return v
+      case "imag": return interpreter.isComplex(v) ? v : (v.typeName == "float" ? .float(0) : .int(0))
+      case "conjugate": return .method(receiver: Value.Box(v), name: name)
+      default: break
+      }
     case .dtype(let d):
       if name == "name" { return .str(d.rawValue) }
       if name == "itemsize" { return .int(d.itemSize) }
@@ -36,6 +50,13 @@ enum Methods {
 
   static func call(_ receiver: Value, _ name: String, _ ctx: inout CallContext) throws -> Value {
     switch receiver {
+    case .complex(let re, let im) where name == "conjugate":
+      try ctx.finish(maxPositional: 0)
+      return .complex(re, -im)
+    case .int, .float, .bool where name == "conjugate":
+      try ctx.finish(maxPositional: 0)
+      if case .bool(let b) = receiver { return .int(b ? 1 : 0) }
+      return receiver
     case .string(let s):
       switch name {
       case "format":

@@ -13,6 +13,8 @@ extension Interpreter {
       if o { throw ShellError("integer overflow", at: range) }
       return .int(r)
     case (.negate, .float(let x)): return .float(-x)
+    case (.negate, .complex(let re, let im)): return .complex(-re, -im)
+    case (.plus, .complex): return v
     case (.negate, .bool(let b)): return .int(b ? -1 : 0)
     case (.invert, .int(let i)): return .int(~i)
     case (.invert, .bool(let b)): return .int(b ? -2 : -1)
@@ -38,6 +40,8 @@ extension Interpreter {
       return try intBinary(op, intValue(a), intValue(b), at: range)
     case (.int, .float), (.float, .int), (.float, .float), (.bool, .float), (.float, .bool):
       return try floatBinary(op, doubleValue(a), doubleValue(b), at: range)
+    case (.complex, _) where isNumber(b) || isComplex(b), (_, .complex) where isNumber(a):
+      return try complexBinary(op, a, b, at: range)
     case (.string(let x), .string(let y)) where op == .add:
       return .str(x.text + y.text)
     case (.string(let x), .int(let n)) where op == .multiply:
@@ -52,6 +56,39 @@ extension Interpreter {
       return .list(Array([[Value]](repeating: x, count: max(0, n)).joined()))
     default:
       throw ShellError("unsupported operand types for \(op.symbol): '\(a.typeName)' and '\(b.typeName)'", at: range)
+    }
+  }
+
+  func isComplex(_ v: Value) -> Bool {
+    if case .complex = v { return true }
+    return false
+  }
+
+  /// A Python number as a complex value (ints, floats and bools get a zero imaginary part).
+  public func complexValue(_ v: Value) -> Complex128 {
+    if case .complex(let re, let im) = v { return Complex128(re, im) }
+    return Complex128(doubleValue(v), 0)
+  }
+
+  /// Python's complex arithmetic (the real operand converted to complex first, as CPython does).
+  func complexBinary(_ op: BinaryOperator, _ a: Value, _ b: Value, at range: SourceRange) throws -> Value {
+    let x = complexValue(a), y = complexValue(b)
+    func value(_ z: Complex128) -> Value { .complex(z.re, z.im) }
+    switch op {
+    case .add: return value(x + y)
+    case .subtract: return value(x - y)
+    case .multiply: return value(x * y)
+    case .divide:
+      if y.isZero { throw ShellError("complex division by zero", type: "ZeroDivisionError", at: range) }
+      return value(x / y)
+    case .power:
+      if x.isZero && (y.im != 0 || y.re < 0) {
+        throw ShellError("zero to a negative or complex power", type: "ZeroDivisionError", at: range)
+      }
+      return value(Complex128.pow(x, y))
+    default:
+      throw ShellError(
+        "unsupported operand types for \(op.symbol): '\(a.typeName)' and '\(b.typeName)'", type: "TypeError", at: range)
     }
   }
 
@@ -198,10 +235,11 @@ extension Interpreter {
     case (.dtype(let x), .string(let y)), (.string(let y), .dtype(let x)): return x == DType(name: y.text)
     // `a.dtype == float`: the Python type names numpy's default dtypes.
     case (.dtype(let x), .builtin(let b)), (.builtin(let b), .dtype(let x)):
-      return ["float": DType.float64, "int": .int64, "bool": .bool][b.name] == x
+      return ["float": DType.float64, "int": .int64, "bool": .bool, "complex": .complex128][b.name] == x
     case (.builtin, .builtin), (.object, .object), (.module, .module): return identical(a, b)
     default:
       if isNumber(a) && isNumber(b) { return doubleValue(a) == doubleValue(b) }
+      if (isNumber(a) || isComplex(a)) && (isNumber(b) || isComplex(b)) { return complexValue(a) == complexValue(b) }
       return false
     }
   }

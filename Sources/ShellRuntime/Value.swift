@@ -57,6 +57,8 @@ public indirect enum Value: Sendable {
   case bool(Bool)
   case int(Int)
   case float(Double)
+  /// A Python complex number (real part, imaginary part).
+  case complex(Double, Double)
   case string(StringValue)
   case list([Value])
   case tuple([Value])
@@ -88,6 +90,7 @@ public indirect enum Value: Sendable {
     case .bool: return "bool"
     case .int: return "int"
     case .float: return "float"
+    case .complex: return "complex"
     case .string: return "str"
     case .list: return "list"
     case .tuple: return "tuple"

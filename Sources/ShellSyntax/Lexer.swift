@@ -438,13 +438,21 @@ private struct LexerState {
         k = e
       }
     }
-    if k < end && (bytes[k] | 0x20) == UInt8(ascii: "j") {
-      throw LexFailure("complex literals are not supported", SourceRange(s, k + 1))
+    var isImaginary = false
+    if wellFormed && k < end && (bytes[k] | 0x20) == UInt8(ascii: "j") {
+      isImaginary = true
+      k += 1
     }
     if !wellFormed || (k < end && identifierContinueLength(at: k) != nil) {
       var stop = k
       while stop < end, let n = identifierContinueLength(at: stop) { stop += n }
-      throw LexFailure("invalid decimal literal", SourceRange(s, stop))
+      throw LexFailure(isImaginary ? "invalid imaginary literal" : "invalid decimal literal", SourceRange(s, stop))
+    }
+    if isImaginary {
+      let literal = text(s, k - 1).filter { $0 != "_" }
+      emit(.imaginary(Double(literal) ?? .nan), s, k)
+      i = k
+      return
     }
     let literal = text(s, k).filter { $0 != "_" }
     if isFloat {

@@ -113,7 +113,7 @@ struct ScriptParserEngine {
     switch token.kind {
     case .name: return "name '\(token.text)'"
     case .keyword: return "keyword '\(token.text)'"
-    case .integer, .float: return "number '\(token.text)'"
+    case .integer, .float, .imaginary: return "number '\(token.text)'"
     case .string: return "string literal"
     case .punctuation: return "'\(token.text)'"
     case .metaCommand: return "meta-command"
@@ -786,6 +786,9 @@ struct ScriptParserEngine {
     case .float(let value):
       advance()
       return Expr(.float(value), token.range)
+    case .imaginary(let value):
+      advance()
+      return Expr(.imaginary(value), token.range)
     case .string:
       return try parseStrings()
     case .keyword:

@@ -286,6 +286,8 @@ public indirect enum ExprKind: Sendable, Equatable {
   case integer(Int)
   /// A floating-point literal (`1.5`, `.1`, `1e-6`, `2.`).
   case float(Double)
+  /// An imaginary literal (`1j`, `2.5e-3J`): the imaginary part.
+  case imaginary(Double)
   /// A string literal, possibly several adjacent ones concatenated (`"a" 'b'`).
   case string(StringLiteral)
   /// An f-string (or adjacent literals at least one of which is an f-string): literal text and fields.

@@ -119,6 +119,7 @@ extension ExprKind {
     case .name(let name): return name
     case .integer(let value): return String(value)
     case .float(let value): return "\(value)"
+    case .imaginary(let value): return "\(value)j"
     case .string(let literal): return literal.value.debugDescription
     case .formattedString(let parts):
       let rendered = parts.map { part -> String in

@@ -40,6 +40,8 @@ public enum TokenKind: Sendable, Equatable {
   case integer(Int)
   /// A floating-point literal with its value (`1.5`, `.1`, `1e-6`, `2.`).
   case float(Double)
+  /// An imaginary literal with its imaginary part (`1j`, `2.5e-3J`).
+  case imaginary(Double)
   /// One string literal (its prefix flags and where its content lies); not yet decoded.
   case string(StringToken)
   /// An operator or delimiter; `Token.text` holds it (`+`, `**=`, `(`, `...`).

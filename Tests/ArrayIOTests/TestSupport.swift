@@ -120,6 +120,10 @@ func identical(_ a: NDArray, _ b: NDArray) -> Bool {
   case (.float16(let x), .float16(let y)): return x.map(\.bitPattern) == y.map(\.bitPattern)
   case (.float32(let x), .float32(let y)): return x.map(\.bitPattern) == y.map(\.bitPattern)
   case (.float64(let x), .float64(let y)): return x.map(\.bitPattern) == y.map(\.bitPattern)
+  case (.complex64(let x), .complex64(let y)):
+    return x.flatMap { [$0.re.bitPattern, $0.im.bitPattern] } == y.flatMap { [$0.re.bitPattern, $0.im.bitPattern] }
+  case (.complex128(let x), .complex128(let y)):
+    return x.flatMap { [$0.re.bitPattern, $0.im.bitPattern] } == y.flatMap { [$0.re.bitPattern, $0.im.bitPattern] }
   default: return a == b
   }
 }
@@ -146,6 +150,10 @@ func sampleArray(_ dtype: DType, _ shape: [Int]) -> NDArray {
     return NDArray(shape: shape, int64: (0..<count).map { $0 < specials.count ? specials[$0] : Int64($0) * 7919 - 50 })
   case .bool:
     return NDArray(shape: shape, storage: .bool((0..<count).map { $0 % 3 == 0 }))
+  case .complex64, .complex128:
+    let re = sampleArray(.float64, shape).doubleValues
+    let im: [Double] = (0..<count).map { $0 == 1 ? -0.0 : Double(count - $0) * 1.3 - 1 }
+    return NDArray(shape: shape, complex: zip(re, im).map { Complex128($0, $1) }, dtype: dtype)
   }
 }
 
@@ -163,5 +171,14 @@ func elementMatches(_ a: NDArray, _ index: Int, _ text: Substring) -> Bool {
     return d.isNaN ? v[index].isNaN : (v[index].bitPattern == d.bitPattern)
   case .int64(let v): return Int64(text) == v[index]
   case .bool(let v): return text == (v[index] ? "1" : "0")
+  case .complex64, .complex128:
+    let parts = text.split(separator: " ")
+    guard parts.count == 2 else { return false }
+    let z = a.complexValues[index]
+    func same(_ x: Double, _ t: Substring) -> Bool {
+      guard let d = Double(t) else { return false }
+      return d.isNaN ? x.isNaN : (x == d && x.sign == d.sign)
+    }
+    return same(z.re, parts[0]) && same(z.im, parts[1])
   }
 }

@@ -41,7 +41,9 @@ func derivativesMatchReference(_ c: (String, Int)) throws {
     + " TensorDot(a, x, (3,3), (3,), (1,), (0,)) + Kron(x, Elem(y, 0), (3,), (1,)) + TensorDot(a, y, (3,1,3), (3,), (0,), (0,), (1,0)))"
   let aliases = ["z = Vi(4)", "w = Vj(4)", "c = Pm(2)", "s = Vj(1)", "x = Vi(3)", "y = Vj(3)", "a = Pm(9)", "e = Vi(7)"]
   let sequences = "Concat(BSpline(a, Elem(x, 0), 2), SoftDTW_SqDist(x, w, Elem(s, 0)*s + IntCst(1))) * Sum(y)"
-  for formula in [f, "Grad(\(f), z, e) + Grad(\(f), w, e)", "Grad(\(f), a, Elem(e, 0))", sequences] {
+  let softDTW = "SoftDTW_SqDist(x, w, Elem(s, 0)*s + IntCst(1)) * Sum(y)"
+  let softDTWGradients = "Concat(Grad(\(softDTW), x, Elem(e, 0)), Grad(\(softDTW), w, Elem(e, 1)))"
+  for formula in [f, "Grad(\(f), z, e) + Grad(\(f), w, e)", "Grad(\(f), a, Elem(e, 0))", sequences, softDTWGradients] {
     for dtype in [DType.float64, .float32] {
       for axis in [0, 1] {
         let plan = try makePlan(formula, aliases, axis: axis, dtype: dtype)

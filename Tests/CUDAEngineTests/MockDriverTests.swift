@@ -133,6 +133,9 @@ struct EmulationCase: Sendable, CustomStringConvertible {
       aliases: NVRTCCompileTests.derivativeFormulas[5].1),
     EmulationCase(
       name: "bspline_softdtw", formula: NVRTCCompileTests.operationFormulas[5].0, aliases: NVRTCCompileTests.operationFormulas[5].1),
+    EmulationCase(
+      name: "softdtw_gradients", formula: NVRTCCompileTests.derivativeFormulas[6].0,
+      aliases: NVRTCCompileTests.derivativeFormulas[6].1),
     EmulationCase(name: "no_reduced_variable", formula: "x*IntCst(2)", aliases: ["x = Vi(2)"]),
     EmulationCase(name: "empty_sum", formula: gauss, aliases: xyb, nJ: 0),
     EmulationCase(name: "empty_kmin", formula: "SqDist(x,y)", aliases: xy, reduction: .kMinArgKMin(2), nJ: 0),

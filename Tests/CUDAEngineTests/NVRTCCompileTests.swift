@@ -71,7 +71,10 @@ import _KSTestSupport
         + " TensorDot(a, x, (3,3), (3,), (1,), (0,)) + Kron(x, Elem(y, 0), (3,), (1,)) + TensorDot(a, y, (3,1,3), (3,), (0,), (0,), (1,0)))",
       ["z = Vi(4)", "w = Vj(4)", "c = Pm(2)", "s = Vj(1)", "x = Vi(3)", "y = Vj(3)", "a = Pm(9)"]
     ),
-    ("Concat(BSpline(k, Elem(x, 0), 2), SoftDTW_SqDist(x, y, s))", ["x = Vi(3)", "y = Vj(4)", "k = Pm(6)", "s = Pm(1)"]),
+    (
+      "Concat(Concat(BSpline(k, Elem(x, 0), 2), SoftDTW_SqDist(x, y, s)), GradSoftDTW_SqDist(x, y, s))",
+      ["x = Vi(3)", "y = Vj(4)", "k = Pm(6)", "s = Pm(1)"]
+    ),
   ]
 
   /// Symbolic derivatives: expanded into table operations before code generation.
@@ -82,6 +85,10 @@ import _KSTestSupport
     ("Grad(Grad(Normalize(x-y)*Sum(b*y), x, y), y, x) + Diff(Sin(x)*Norm2(y), y, x)", ["x = Vi(3)", "y = Vj(3)", "b = Vj(3)"], 1),
     ("GradMatrix(MatVecMult(a, x)*Exp(-SqDist(x,y)), x) + Grad(SqDist(x,y)*Sum(a), a, Divergence(x*Sum(y), x))", ["x = Vi(3)", "y = Vj(3)", "a = Pm(9)"], 1),
     ("Grad(\(operationFormulas[4].0), z, e) + Grad(\(operationFormulas[4].0), w, e)", operationFormulas[4].1 + ["e = Vi(7)"], 1),
+    (
+      "Grad(SoftDTW_SqDist(x, y, s) * b, x, e) + Sum(Grad(SoftDTW_SqDist(x, y, s) * b, y, e))",
+      ["x = Vi(3)", "y = Vj(4)", "s = Pm(1)", "b = Vj(1)", "e = Vi(1)"], 1
+    ),
   ]
 
   @Test(arguments: [DType.float32, .float64])

@@ -79,6 +79,11 @@ import Testing
     let notDifferentiable = failure("Grad(BSpline(a, b, 2), b, y)")
     #expect(notDifferentiable?.message == "BSpline is not differentiable: KeOps' B-splines are not differentiable")
     #expect(notDifferentiable?.range == SourceRange(5, 21))
+    // SoftDTW_SqDist: differentiable in its sequences (through GradSoftDTW_SqDist), not in gamma.
+    let gamma = failure("Grad(SoftDTW_SqDist(x, w, p*p), p, b)")
+    #expect(gamma?.message == "SoftDTW_SqDist is not differentiable with respect to gamma (KeOps 2.3 refuses it too)")
+    #expect(gamma?.range == SourceRange(5, 30))
+    #expect(outcome("Grad(SoftDTW_SqDist(x, w, p), w, b)").contains("GradSoftDTW_SqDist(x,w,p)"))
     // Through an operation that does not depend on v, the gradient does not need it.
     #expect(outcome("Grad(BSpline(a, b, 2) * x, x, y)") == "Mult(y,BSpline(a,b,2))")
     let arity = failure("Grad(x)")

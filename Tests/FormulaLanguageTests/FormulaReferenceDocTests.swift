@@ -75,9 +75,11 @@ import Testing
       dimension 2n; in the elementwise ones (`ComplexAdd`, `ComplexSubtract`, `ComplexMult`,
       `ComplexDivide`) a complex scalar (dimension 2) broadcasts against a complex vector.
 
+      `SoftDTW_SqDist` is differentiable with respect to its sequences (through
+      `GradSoftDTW_SqDist`, as in KeOps 2.3), not with respect to gamma.
+
       Not available yet (KeOps has them): Factorize and AutoFactorize (common-subexpression
-      elimination; ks already evaluates identical subformulas once), and the gradient of
-      SoftDTW_SqDist. Using one gives a clear error.
+      elimination; ks already evaluates identical subformulas once). Using one gives a clear error.
 
       """
     return out

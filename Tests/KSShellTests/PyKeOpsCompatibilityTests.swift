@@ -297,7 +297,7 @@ struct LazyTensorTests {
     ("LazyTensor(np.ones((3, 1, 2), dtype=np.float32)) * LazyTensor(np.ones((1, 4, 2)))", "incompatible LazyTensor dtypes: float32 and float64; KeOps does not convert types, make both arrays the same dtype"),
     ("LazyTensor(np.ones((3, 1, 2))).sum(axis=4)", "reductions must be called with 'axis' (or 'dim') equal to 0 (over i) or 1 (over j); got 4"),
     ("LazyTensor(np.ones((3, 1, 2)))[5]", "index i=5 is out of bounds [0,D) = [0,2)"),
-    ("LazyTensor(np.ones((3, 1, 2), dtype=np.int64))", "LazyTensor needs a float16, float32 or float64 array, not int64; convert it with .astype(np.float32) or .astype(np.float64)"),
+    ("LazyTensor(np.ones((3, 1, 2), dtype=np.int64))", "LazyTensor needs a float16, float32, float64, complex64 or complex128 array, not int64; convert it with .astype(np.float32) or .astype(np.float64)"),
     ("LazyTensor(np.ones((3, 1, 2))) @ np.ones(3)", "the 'K @ v' syntax is only supported for LazyTensors K whose trailing dimension is 1; here K.shape = (3, 1, 2)"),
   ])
   func badLazyTensorsGiveOneClearError(_ statement: String, _ message: String) {

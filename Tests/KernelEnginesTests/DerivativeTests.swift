@@ -72,6 +72,8 @@ let gradientCases: [GradientCase] = [
   g(
     "Real2Complex(x) + Imag2Complex(x) * ComplexExp1j(x) + ComplexSumT(ComplexSum(z), 6) + ComplexRealScal(s, Real2Complex(x)) + ComplexRealScal(Imag2Complex(x), s)",
     x3, ("z", 4, -1...1), s1),
+  // gamma a constant: SoftDTW_SqDist is differentiable in its sequences only.
+  g("SoftDTW_SqDist(x, w, RatCst(7, 10)) * Sum(y)", ("x", 4, -1...1), ("w", 3, -1...1), y3),
   g("Exp(-SqDist(x, y)) * s", x3, y3, s1),
   g("Grad(Exp(-SqDist(x, y)) * s, x, s)", x3, y3, s1),
   g("Grad(Grad(Sin(x) * Sum(y * x), x, y), y, x)", x3, y3),

@@ -205,6 +205,12 @@ let operationCases: [OperationCase] = [
   op(
     "SoftDTW_SqDist", "SoftDTW_SqDist(x, y, g)", [vectors("x", [[0, 0]]), vectors("y", [[0, 0]]), scalars("g", [1])],
     [[-1.0986122886681098]], tol: ulp),
+  // One cell: d/dx (x - y)^2 = 2(x - y), d/dy = -2(x - y).
+  op("GradSoftDTW_SqDist", "GradSoftDTW_SqDist(x, y, g)", [vectors("x", [[0]]), vectors("y", [[2]]), scalars("g", [1])], [[-4, 4]]),
+  // A first column: R = (x0 - y0)^2 + (x1 - y0)^2, both cells on the only path.
+  op(
+    "GradSoftDTW_SqDist", "GradSoftDTW_SqDist(x, y, g)", [vectors("x", [[0, 1]]), vectors("y", [[0]]), scalars("g", [1])],
+    [[0, 2, -2]]),
 
   // MARK: Constants
   op("IntCst", "IntCst(7)", [scalars("x", [1, 2])], [[7], [7]]),

@@ -142,4 +142,34 @@ extension Draws: RandomNumberGenerator {
       }
     }
   }
+
+  /// GradSoftDTW_SqDist (the gradient KeOps 2.3 uses for SoftDTW_SqDist) against central finite
+  /// differences of the independent implementation above.
+  @Test func softDTWGradientMatchesFiniteDifferences() throws {
+    var draws = Draws(state: 11)
+    for (n, m) in [(1, 1), (1, 3), (4, 1), (4, 5), (6, 3)] {
+      for g in [0.3, 1.0, 2.5] {
+        let x = (0..<n).map { _ in draws.next(-1...1) }, y = (0..<m).map { _ in draws.next(-1...1) }
+        let got = try evaluatePointwise(
+          "GradSoftDTW_SqDist(x, y, g)", [vectors("x", [x]), vectors("y", [y]), scalars("g", [g])]
+        ).uniform[0]
+        let h = 1e-6
+        var expected: [Double] = []
+        for k in 0..<n {
+          var a = x, b = x
+          a[k] += h
+          b[k] -= h
+          expected.append((Self.softDTW(a, y, g) - Self.softDTW(b, y, g)) / (2 * h))
+        }
+        for k in 0..<m {
+          var a = y, b = y
+          a[k] += h
+          b[k] -= h
+          expected.append((Self.softDTW(x, a, g) - Self.softDTW(x, b, g)) / (2 * h))
+        }
+        #expect(got.count == n + m)
+        #expect(zip(got, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "n=\(n) m=\(m) g=\(g): \(got) vs \(expected)")
+      }
+    }
+  }
 }

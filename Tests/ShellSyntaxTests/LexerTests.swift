@@ -22,6 +22,7 @@ private func kinds(_ text: String) -> String {
       case .keyword: return "KW:\(token.text)"
       case .integer(let v): return "INT:\(v)"
       case .float(let v): return "FLOAT:\(v)"
+      case .imaginary(let v): return "IMAG:\(v)"
       case .string: return "STR:\(token.text)"
       case .punctuation: return "'\(token.text)'"
       case .metaCommand(let name, let argument): return "META:\(name)|\(argument)"
@@ -67,6 +68,7 @@ struct LexerTests {
 
   @Test func floatLiterals() {
     #expect(kinds("1.5 .1 1e-6 2. 1E+3 1_0.2_5 3e2") == "FLOAT:1.5 FLOAT:0.1 FLOAT:1e-06 FLOAT:2.0 FLOAT:1000.0 FLOAT:10.25 FLOAT:300.0 NL EOF")
+    #expect(kinds("1j 2.5e-3J 09j .5j 1_0j 1e2j") == "IMAG:1.0 IMAG:0.0025 IMAG:9.0 IMAG:0.5 IMAG:10.0 IMAG:100.0 NL EOF")
   }
 
   @Test(arguments: [
@@ -78,7 +80,8 @@ struct LexerTests {
     ("x = 0x", "invalid hexadecimal literal"),
     ("x = 0b12", "invalid binary literal"),
     ("x = 0o8", "invalid octal literal"),
-    ("x = 2j", "complex literals are not supported"),
+    ("x = 2jk", "invalid imaginary literal"),
+    ("x = 0x2j", "invalid hexadecimal literal"),
     ("x = 99999999999999999999", "integer literal is too large"),
   ])
   func numberErrors(source: String, message: String) {
