@@ -28,9 +28,13 @@ let package = Package(
     .target(name: "KernelEngines", dependencies: ["FormulaLanguage", "ArrayIO"]),
     .target(name: "CPUEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .target(name: "CUDAEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
+    // Open MPI opened with dlopen when ks runs under mpirun/srun; reductions split by output rows.
+    .target(name: "MessagePassing", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .target(
       name: "KernelOperations",
-      dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine", "DenseLinearAlgebra"]),
+      dependencies: [
+        "KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine", "DenseLinearAlgebra", "MessagePassing",
+      ]),
     // The shell language, one module per layer: syntax -> runtime -> numpy -> PyKeOps -> session.
     .target(name: "ShellSyntax", dependencies: ["KSDiagnostics"]),
     .target(name: "ShellRuntime", dependencies: ["ShellSyntax", "ArrayIO", "FormulaLanguage", "KernelEngines", "KSDiagnostics"]),
@@ -45,17 +49,18 @@ let package = Package(
       name: "KSShell",
       dependencies: [
         "PyKeOpsBindings", "NumpySubset", "ShellRuntime", "ShellSyntax", "KernelOperations", "KernelEngines",
-        "FormulaLanguage", "ArrayIO", "KSDiagnostics",
+        "FormulaLanguage", "ArrayIO", "KSDiagnostics", "MessagePassing",
       ]),
     .systemLibrary(
       name: "CEditLine", pkgConfig: staticEdit ? nil : "libedit", providers: [.apt(["libedit-dev"]), .brew(["libedit"])]),
     .target(
-      name: "KSTerminal", dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "CEditLine", "FormulaLanguage", "KernelOperations"],
+      name: "KSTerminal",
+      dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "CEditLine", "FormulaLanguage", "KernelOperations", "MessagePassing"],
       linkerSettings: editLink),
     .executableTarget(
       name: "ks",
       dependencies: [
-        "KSShell", "KSTerminal", "KernelOperations", "CPUEngine", "CUDAEngine",
+        "KSShell", "KSTerminal", "KernelOperations", "CPUEngine", "CUDAEngine", "MessagePassing",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -80,6 +85,8 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(name: "ShellSyntaxTests", dependencies: ["ShellSyntax", "KSDiagnostics"]),
     .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "NumpySubset", "KernelOperations", "ArrayIO", "ks"]),
+    .testTarget(
+      name: "MessagePassingTests", dependencies: ["MessagePassing", "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "ShellSyntax", "ShellRuntime", "ks"]),
   ]
 )

@@ -35,6 +35,8 @@ public struct SolveReport: Sendable {
   public var history: [Double] = []
   /// Seconds spent building the preconditioner or the dense matrix (included in `elapsed`).
   public var setup: Double = 0
+  /// The processes that took part (MPI ranks; 1 without mpirun).
+  public var ranks: Int = 1
 }
 
 /// A solve that stopped without converging; the last iterate is kept.
