@@ -1,4 +1,5 @@
 import ArrayIO
+import Foundation
 import KernelEngines
 
 /// What a rank is about to do, exchanged by every rank before each distributed reduction and at
@@ -49,8 +50,17 @@ struct CallRecord: Equatable {
       r.ranges = fnv((b.outputRanges + [-1] + b.sliceEnds + [-1] + b.reducedRanges).map { UInt64(bitPattern: Int64($0)) })
     }
     r.location = location
-    r.text = "\(plan.formula.reduction) reduction of \(plan.formula.formula)"
+    r.text = describe(plan)
     return r
+  }
+
+  /// `Sum reduction of Mult(Exp(Minus(SqDist(x,y))),b)`: KeOps' notation with the alias names.
+  static func describe(_ plan: KernelPlan) -> String {
+    var f = "\(plan.formula.formula)"
+    for (v, name) in zip(plan.formula.arguments, plan.formula.argumentNames) {
+      if let name { f = f.replacingOccurrences(of: v.description, with: name) }
+    }
+    return "\(plan.formula.reduction) reduction of \(f)"
   }
 
   /// Everything that decides the kernel and its result, as text (the same on every rank).
@@ -162,6 +172,9 @@ struct CallRecord: Equatable {
       if rec.kind == .finished && first.kind == .finished { continue }  // statuses are compared by `finish`
       if rec.kind != first.kind {
         let (done, busy) = rec.kind == .finished ? (r, 0) : (0, r)
+        if records[done].status != 0 {
+          return "rank \(done) \(records[done].summary)\(done == 0 ? "" : " (its error follows)") while rank \(busy) is \(records[busy].summary); stopping every rank"
+        }
         return "the ranks ran different statements: rank \(done) \(records[done].summary) while rank \(busy) is \(records[busy].summary); mpirun runs the same script on every rank, and every rank must reach the same reductions"
       }
       if rec.plan != first.plan || rec.argumentCount != first.argumentCount || rec.width != first.width {

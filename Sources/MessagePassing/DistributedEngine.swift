@@ -132,12 +132,15 @@ public struct DistributedEngine: KernelEngine {
 
   func report(_ plan: KernelPlan, _ args: KernelArguments, rows: Range<Int>, rank: Int, size: Int, start: UInt64) {
     guard Distributed.verbose else { return }
-    let key = [CallRecord.fnv(Array(CallRecord.planText(plan).utf8)), UInt64(args.outputRows), UInt64(args.reducedRows)]
+    let key = [
+      CallRecord.fnv(Array((CallRecord.planText(plan) + Distributed.location).utf8)), UInt64(args.outputRows),
+      UInt64(args.reducedRows),
+    ]
     guard Distributed.shouldReport(key) else { return }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     let who = size > 1 ? "rank \(rank) of \(size)" : "one process"
     let location = Distributed.location.isEmpty ? "" : " (\(Distributed.location))"
     Distributed.reportLine(
-      "ks: \(who), \(engineDetail): rows \(rows.lowerBound)..<\(rows.upperBound) of \(args.outputRows) x \(args.reducedRows) reduced, \(plan.formula.reduction) of \(plan.formula.formula)\(location), \(String(format: "%.3f", seconds)) s")
+      "ks: \(who), \(engineDetail): rows \(rows.lowerBound)..<\(rows.upperBound) of \(args.outputRows) (x \(args.reducedRows)), \(CallRecord.describe(plan))\(location), \(String(format: "%.3f", seconds)) s")
   }
 }
