@@ -86,7 +86,8 @@ let package = Package(
     .testTarget(name: "ShellSyntaxTests", dependencies: ["ShellSyntax", "KSDiagnostics"]),
     .testTarget(name: "KSShellTests", dependencies: ["KSShell", "ShellSyntax", "ShellRuntime", "NumpySubset", "KernelOperations", "ArrayIO", "ks"]),
     .testTarget(
-      name: "MessagePassingTests", dependencies: ["MessagePassing", "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO"]),
+      name: "MessagePassingTests",
+      dependencies: ["MessagePassing", "KernelOperations", "CPUEngine", "KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "ShellSyntax", "ShellRuntime", "ks"]),
   ]
 )

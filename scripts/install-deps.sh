@@ -7,7 +7,9 @@ need=()
 # ks opens LAPACKE and CBLAS with dlopen at run time (nothing links them); liblapacke-dev and
 # libopenblas-dev bring the runtime libraries (liblapacke.so.3, libopenblas.so.0) that np.linalg
 # and the BLAS matrix products use, and the tests compare them with numpy.
-for pkg in libedit-dev liblapacke-dev libopenblas-dev; do
+# Open MPI (openmpi-bin for mpirun, libopenmpi-dev for libmpi.so.40) runs scripts across processes;
+# ks opens libmpi with dlopen only under mpirun, so it builds and runs without it.
+for pkg in libedit-dev liblapacke-dev libopenblas-dev openmpi-bin libopenmpi-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
