@@ -79,9 +79,33 @@ struct CallRecord: Equatable {
 
   static func fnv(_ bytes: [UInt8]) -> UInt64 { fnv(bytes.map { UInt64($0) }) }
 
-  /// A hash of an array's shape, dtype and every element's bits: four interleaved FNV lanes (fast
-  /// enough to be negligible next to the O(M N) reduction it guards).
+  /// The most elements `arrayHash` reads from one array.
+  static let hashedElements = 1 << 16
+
+  /// A hash of an array's shape, dtype and elements' bits: every element of arrays up to
+  /// `hashedElements`, else that many at an even stride plus the last one, so the check costs
+  /// O(1) per call however large N is (arrays made without a common seed, or read from different
+  /// files, differ almost everywhere; a change confined to a few entries of a huge array may pass).
   static func arrayHash(_ a: NDArray) -> UInt64 {
+    let count = a.storage.count
+    if count > hashedElements {
+      let stride = count / hashedElements
+      func sample<T>(_ v: [T]) -> [T] { Swift.stride(from: 0, to: count, by: stride).map { v[$0] } + [v[count - 1]] }
+      let sampled: ArrayStorage
+      switch a.storage {
+      case .float64(let v): sampled = .float64(sample(v))
+      case .float32(let v): sampled = .float32(sample(v))
+      case .float16(let v): sampled = .float16(sample(v))
+      case .int64(let v): sampled = .int64(sample(v))
+      case .bool(let v): sampled = .bool(sample(v))
+      }
+      return fnv([fullHash(NDArray(shape: [sampled.count], storage: sampled)), UInt64(count)] + a.shape.map { UInt64($0) })
+    }
+    return fullHash(a)
+  }
+
+  /// Four interleaved FNV lanes over every element, then the dtype and shape.
+  static func fullHash(_ a: NDArray) -> UInt64 {
     var lanes: (UInt64, UInt64, UInt64, UInt64) = (0xcbf2_9ce4_8422_2325, 0x84222325cbf29ce4, 0x9e37_79b9_7f4a_7c15, 0x1234_5678_9abc_def0)
     func mix<C: Collection>(_ c: C, _ bits: (C.Element) -> UInt64) where C.Index == Int {
       var (h0, h1, h2, h3) = lanes

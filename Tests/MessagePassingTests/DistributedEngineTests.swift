@@ -224,3 +224,22 @@ struct FailingOnRank: KernelEngine {
     }
   }
 }
+
+@Suite struct ArrayHashTests {
+  /// Large arrays are hashed from a sample: equal arrays agree, arrays of other random data do not.
+  @Test func largeArraysAreHashedFromASample() {
+    var state: UInt64 = 42
+    func next() -> Double {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return Double(state >> 11) / Double(1 << 53)
+    }
+    let a = NDArray(shape: [100_000, 3], float64: (0..<300_000).map { _ in next() })
+    let b = NDArray(shape: [100_000, 3], float64: (0..<300_000).map { _ in next() })
+    #expect(CallRecord.arrayHash(a) == CallRecord.arrayHash(NDArray(shape: [100_000, 3], float64: a.toDoubles())))
+    #expect(CallRecord.arrayHash(a) != CallRecord.arrayHash(b))
+    #expect(CallRecord.arrayHash(a) != CallRecord.arrayHash(a.reshaped([300_000, 1])))
+    var last = a.toDoubles()
+    last[last.count - 1] += 1
+    #expect(CallRecord.arrayHash(a) != CallRecord.arrayHash(NDArray(shape: [100_000, 3], float64: last)))
+  }
+}
