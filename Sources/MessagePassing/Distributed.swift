@@ -61,6 +61,15 @@ public enum Distributed {
     }
   }
 
+  /// A warning for `srun` without an MPI plugin: Slurm started several tasks, but none of them
+  /// can join an MPI job, so each would run the whole script alone (nil when that is not the case).
+  public static func unjoinedLauncherWarning(_ environment: [String: String]) -> String? {
+    guard !launchedByMPI(environment), environment["KS_MPI"] != "0",
+      let tasks = environment["SLURM_NTASKS"].flatMap(Int.init), tasks > 1, environment["SLURM_PROCID"] != nil
+    else { return nil }
+    return "ks: warning: srun started \(tasks) tasks but gave them no MPI environment (no PMIX_RANK): each runs the whole script alone; use srun --mpi=pmix (or KS_MPI=0 to silence this)"
+  }
+
   /// Starts MPI when `launchedByMPI(environment)`: loads Open MPI with `dlopen`, initializes it,
   /// divides the host's cores among the ranks on it, and silences the standard output and error
   /// of every rank but 0. Returns false (and does nothing) outside MPI.

@@ -237,6 +237,11 @@ do {
     "ks: started by an MPI launcher, but \(error.message); install Open MPI (openmpi-bin, libopenmpi-dev), set KS_MPI_LIBRARY to its libmpi.so, or KS_MPI=0 to run each process alone\n")
   exit(2)
 }
+if let warning = Distributed.unjoinedLauncherWarning(ProcessInfo.processInfo.environment),
+  ProcessInfo.processInfo.environment["SLURM_PROCID"] == "0"
+{
+  FileOutput.standardError.write(warning + "\n")
+}
 
 /// Exits with `code` once every rank has finished (`Distributed.finish`: a rank that ended
 /// differently says why; nobody is left waiting).

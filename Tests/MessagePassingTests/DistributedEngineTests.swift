@@ -217,6 +217,9 @@ struct FailingOnRank: KernelEngine {
     #expect(Distributed.launchedByMPI(["PMIX_RANK": "0"]))
     #expect(!Distributed.launchedByMPI(["OMPI_COMM_WORLD_SIZE": "2", "KS_MPI": "0"]))
     #expect(Distributed.launchedByMPI(["KS_MPI": "1"]))
+    #expect(Distributed.unjoinedLauncherWarning(["SLURM_NTASKS": "4", "SLURM_PROCID": "0"])?.contains("use srun --mpi=pmix") == true)
+    #expect(Distributed.unjoinedLauncherWarning(["SLURM_NTASKS": "4", "SLURM_PROCID": "0", "PMIX_RANK": "0"]) == nil)
+    #expect(Distributed.unjoinedLauncherWarning(["SLURM_NTASKS": "1", "SLURM_PROCID": "0"]) == nil)
     if case .failure(let e) = OpenMPI.load(["/nonexistent/libmpi.so.40"]) {
       #expect(e.message.hasPrefix("Open MPI's library cannot be loaded: /nonexistent/libmpi.so.40"))
     } else {
