@@ -8,7 +8,7 @@
 #      process prints, under mpirun unchanged; the solver summary says "on N ranks";
 #   3. --verbose: every rank reports its own rows;
 #   4. ranks that diverge (different data, one rank failing alone, one finishing early) stop with
-#      a clear error and a non-zero status, within a timeout (no hang).
+#      a clear error and a non-zero status, within a timeout (no hang); a killed rank stops the job.
 # Usage: scripts/mpi-check.sh [KS]   (default .build/release/ks, else .build/debug/ks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -134,6 +134,24 @@ expect fail "rank 1 stopped on an error at fail.ks:2 (its error follows)"
 expect short "rank 1 finished the script while rank 0 is at Min reduction"
 grep -q "^ks: rank 1: fail.ks:2:13: error: cannot open 'no-such-file.npy'" "$work/div-fail.err" \
   || { echo "  fail: rank 1 did not print its own error"; fail=1; }
+
+# A rank killed in the middle of a loop of reductions: mpirun stops the job (no hang).
+cat > "$work/long.ks" <<'KS'
+import numpy as np
+x = np.random.randn(3000, 3)
+g = Genred("SqDist(x, y)", ["x = Vi(3)", "y = Vj(3)"], reduction_op="Min", axis=1)
+for k in range(1000000):
+    s = g(x, x).sum()
+KS
+rc=0
+start=$(date +%s)
+(cd "$work" && timeout 120 mpirun --oversubscribe -np 1 "$ks" run long.ks : -np 1 timeout -s KILL 3 "$ks" run long.ks) \
+  > /dev/null 2> "$work/dead.err" || rc=$?
+if [ "$rc" = 0 ] || [ "$rc" = 124 ] || ! grep -q "exited on signal 9" "$work/dead.err"; then
+  echo "  killed rank: expected mpirun to stop the job; got status $rc:"; cat "$work/dead.err"; fail=1
+else
+  echo "  killed rank: status $rc after $(( $(date +%s) - start )) s (rank 1 killed at 3 s); $(grep -m1 "exited on signal 9" "$work/dead.err")"
+fi
 
 if [ "$fail" != 0 ]; then echo "mpi-check: FAILED"; exit 1; fi
 echo "mpi-check: all passed"
