@@ -44,7 +44,10 @@ public enum Backend {
     }
     var device = deviceID
     if device == -1, let world, world.localSize > 1, name != "CPU", name != "reference" {
-      let count = CUDAKernelEngine.deviceCount()
+      let count = hostGPUs.withLock { cached in
+        if cached == nil { cached = CUDAKernelEngine.deviceCount() }
+        return cached!
+      }
       if count > 0 { device = world.localRank % count }
     }
     let local = try localEngine(named: name, deviceID: device, blockSparse: blockSparse)
@@ -54,6 +57,9 @@ public enum Backend {
       ? "\(local.name) device \(max(device, 0))" : "\(local.name), \(threads) thread\(threads == 1 ? "" : "s")"
     return DistributedEngine(local: local, world: world, engineDetail: detail)
   }
+
+  /// The GPUs on this host, counted once (for one rank per GPU).
+  private static let hostGPUs = Mutex<Int?>(nil)
 
   /// The number of processes a reduction is split across (1 without MPI).
   public static var ranks: Int { Distributed.size }
