@@ -94,7 +94,7 @@ struct Shell: ParsableCommand {
       try runScript(try readScript(file), echo: echo, keepGoing: keepGoing, quietValues: quietValues)
       return
     }
-    if Distributed.world != nil {
+    if Distributed.size > 1 {
       // mpirun gives standard input to rank 0 only: the other ranks would run another script.
       FileOutput.standardError.write(
         "ks: under mpirun, give the script as a file (ks run script.ks) or with -c: only rank 0 can read standard input\n")
