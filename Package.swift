@@ -28,9 +28,13 @@ let package = Package(
     .target(name: "KernelEngines", dependencies: ["FormulaLanguage", "ArrayIO"]),
     .target(name: "CPUEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .target(name: "CUDAEngine", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
+    // Open MPI opened with dlopen when ks runs under mpirun/srun; reductions split by output rows.
+    .target(name: "MessagePassing", dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO"]),
     .target(
       name: "KernelOperations",
-      dependencies: ["KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine", "DenseLinearAlgebra"]),
+      dependencies: [
+        "KernelEngines", "FormulaLanguage", "ArrayIO", "CPUEngine", "CUDAEngine", "DenseLinearAlgebra", "MessagePassing",
+      ]),
     // The shell language, one module per layer: syntax -> runtime -> numpy -> PyKeOps -> session.
     .target(name: "ShellSyntax", dependencies: ["KSDiagnostics"]),
     .target(name: "ShellRuntime", dependencies: ["ShellSyntax", "ArrayIO", "FormulaLanguage", "KernelEngines", "KSDiagnostics"]),
@@ -45,7 +49,7 @@ let package = Package(
       name: "KSShell",
       dependencies: [
         "PyKeOpsBindings", "NumpySubset", "MatplotlibSubset", "Plotting", "ShellRuntime", "ShellSyntax",
-        "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO", "KSDiagnostics",
+        "KernelOperations", "KernelEngines", "FormulaLanguage", "ArrayIO", "KSDiagnostics", "MessagePassing",
       ]),
     // Figures: Cairo draws SVG, PNG and PDF (docs/plotting.md says why); Plotting holds the figure
     // model and its renderers, MatplotlibSubset binds it to the language as matplotlib.pyplot.
@@ -56,12 +60,12 @@ let package = Package(
       name: "CEditLine", pkgConfig: staticEdit ? nil : "libedit", providers: [.apt(["libedit-dev"]), .brew(["libedit"])]),
     .target(
       name: "KSTerminal",
-      dependencies: ["KSShell", "Plotting", "ShellSyntax", "ShellRuntime", "CEditLine", "FormulaLanguage", "KernelOperations"],
+      dependencies: ["KSShell", "Plotting", "ShellSyntax", "ShellRuntime", "CEditLine", "FormulaLanguage", "KernelOperations", "MessagePassing"],
       linkerSettings: editLink),
     .executableTarget(
       name: "ks",
       dependencies: [
-        "KSShell", "KSTerminal", "KernelOperations", "CPUEngine", "CUDAEngine",
+        "KSShell", "KSTerminal", "KernelOperations", "CPUEngine", "CUDAEngine", "MessagePassing",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -93,5 +97,8 @@ let package = Package(
       ]),
     .testTarget(name: "PlottingTests", dependencies: ["Plotting"]),
     .testTarget(name: "KSTerminalTests", dependencies: ["KSTerminal", "KSShell", "Plotting", "ShellSyntax", "ShellRuntime", "ks"]),
+    .testTarget(
+      name: "MessagePassingTests",
+      dependencies: ["MessagePassing", "KernelOperations", "CPUEngine", "KernelEngines", "FormulaLanguage", "ArrayIO"]),
   ]
 )

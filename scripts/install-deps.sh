@@ -9,7 +9,9 @@ need=()
 # and the BLAS matrix products use, and the tests compare them with numpy.
 # libcairo2-dev: Cairo draws figures (savefig to SVG, PNG, PDF; inline terminal images);
 # fonts-dejavu-core: the font their text uses.
-for pkg in libedit-dev liblapacke-dev libopenblas-dev libcairo2-dev fonts-dejavu-core; do
+# Open MPI (openmpi-bin for mpirun, libopenmpi-dev for libmpi.so.40) runs scripts across processes;
+# ks opens libmpi with dlopen only under mpirun, so it builds and runs without it.
+for pkg in libedit-dev liblapacke-dev libopenblas-dev libcairo2-dev fonts-dejavu-core openmpi-bin libopenmpi-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -370,22 +370,31 @@ extension HelpText {
 }
 
 /// The help width of each session's interpreter (`help(x)` runs inside the interpreter).
+///
+/// Entries hold the interpreter weakly and are checked by identity: a new interpreter allocated
+/// at a freed one's address must not inherit its width.
 final class HelpWidths: @unchecked Sendable {
   static let shared = HelpWidths()
   private let lock = NSLock()
-  private var widths: [ObjectIdentifier: () -> Int] = [:]
+  private struct Entry {
+    weak var interpreter: Interpreter?
+    var width: () -> Int
+  }
+  private var widths: [ObjectIdentifier: Entry] = [:]
 
   func set(_ width: @escaping () -> Int, for interpreter: Interpreter) {
     lock.lock()
     defer { lock.unlock() }
-    widths[ObjectIdentifier(interpreter)] = width
+    widths = widths.filter { $0.value.interpreter != nil }
+    widths[ObjectIdentifier(interpreter)] = Entry(interpreter: interpreter, width: width)
   }
 
   func width(for interpreter: Interpreter) -> Int {
     lock.lock()
-    let width = widths[ObjectIdentifier(interpreter)]
+    let entry = widths[ObjectIdentifier(interpreter)]
     lock.unlock()
-    return width?() ?? 80
+    guard let entry, entry.interpreter === interpreter else { return 80 }
+    return entry.width()
   }
 }
 

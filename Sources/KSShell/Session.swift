@@ -3,6 +3,7 @@ import Foundation
 import KSDiagnostics
 import KernelOperations
 import MatplotlibSubset
+import MessagePassing
 import NumpySubset
 import Plotting
 import PyKeOpsBindings
@@ -397,6 +398,9 @@ public final class Session {
     let written = Self.writtenText(of: statement, in: source)
     if written != record.text { record.code = written }
     var outcome = SessionOutcome.ok
+    if Distributed.world != nil || Distributed.verbose {
+      Distributed.location = "\(shown.name):\(shown.location(of: statement.range.start).line)"
+    }
     do {
       try interpreter.execute(statement, in: source)
       progressDisplay?.clear()
@@ -560,7 +564,8 @@ public final class Session {
   /// The line printed when a solve ends, naming the method that ran:
   /// `CG converged in 88 iterations, rms 8.1e-07, 0.41 s`,
   /// `PCG (Nyström, 800 centres) converged in 21 iterations, rms 8.1e-07, 1.30 s`,
-  /// `Direct (Cholesky, 2000 x 2000) solved, rms 3.2e-13, 0.52 s`, then auto's note if any.
+  /// `Direct (Cholesky, 2000 x 2000) solved, rms 3.2e-13, 0.52 s`, then `on 2 ranks` under MPI
+  /// and auto's note if any.
   public static func summary(of report: SolveReport) -> String {
     var line: String
     if report.direct {
@@ -570,6 +575,7 @@ public final class Session {
       line = "\(report.method) \(report.converged ? "converged in" : "stopped after") \(report.iterations) iteration\(report.iterations == 1 ? "" : "s")"
     }
     line += ", rms \(scientific(report.rmsResidual)), \(String(format: "%.2f", report.elapsed)) s"
+    if report.ranks > 1 { line += " on \(report.ranks) ranks" }
     if let note = report.note { line += " (\(note))" }
     return line
   }

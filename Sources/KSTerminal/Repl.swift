@@ -1,6 +1,7 @@
 import Foundation
 import KSDiagnostics
 import KSShell
+import MessagePassing
 import ShellRuntime
 import ShellSyntax
 
@@ -162,7 +163,14 @@ public enum ScriptMode {
     let out = FileOutput.standardOutput
     let err = FileOutput.standardError
     Interrupts.install(restartSystemCalls: true, forceExitAfter: 2)
-    let session = Session(output: out.write, errors: err.write, status: err.write)
+    // Under MPI every rank runs the script; only rank 0's output reaches the terminal, and each
+    // rank keeps its errors so that one that failed alone can say why (`Distributed.finish`).
+    let distributed = Distributed.world != nil
+    let errors: (String) -> Void = { text in
+      err.write(text)
+      if distributed { Distributed.noteFailure(text) }
+    }
+    let session = Session(output: out.write, errors: errors, status: err.write)
     // A notebook shows the values of bare expressions as Jupyter would, even where the script
     // does not print them (a .py file).
     session.showsValues = showValues

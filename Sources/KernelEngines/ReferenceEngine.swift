@@ -1,3 +1,4 @@
+import Synchronization
 import ArrayIO
 import Dispatch
 import FormulaLanguage
@@ -116,5 +117,15 @@ public struct ReferenceEngine: KernelEngine {
 
 /// The number of CPU cores available to ks.
 public enum ProcessInfoCores {
-  public static var count: Int { max(1, sysconfNProcessors()) }
+  /// The worker threads one process should use: the host's cores divided among the processes of
+  /// one job that share the host (`sharedBy`, set when ks runs under mpirun), at least 1.
+  public static var count: Int { max(1, sysconfNProcessors() / max(1, sharedBy)) }
+  /// The host's cores, whatever `sharedBy` is.
+  public static var hostCount: Int { max(1, sysconfNProcessors()) }
+  /// How many processes of this job share the host's cores (1 outside MPI).
+  public static var sharedBy: Int {
+    get { shared.load(ordering: .relaxed) }
+    set { shared.store(max(1, newValue), ordering: .relaxed) }
+  }
+  private static let shared = Atomic<Int>(1)
 }

@@ -3,6 +3,7 @@ import CUDAEngine
 import Foundation
 import Synchronization
 import KernelEngines
+import MessagePassing
 
 /// The engines ks can run on, chosen by `backend=` (KeOps' names plus "reference").
 ///
@@ -32,7 +33,38 @@ public enum Backend {
   /// resolve to the compiled CPU engine (`"auto"` falling back to the reference engine without a
   /// C compiler, as for dense calls), `"reference"` to the reference engine, and `"GPU*"` are
   /// refused: the CUDA engine has no block-sparse kernels yet.
+  ///
+  /// Under MPI (`Distributed.world`), the engine is wrapped in a `DistributedEngine` that splits
+  /// each reduction's output rows across the ranks, and `deviceID` -1 means the GPU numbered by
+  /// the rank's position on its host (modulo the GPUs there): one rank per GPU.
   public static func engine(named name: String, deviceID: Int, blockSparse: Bool) throws(OperationError) -> any KernelEngine {
+    let world = Distributed.world
+    guard world != nil || Distributed.verbose else {
+      return try localEngine(named: name, deviceID: deviceID, blockSparse: blockSparse)
+    }
+    var device = deviceID
+    if device == -1, let world, world.localSize > 1, name != "CPU", name != "reference" {
+      let count = hostGPUs.withLock { cached in
+        if cached == nil { cached = CUDAKernelEngine.deviceCount() }
+        return cached!
+      }
+      if count > 0 { device = world.localRank % count }
+    }
+    let local = try localEngine(named: name, deviceID: device, blockSparse: blockSparse)
+    let threads = ProcessInfoCores.count
+    let detail =
+      local.name == "GPU" || local.name.hasPrefix("GPU")
+      ? "\(local.name) device \(max(device, 0))" : "\(local.name), \(threads) thread\(threads == 1 ? "" : "s")"
+    return DistributedEngine(local: local, world: world, engineDetail: detail)
+  }
+
+  /// The GPUs on this host, counted once (for one rank per GPU).
+  private static let hostGPUs = Mutex<Int?>(nil)
+
+  /// The number of processes a reduction is split across (1 without MPI).
+  public static var ranks: Int { Distributed.size }
+
+  static func localEngine(named name: String, deviceID: Int, blockSparse: Bool) throws(OperationError) -> any KernelEngine {
     let gpu = ["GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_2D_host", "GPU_1D_device", "GPU_2D_device"]
     if blockSparse {
       if name == "auto" { return FallbackEngine(primary: CPUKernelEngine(), fallback: ReferenceEngine()) }

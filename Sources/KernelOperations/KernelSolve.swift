@@ -35,6 +35,15 @@ public struct SolveReport: Sendable {
   public var history: [Double] = []
   /// Seconds spent building the preconditioner or the dense matrix (included in `elapsed`).
   public var setup: Double = 0
+  /// The processes that took part (MPI ranks; 1 without mpirun).
+  public var ranks: Int = 1
+
+  public init(iterations: Int, rmsResidual: Double, elapsed: Double, converged: Bool) {
+    self.iterations = iterations
+    self.rmsResidual = rmsResidual
+    self.elapsed = elapsed
+    self.converged = converged
+  }
 }
 
 /// A solve that stopped without converging; the last iterate is kept.

@@ -425,10 +425,11 @@ public enum KeOpsBuiltins {
     }
     let interp = ctx.interpreter
     do {
-      let (a, report) = try solver.solve(
+      var (a, report) = try solver.solve(
         arrays, alpha: solve.alpha, eps: solve.eps, maxIterations: solve.maxiter, backend: s.backend, deviceId: s.deviceID,
         ranges: s.ranges, cancel: interp.cancel, options: solve.solver,
         progress: interp.events.map { events in { (p: SolveProgress) in events(p) } })
+      report.ranks = Backend.ranks
       interp.events?(report)
       interp.state.variables["_last_solve"] = lastSolve(report)
       return .array(a)

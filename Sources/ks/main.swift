@@ -7,6 +7,7 @@ import KSDiagnostics
 import KSShell
 import KSTerminal
 import KernelOperations
+import MessagePassing
 
 // The `ks` executable: argument parsing and exit codes. The shell itself lives in KSShell
 // (sessions, meta-commands) and KSTerminal (the line editor, the live progress line, signals).
@@ -87,10 +88,13 @@ struct Run: ParsableCommand {
   @Flag(help: "Show only what the script prints, not the values of bare expressions (the default for .py files).")
   var quietValues = false
   @Option(help: notebookHelp) var notebook: String?
+  @Flag(help: "Report on stderr the rows each reduction computes (under mpirun: each rank its own).")
+  var verbose = false
 
   func validate() throws { try checkNotebookPath(notebook) }
 
   func run() throws {
+    Distributed.verbose = verbose
     try runScript(try readScript(file), echo: echo, keepGoing: keepGoing, quietValues: quietValues, notebook: notebook)
   }
 }
@@ -107,10 +111,13 @@ struct Shell: ParsableCommand {
   @Flag(help: "Show only what a script prints, not the values of bare expressions (the default for .py files).")
   var quietValues = false
   @Option(help: notebookHelp) var notebook: String?
+  @Flag(help: "Report on stderr the rows each reduction computes (under mpirun: each rank its own).")
+  var verbose = false
 
   func validate() throws { try checkNotebookPath(notebook) }
 
   func run() throws {
+    Distributed.verbose = verbose
     if let command {
       try runScript(SourceText(name: "<command>", text: command), echo: echo, keepGoing: keepGoing, notebook: notebook)
       return
@@ -121,6 +128,12 @@ struct Shell: ParsableCommand {
     }
     if notebook != nil && isatty(STDIN_FILENO) != 0 {
       throw ValidationError("--notebook needs a script (a file, -c, or piped input); in the shell, use :export OUT.ipynb")
+    }
+    if Distributed.size > 1 {
+      // mpirun gives standard input to rank 0 only: the other ranks would run another script.
+      FileOutput.standardError.write(
+        "ks: under mpirun, give the script as a file (ks run script.ks) or with -c: only rank 0 can read standard input\n")
+      throw ExitCode(2)
     }
     if isatty(STDIN_FILENO) != 0 {
       let code = Repl(historyPath: Repl.defaultHistoryPath()).run()
@@ -250,18 +263,40 @@ struct Cache: ParsableCommand {
   }
 }
 
+// Under mpirun (or srun), every rank joins the MPI job before anything is printed, so that only
+// rank 0's output shows; outside MPI nothing is loaded and ks runs as one process.
+do {
+  try Distributed.start(environment: ProcessInfo.processInfo.environment)
+} catch {
+  FileOutput.standardError.write(
+    "ks: started by an MPI launcher, but \(error.message); install Open MPI (openmpi-bin, libopenmpi-dev), set KS_MPI_LIBRARY to its libmpi.so, or KS_MPI=0 to run each process alone\n")
+  exit(2)
+}
+if let warning = Distributed.unjoinedLauncherWarning(ProcessInfo.processInfo.environment),
+  ProcessInfo.processInfo.environment["SLURM_PROCID"] == "0"
+{
+  FileOutput.standardError.write(warning + "\n")
+}
+
+/// Exits with `code` once every rank has finished (`Distributed.finish`: a rank that ended
+/// differently says why; nobody is left waiting).
+func finishAndExit(_ code: Int32) -> Never {
+  exit(Distributed.finish(status: code))
+}
+
 do {
   var command = try KS.parseAsRoot()
   try command.run()
+  finishAndExit(0)
 } catch let code as ExitCode {
-  exit(code.rawValue)
+  finishAndExit(code.rawValue)
 } catch {
   let code = KS.exitCode(for: error)
   let message = KS.fullMessage(for: error)
   if code == .success {
     FileOutput.standardOutput.write(message + "\n")
-    exit(0)
+    finishAndExit(0)
   }
   FileOutput.standardError.write(message + "\n")
-  exit(2)
+  finishAndExit(2)
 }

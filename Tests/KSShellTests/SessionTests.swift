@@ -1,5 +1,6 @@
 import Foundation
 import KSShell
+import KernelOperations
 import ShellRuntime
 import ShellSyntax
 import Testing
@@ -282,5 +283,17 @@ private func runKS(_ arguments: [String]) throws -> (status: Int32, stdout: Stri
     #expect(s.status.hasPrefix("PCG (Nyström, 5 centres) iteration 2: rms "), "\(s.status)")
     #expect(s.status.contains("\nPCG (Nyström, 5 centres) converged in "))
     #expect(s.submit("print(_last_solve[\"method\"], len(_last_solve[\"residuals\"]) == _last_solve[\"iterations\"] + 1)") == .ok)
+    // One process: no rank count in the summary.
+    #expect(!s.status.contains("ranks"))
+  }
+
+  /// Under mpirun the summary names the ranks that took part; one process says nothing of them.
+  @Test func solverSummaryNamesTheRanks() {
+    var report = SolveReport(iterations: 12, rmsResidual: 8.1e-7, elapsed: 0.41, converged: true)
+    #expect(Session.summary(of: report) == "CG converged in 12 iterations, rms 8.1e-07, 0.41 s")
+    report.ranks = 3
+    #expect(Session.summary(of: report) == "CG converged in 12 iterations, rms 8.1e-07, 0.41 s on 3 ranks")
+    report.note = "N = 30 is small"
+    #expect(Session.summary(of: report) == "CG converged in 12 iterations, rms 8.1e-07, 0.41 s on 3 ranks (N = 30 is small)")
   }
 }
