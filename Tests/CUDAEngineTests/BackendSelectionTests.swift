@@ -12,8 +12,9 @@ import Testing
     return false
   }
 
-  @Test func gpuBackendsWithoutAGPUSayWhyInOneLine() throws {
-    guard case .failure(let why) = CUDAKernelEngine.probe() else { return }  // a GPU machine: nothing to check
+  @Test(.enabled(if: !BackendSelectionTests.hasGPU, "checks the message given without a GPU"))
+  func gpuBackendsWithoutAGPUSayWhyInOneLine() throws {
+    guard case .failure(let why) = CUDAKernelEngine.probe() else { return }
     for name in ["GPU", "GPU_1D", "GPU_2D", "GPU_2D_device"] {
       do {
         _ = try Backend.engine(named: name)
@@ -39,8 +40,8 @@ import Testing
     if !Self.hasGPU { #expect(engine.name != "GPU") }
   }
 
-  @Test func gpuSchemesAndDevice() throws {
-    guard Self.hasGPU else { return }
+  @Test(.enabled(if: BackendSelectionTests.hasGPU, "needs an NVIDIA GPU"))
+  func gpuSchemesAndDevice() throws {
     let one = try #require(try Backend.engine(named: "GPU_1D", deviceID: 0) as? CUDAKernelEngine)
     #expect(one.scheme == .oneD && one.deviceID == 0)
     let two = try #require(try Backend.engine(named: "GPU_2D_host") as? CUDAKernelEngine)
@@ -49,8 +50,8 @@ import Testing
     #expect(auto.scheme == nil)
   }
 
-  @Test func genredOnTheGPUBackendFailsCleanlyWithoutAGPU() throws {
-    guard !Self.hasGPU else { return }
+  @Test(.enabled(if: !BackendSelectionTests.hasGPU, "checks the failure without a GPU"))
+  func genredOnTheGPUBackendFailsCleanlyWithoutAGPU() throws {
     var o = GenredOptions()
     o.axis = 1
     let g = try Genred(formula: "SqDist(x,y)", aliases: ["x = Vi(3)", "y = Vj(3)"], options: o)

@@ -152,11 +152,15 @@ import _KSTestSupport
   }
 }
 
-@Test func benchmarkReportsWhyWithoutAGPU() {
+@Test(.enabled(if: !BackendSelectionTests.hasGPU, "checks the report without a GPU"))
+func benchmarkReportsWhyWithoutAGPU() throws {
   guard case .failure(let why) = CUDAKernelEngine.probe() else { return }
   let report = CUDABenchmark.run(sizes: [100], repetitions: 1)
   #expect(report.text == "GPU benchmark unavailable: \(why.description)\n")
   #expect(!report.passed && !report.gpuAvailable)
+}
+
+@Test func benchmarkFormatsNumbers() {
   #expect(CUDABenchmark.formatScientific(8.1e9) == "8.10e+09")
   #expect(CUDABenchmark.formatScientific(9.999e-7) == "1.00e-06")
   #expect(CUDABenchmark.formatSeconds(0.01234) == "12.3 ms")

@@ -35,6 +35,15 @@ private func withSpawnAttributes<T>(_ body: (inout posix_spawnattr_t) -> T) -> T
   return body(&attr)
 }
 
+/// The variables a sanitized test run must hand to its `ks` children, which otherwise get a
+/// clean environment: the sanitizers' options (`ASAN_OPTIONS=detect_leaks=0`, ...) and the
+/// library path (the NVRTC wheel's directory in the AddressSanitizer run), when set.
+func inheritedSanitizerEnvironment() -> [String] {
+  let names = ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS", "LD_LIBRARY_PATH"]
+  let env = ProcessInfo.processInfo.environment
+  return names.compactMap { name in env[name].map { "\(name)=\($0)" } }
+}
+
 /// Spawns `argv` with `environment`; the file actions set up its standard streams.
 private func spawn(_ argv: [String], environment: [String], actions: inout posix_spawn_file_actions_t) throws -> pid_t {
   var cargv = argv.map { strdup($0) } + [nil]
@@ -80,7 +89,7 @@ final class BatchProcess {
     posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    let env = ["HOME=\(self.directory)", "TERM=dumb", "PATH=/usr/bin:/bin"] + environment
+    let env = ["HOME=\(self.directory)", "TERM=dumb", "PATH=/usr/bin:/bin"] + inheritedSanitizerEnvironment() + environment
     // `env -C` runs ks in the directory (and execs it: the pid is ks's).
     pid = try spawn(["/usr/bin/env", "-C", self.directory, productPath("ks")] + arguments, environment: env, actions: &actions)
   }
@@ -122,8 +131,8 @@ final class PtyProcess {
   private var consumed = 0
 
   /// Starts `ks` on a pty of `columns` columns, as the session leader with the pty as its
-  /// controlling terminal (via `setsid -c`), so that `\u{3}` becomes SIGINT.
-  init(arguments: [String] = [], columns: UInt16 = 120, home: String) throws {
+  /// controlling terminal (via `setsid -c`), so that `\u{3}` becomes SIGINT. `term` is its `TERM`.
+  init(arguments: [String] = [], columns: UInt16 = 120, home: String, term: String = "xterm") throws {
     var master: Int32 = -1
     var slave: Int32 = -1
     var size = winsize(ws_row: 40, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
@@ -134,7 +143,7 @@ final class PtyProcess {
     for fd in 0...2 { posix_spawn_file_actions_adddup2(&actions, slave, Int32(fd)) }
     posix_spawn_file_actions_addclose(&actions, master)
     posix_spawn_file_actions_addclose(&actions, slave)
-    let env = ["TERM=xterm", "HOME=\(home)", "PATH=/usr/bin:/bin"]
+    let env = ["TERM=\(term)", "HOME=\(home)", "PATH=/usr/bin:/bin"] + inheritedSanitizerEnvironment()
     do {
       pid = try spawn(["/usr/bin/setsid", "-c", productPath("ks")] + arguments, environment: env, actions: &actions)
     } catch {

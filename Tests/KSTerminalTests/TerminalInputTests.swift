@@ -59,4 +59,44 @@ import Testing
     ks.type(Self.ctrlD, after: "ks[2]> ")
     #expect(ks.wait() == 0)
   }
+
+  /// Statements that color an error and draw the solver's live line on an xterm: an error, then a
+  /// CG solve on the reference engine (it draws its line from the first iteration).
+  static let coloredInputs = [
+    "import numpy as np\r",
+    "y = 1 + undefined_thing\r",
+    "x = np.random.rand(400, 3); b = np.random.rand(400, 1)\r",
+    "Kinv = KernelSolve(\"Exp(-SqDist(x, y)) * a\", [\"x = Vi(3)\", \"y = Vj(3)\", \"a = Vj(1)\"], \"a\", axis=1)\r",
+    "a = Kinv(x, x, b, alpha=1.0, eps=1e-6, backend=\"reference\", precond=None)\r",
+  ]
+
+  @Test func aDumbTerminalGetsNoEscapeSequences() throws {
+    let ks = try PtyProcess(home: try temporaryDirectory("ks-pty"), term: "dumb")
+    for (k, input) in Self.coloredInputs.enumerated() { ks.type(input, after: "ks[\(k + 1)]> ") }
+    #expect(ks.expect("CG converged in", timeout: 120))
+    ks.type(Self.ctrlD, after: "ks[5]> ")
+    #expect(ks.wait() == 0)
+    #expect(ks.transcript.contains("name 'undefined_thing' is not defined"))
+    #expect(!ks.transcript.contains("\u{1B}"), "escape sequences with TERM=dumb:\n\(ks.transcript.debugDescription)")
+  }
+
+  @Test func theLogIsPlainTextOnAColorTerminal() throws {
+    let home = try temporaryDirectory("ks-pty")
+    let ks = try PtyProcess(home: home)
+    ks.type(":log \(home)/session.log\r", after: "ks[1]> ")
+    for (k, input) in Self.coloredInputs.enumerated() { ks.type(input, after: "ks[\(k + 1)]> ") }
+    #expect(ks.expect("CG iteration", timeout: 120), "the live line is drawn on the terminal")
+    #expect(ks.expect("CG converged in", timeout: 120))
+    ks.type(":log off\r", after: "ks[5]> ")
+    ks.type(Self.ctrlD, after: "ks[5]> ")
+    #expect(ks.wait() == 0)
+    #expect(ks.transcript.contains("\u{1B}["), "the terminal itself gets color")
+    let log = try String(contentsOfFile: home + "/session.log", encoding: .utf8)
+    #expect(log.contains("y = 1 + undefined_thing\n"))
+    #expect(log.contains("name 'undefined_thing' is not defined"))
+    #expect(log.contains("# CG converged in"))
+    #expect(!log.contains("CG iteration"), "the live line is not logged")
+    #expect(!log.contains("\u{1B}"), "escape sequences in the log:\n\(log.debugDescription)")
+  }
 }
+
