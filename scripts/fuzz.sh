@@ -20,7 +20,9 @@ case "$target" in
   readers) file=ArrayReaders.swift; modules="ArrayIO"; top=ArrayIO ;;
   script)
     file=Script.swift
-    modules="KSDiagnostics FormulaLanguage ArrayIO KernelEngines CPUEngine CUDAEngine DenseLinearAlgebra KernelOperations ShellSyntax ShellRuntime NumpySubset PyKeOpsBindings KSShell"
+    modules="KSDiagnostics FormulaLanguage ArrayIO KernelEngines CPUEngine CUDAEngine DenseLinearAlgebra KernelOperations ShellSyntax ShellRuntime NumpySubset PyKeOpsBindings MessagePassing Plotting MatplotlibSubset KSShell"
+    # The figures draw with Cairo: its module map and library.
+    extra=(-I Sources/CCairo $(pkg-config --cflags-only-I cairo | sed "s/-I/-Xcc -I/g") $(pkg-config --libs cairo))
     top=KSShell ;;
   *) echo "fuzz.sh: unknown target '$target' (formula, script or readers)" >&2; exit 2 ;;
 esac
@@ -33,7 +35,7 @@ objects=()
 for m in $modules; do objects+=("$bin/$m.build"/*.o); done
 exe="$scratch/fuzz-$target"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name "Fuzz_$target" \
-  -I "$bin/Modules" -I "$bin" "Fuzz/$file" "${objects[@]}" -o "$exe" 2>&1 | grep -v "Cannot export local symbol" >&2 || true
+  -I "$bin/Modules" -I "$bin" ${extra[@]+"${extra[@]}"} "Fuzz/$file" "${objects[@]}" -o "$exe" 2>&1 | grep -v "Cannot export local symbol" >&2 || true
 [ -x "$exe" ] || { echo "fuzz.sh: linking $exe failed" >&2; exit 1; }
 [ "$seconds" = 0 ] && { echo "$exe"; exit 0; }
 
