@@ -61,6 +61,19 @@ public struct AxesGeometry: Sendable {
     let b = Self.transform(yRange.1, yscale)
     return box.maxY - (Self.transform(y, yscale) - a) / (b - a) * box.height
   }
+
+  /// Bar `k` of `bars` on the page, corners in order; nil when an edge does not map (a log axis
+  /// and a non-positive value), except a bottom that does not map (0 on a log y axis), which is
+  /// the axes' bottom edge.
+  public func barRect(_ bars: BarSeries, _ k: Int) -> Rect? {
+    let xa = px(bars.lefts[k])
+    let xb = px(bars.lefts[k] + bars.widths[k])
+    var ya = py(bars.bottoms[k])
+    let yb = py(bars.bottoms[k] + bars.heights[k])
+    if !ya.isFinite { ya = box.maxY }
+    guard xa.isFinite, xb.isFinite, yb.isFinite else { return nil }
+    return Rect(x: min(xa, xb), y: min(ya, yb), width: abs(xb - xa), height: abs(yb - ya))
+  }
 }
 
 extension Axes {

@@ -175,13 +175,8 @@ public struct BrailleRenderer: Sendable {
       }
     case .bars(let b):
       for k in b.lefts.indices {
-        let xa = g.px(b.lefts[k])
-        let xb = g.px(b.lefts[k] + b.widths[k])
-        var ya = g.py(b.bottoms[k])
-        let yb = g.py(b.bottoms[k] + b.heights[k])
-        if !ya.isFinite { ya = g.box.maxY }
-        guard xa.isFinite, xb.isFinite, yb.isFinite else { continue }
-        dots.fill(x0: min(xa, xb), x1: max(xa, xb) - 1, y0: min(ya, yb), y1: max(ya, yb), color: b.color)
+        guard let r = g.barRect(b, k) else { continue }
+        dots.fill(x0: r.x, x1: r.x + r.width - 1, y0: r.y, y1: r.y + r.height, color: b.color)
       }
     case .image(let i):
       // Each cell takes the image's color at its centre.

@@ -443,13 +443,8 @@ final class CairoPainter {
       return
     }
     for k in b.lefts.indices {
-      let x0 = g.px(b.lefts[k])
-      let x1 = g.px(b.lefts[k] + b.widths[k])
-      var y0 = g.py(b.bottoms[k])
-      let y1 = g.py(b.bottoms[k] + b.heights[k])
-      if !y0.isFinite { y0 = g.box.maxY }
-      guard x0.isFinite, x1.isFinite, y1.isFinite else { continue }
-      cairo_rectangle(cr, min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+      guard let r = g.barRect(b, k) else { continue }
+      cairo_rectangle(cr, r.x, r.y, r.width, r.height)
     }
     cairo_fill(cr)
   }
