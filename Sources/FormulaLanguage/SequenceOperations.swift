@@ -50,6 +50,22 @@ let cBSpline: CEmitter = { c in
 /// difference as cost: R(i, j) = (x_i - y_j)^2 + softmin_gamma(R(i-1, j-1), R(i-1, j), R(i, j-1)),
 /// the first row and column plain cumulative sums, softmin_gamma(a, b, c) = -gamma log(e^(-a/gamma)
 /// + e^(-b/gamma) + e^(-c/gamma)) computed shifted by the minimum; the value is R(n-1, m-1).
+/// softmin_gamma(diagonal, left, up) of the recursion, shifted by the minimum.
+@inline(__always)
+func softMin(_ diagonal: Double, _ left: Double, _ up: Double, _ g: Double) -> Double {
+  var low = diagonal < left ? diagonal : left
+  low = up < low ? up : low
+  return low - g * Foundation.log(
+    Foundation.exp((low - diagonal) / g) + Foundation.exp((low - left) / g) + Foundation.exp((low - up) / g))
+}
+
+/// The same step in C: `v += softmin(diagonal, left, up)`, with the gamma in `g` (declared by the
+/// caller) and `w` the working type.
+func cSoftMinStep(_ w: String, into v: String, diagonal: String, left: String, up: String) -> String {
+  "\(w) dg = \(diagonal), lf = \(left), up = \(up); \(w) lo = dg < lf ? dg : lf; lo = up < lo ? up : lo; "
+    + "\(v) += lo - g * log(exp((lo - dg) / g) + exp((lo - lf) / g) + exp((lo - up) / g)); "
+}
+
 let softDTWEvaluation: Evaluation = .block { inputs, _, count, out, _ in
   let xs = inputs[0], ys = inputs[1], gs = inputs[2]
   let n = xs.dim, m = ys.dim
@@ -65,11 +81,7 @@ let softDTWEvaluation: Evaluation = .block { inputs, _, count, out, _ in
         } else if i == 0 {
           r += previous[0]
         } else {
-          let diagonal = previous[i - 1], left = current[i - 1], up = previous[i]
-          var low = diagonal < left ? diagonal : left
-          low = up < low ? up : low
-          r += low - g * Foundation.log(
-            Foundation.exp((low - diagonal) / g) + Foundation.exp((low - left) / g) + Foundation.exp((low - up) / g))
+          r += softMin(previous[i - 1], current[i - 1], previous[i], g)
         }
         current[i] = r
       }
@@ -88,8 +100,7 @@ let cSoftDTW: CEmitter = { c in
     + "for (int j = 0; j < \(m); j++) { for (int i = 0; i < \(n); i++) { "
     + "\(w) d = \(x("i")) - \(y("j")); \(w) r = d * d; "
     + "if (j == 0) { if (i > 0) r += rc[i - 1]; } else if (i == 0) { r += rp[0]; } else { "
-    + "\(w) dg = rp[i - 1], lf = rc[i - 1], up = rp[i]; \(w) lo = dg < lf ? dg : lf; lo = up < lo ? up : lo; "
-    + "r += lo - g * log(exp((lo - dg) / g) + exp((lo - lf) / g) + exp((lo - up) / g)); } "
+    + cSoftMinStep(w, into: "r", diagonal: "rp[i - 1]", left: "rc[i - 1]", up: "rp[i]") + "} "
     + "rc[i] = r; } for (int i = 0; i < \(n); i++) rp[i] = rc[i]; } "
     + "\(c.out("0")) = rp[\(n - 1)]; }"
 }
@@ -122,11 +133,7 @@ let gradSoftDTWEvaluation: Evaluation = .block { inputs, _, count, out, outDim i
         } else if i == 0 {
           v += r[(j - 1) * n]
         } else {
-          let diagonal = r[(j - 1) * n + i - 1], left = r[j * n + i - 1], up = r[(j - 1) * n + i]
-          var low = diagonal < left ? diagonal : left
-          low = up < low ? up : low
-          v += low - g * Foundation.log(
-            Foundation.exp((low - diagonal) / g) + Foundation.exp((low - left) / g) + Foundation.exp((low - up) / g))
+          v += softMin(r[(j - 1) * n + i - 1], r[j * n + i - 1], r[(j - 1) * n + i], g)
         }
         r[j * n + i] = v
       }
@@ -163,9 +170,8 @@ let cGradSoftDTW: CEmitter = { c in
     + "for (int j = 0; j < \(m); j++) { for (int i = 0; i < \(n); i++) { "
     + "\(w) d = \(x("i")) - \(y("j")); \(w) v = d * d; "
     + "if (j == 0) { if (i > 0) v += R[i - 1]; } else if (i == 0) { v += R[(j - 1) * \(n)]; } else { "
-    + "\(w) dg = R[(j - 1) * \(n) + i - 1], lf = R[j * \(n) + i - 1], up = R[(j - 1) * \(n) + i]; "
-    + "\(w) lo = dg < lf ? dg : lf; lo = up < lo ? up : lo; "
-    + "v += lo - g * log(exp((lo - dg) / g) + exp((lo - lf) / g) + exp((lo - up) / g)); } "
+    + cSoftMinStep(w, into: "v", diagonal: "R[(j - 1) * \(n) + i - 1]", left: "R[j * \(n) + i - 1]", up: "R[(j - 1) * \(n) + i]")
+    + "} "
     + "R[j * \(n) + i] = v; } } "
     + "for (int k = 0; k < \(n + m); k++) G[k] = (\(w))0; "
     + "for (int j = \(m - 1); j >= 0; j--) { for (int i = \(n - 1); i >= 0; i--) { "
