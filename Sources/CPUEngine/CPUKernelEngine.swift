@@ -234,3 +234,10 @@ public struct CPUKernelEngine: KernelEngine {
     return bind(0)
   }
 }
+
+extension CPUKernelEngine {
+  /// The compiled CPU engine runs every reduction, dtype and sum scheme, dense or block-sparse
+  /// (`KernelSource.generateRanged`).
+  public static let capabilities = EngineCapabilities(
+    engine: "the compiled CPU engine", backends: ["CPU"], supported: Set(EngineCapability.allCases))
+}

@@ -975,6 +975,7 @@ private struct Generator {
 
 /// KeOps' accumulator for the exact kernel, written out in C with explicit rounding: values are
 /// held in double and rounded after every operation to the precision the reference uses there.
+/// A thin adapter over the shared `AccumulatorEmitter` (the CUDA engine uses the same one).
 private struct Accumulation {
   let gen: Generator
   let scheme: SumScheme
@@ -987,195 +988,53 @@ private struct Accumulation {
   var kind: ReductionKind { gen.reduction }
   var d: Int { gen.d }
 
+  /// The C dialect: every value a double, `KS_RT`/`KS_RA`/`KS_RD` round to the compute,
+  /// accumulator and data precisions; arrays too large for the stack are thread-local statics.
+  static let dialect = AccumulatorDialect(
+    accumulatorType: "double", valueType: "double", outputType: "double", accumulatorRounding: "KS_RA",
+    temporaryRounding: "KS_RT", outputRounding: "KS_RD", castsBetweenTypes: false,
+    largeArrayStorage: "static _Thread_local ", largeArrayThreshold: Generator.maxStackArray)
+
+  var emitter: AccumulatorEmitter {
+    AccumulatorEmitter(kind: kind, d: d, scheme: scheme, dialect: Self.dialect, periodicFlush: periodicFlush)
+  }
+
   /// Component `k` (a C expression) of the formula value, as a double.
   func x(_ k: String) -> String { component?(k) ?? "((double)\(gen.value(gen.graph.root, k, row: 0)))" }
 
   /// Doubles in the accumulator of `kind` for a formula of dimension `d`.
-  static func count(_ kind: ReductionKind, d: Int) -> Int {
-    switch kind {
-    case .sum, .max, .min, .maxSumShiftExpWeight: return d
-    case .argMax, .argMin, .maxArgMax, .minArgMin: return 2 * d
-    case .kMin(let k), .argKMin(let k), .kMinArgKMin(let k): return 2 * k * d
-    }
-  }
+  static func count(_ kind: ReductionKind, d: Int) -> Int { AccumulatorEmitter.count(kind, d: d) }
 
   var accCount: Int { Self.count(kind, d: d) }
 
   /// For the selection reductions: the accumulator entry a value of component `k` must beat to
   /// change anything (the best value, or KMin's K-th), and the comparison that beats it.
-  func threshold(_ k: Int) -> (index: Int, comparison: String) {
-    switch kind {
-    case .max, .argMax, .maxArgMax: return (k, ">")
-    case .kMin(let kk), .argKMin(let kk), .kMinArgKMin(let kk): return ((kk - 1) * 2 * d + k, "<")
-    default: return (k, "<")
-    }
-  }
+  func threshold(_ k: Int) -> (index: Int, comparison: String) { emitter.threshold(k) }
 
   func declarations(indent: String) -> String {
-    let big = accCount > Generator.maxStackArray ? "static _Thread_local " : ""
-    return "\(indent)\(big)double ks_acc[\(accCount)];\n" + initialization(indent: indent)
+    emitter.declaration(indent: indent) + initialization(indent: indent)
   }
 
-  /// Sets `ks_acc` (declared by the caller) to KeOps' initial values.
+  /// Sets `ks_acc` (declared by the caller) to KeOps' initial values; declares the temporaries.
   func initialization(indent: String) -> String {
-    let big = accCount > Generator.maxStackArray ? "static _Thread_local " : ""
-    var s = ""
-    switch kind {
-    case .sum:
-      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = 0;\n"
-    case .max:
-      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = -__builtin_inf();\n"
-    case .min:
-      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = __builtin_inf();\n"
-    case .argMax, .maxArgMax:
-      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) { ks_acc[ks_k] = -__builtin_inf(); ks_acc[\(d) + ks_k] = 0; }\n"
-    case .argMin, .minArgMin:
-      s += "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) { ks_acc[ks_k] = __builtin_inf(); ks_acc[\(d) + ks_k] = 0; }\n"
-    case .kMin(let kk), .argKMin(let kk), .kMinArgKMin(let kk):
-      s += "\(indent)for (int ks_r = 0; ks_r < \(kk); ks_r++) for (int ks_k = 0; ks_k < \(d); ks_k++) "
-        + "{ ks_acc[ks_r * \(2 * d) + ks_k] = __builtin_inf(); ks_acc[ks_r * \(2 * d) + \(d) + ks_k] = 0; }\n"
-    case .maxSumShiftExpWeight:
-      s += "\(indent)ks_acc[0] = -__builtin_inf(); for (int ks_k = 1; ks_k < \(d); ks_k++) ks_acc[ks_k] = 0;\n"
-    }
-    switch (scheme, kind) {
-    case (.blockSum, .maxSumShiftExpWeight):
-      s += "\(indent)\(big)double ks_tmp[\(d)]; ks_tmp[0] = -__builtin_inf(); for (int ks_k = 1; ks_k < \(d); ks_k++) ks_tmp[ks_k] = 0;\n"
-    case (.kahanScheme, .maxSumShiftExpWeight):
-      s += "\(indent)\(big)double ks_tmp[\(max(1, d - 1))]; for (int ks_k = 0; ks_k < \(d - 1); ks_k++) ks_tmp[ks_k] = 0;\n"
-    case (.blockSum, _), (.kahanScheme, _):
-      s += "\(indent)\(big)double ks_tmp[\(d)]; for (int ks_k = 0; ks_k < \(d); ks_k++) ks_tmp[ks_k] = 0;\n"
-    default:
-      break
-    }
-    if scheme == .blockSum && periodicFlush { s += "\(indent)long ks_cnt = 0;\n" }
-    return s
+    emitter.initialValues(indent: indent) + emitter.temporaries(indent: indent)
   }
 
   /// KeOps' (m, s) merge of `src` into `dst` with rounding macro `r`.
   func merge(into dst: String, from src: (String) -> String, round r: String, indent: String) -> String {
-    """
-    \(indent)if (\(dst)[0] > \(src("0"))) {
-    \(indent)  const double ks_e = \(r)(exp(\(src("0")) - \(dst)[0]));
-    \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) \(dst)[ks_k] = \(r)(\(dst)[ks_k] + \(r)(\(src("ks_k")) * ks_e));
-    \(indent)} else {
-    \(indent)  const double ks_e = \(r)(exp(\(dst)[0] - \(src("0"))));
-    \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) \(dst)[ks_k] = \(r)(\(src("ks_k")) + \(r)(ks_e * \(dst)[ks_k]));
-    \(indent)  \(dst)[0] = \(src("0"));
-    \(indent)}
-
-    """
+    emitter.merge(into: dst, type: "double", from: src, round: r, indent: indent)
   }
 
-  func flush(indent: String) -> String {
-    if kind == .maxSumShiftExpWeight {
-      return merge(into: "ks_acc", from: { "ks_tmp[\($0)]" }, round: "KS_RA", indent: indent)
-        + "\(indent)ks_tmp[0] = -__builtin_inf(); for (int ks_k = 1; ks_k < \(d); ks_k++) ks_tmp[ks_k] = 0;\n"
-    }
-    return "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) { ks_acc[ks_k] = KS_RA(ks_acc[ks_k] + ks_tmp[ks_k]); ks_tmp[ks_k] = 0; }\n"
-  }
+  func flush(indent: String) -> String { emitter.flush(indent: indent) }
 
-  func update(indent: String) -> String {
-    let loop = "for (int ks_k = 0; ks_k < \(d); ks_k++)"
-    var s = ""
-    switch kind {
-    case .sum:
-      switch scheme {
-      case .directSum:
-        s += "\(indent)\(loop) ks_acc[ks_k] = KS_RA(ks_acc[ks_k] + \(x("ks_k")));\n"
-      case .blockSum:
-        s += "\(indent)\(loop) ks_tmp[ks_k] = KS_RT(ks_tmp[ks_k] + \(x("ks_k")));\n"
-      case .kahanScheme:
-        s += """
-          \(indent)\(loop) {
-          \(indent)  const double ks_y = KS_RA(\(x("ks_k")) - ks_tmp[ks_k]);
-          \(indent)  const double ks_b = KS_RA(ks_acc[ks_k] + ks_y);
-          \(indent)  ks_tmp[ks_k] = KS_RT(KS_RA(KS_RA(ks_b - ks_acc[ks_k]) - ks_y));
-          \(indent)  ks_acc[ks_k] = ks_b;
-          \(indent)}
-
-          """
-      }
-    case .maxSumShiftExpWeight:
-      switch scheme {
-      case .directSum:
-        s += merge(into: "ks_acc", from: x, round: "KS_RA", indent: indent)
-      case .blockSum:
-        s += merge(into: "ks_tmp", from: x, round: "KS_RT", indent: indent)
-      case .kahanScheme:
-        s += """
-          \(indent)if (ks_acc[0] > \(x("0"))) {
-          \(indent)  const double ks_e = KS_RA(exp(\(x("0")) - ks_acc[0]));
-          \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) {
-          \(indent)    const double ks_y = KS_RA(KS_RA(\(x("ks_k")) * ks_e) - ks_tmp[ks_k - 1]);
-          \(indent)    const double ks_b = KS_RA(ks_acc[ks_k] + ks_y);
-          \(indent)    ks_tmp[ks_k - 1] = KS_RT(KS_RA(KS_RA(ks_b - ks_acc[ks_k]) - ks_y));
-          \(indent)    ks_acc[ks_k] = ks_b;
-          \(indent)  }
-          \(indent)} else {
-          \(indent)  const double ks_e = KS_RA(exp(ks_acc[0] - \(x("0"))));
-          \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) {
-          \(indent)    const double ks_u = KS_RA(ks_e * ks_acc[ks_k]);
-          \(indent)    const double ks_y = KS_RA(\(x("ks_k")) - KS_RA(ks_e * ks_tmp[ks_k - 1]));
-          \(indent)    const double ks_b = KS_RA(ks_u + ks_y);
-          \(indent)    ks_tmp[ks_k - 1] = KS_RT(KS_RA(KS_RA(ks_b - ks_u) - ks_y));
-          \(indent)    ks_acc[ks_k] = ks_b;
-          \(indent)  }
-          \(indent)  ks_acc[0] = \(x("0"));
-          \(indent)}
-
-          """
-      }
-    case .max:
-      s += "\(indent)\(loop) { const double ks_v = \(x("ks_k")); if (ks_v > ks_acc[ks_k]) ks_acc[ks_k] = ks_v; }\n"
-    case .min:
-      s += "\(indent)\(loop) { const double ks_v = \(x("ks_k")); if (ks_v < ks_acc[ks_k]) ks_acc[ks_k] = ks_v; }\n"
-    case .argMax, .maxArgMax:
-      s += "\(indent)\(loop) { const double ks_v = \(x("ks_k")); if (ks_v > ks_acc[ks_k]) { ks_acc[ks_k] = ks_v; ks_acc[\(d) + ks_k] = (double)ks_j; } }\n"
-    case .argMin, .minArgMin:
-      s += "\(indent)\(loop) { const double ks_v = \(x("ks_k")); if (ks_v < ks_acc[ks_k]) { ks_acc[ks_k] = ks_v; ks_acc[\(d) + ks_k] = (double)ks_j; } }\n"
-    case .kMin(let kk), .argKMin(let kk), .kMinArgKMin(let kk):
-      // Insertion from the last rank upward while strictly smaller: stable, lowest index first.
-      s += """
-        \(indent)\(loop) {
-        \(indent)  const double ks_v = \(x("ks_k"));
-        \(indent)  long ks_l = ks_k + \((kk - 1) * 2 * d);
-        \(indent)  while (ks_l >= ks_k && ks_v < ks_acc[ks_l]) {
-        \(indent)    const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + \(d)];
-        \(indent)    ks_acc[ks_l] = ks_v; ks_acc[ks_l + \(d)] = (double)ks_j;
-        \(indent)    if (ks_l < ks_k + \(2 * d * (kk - 1))) { ks_acc[ks_l + \(2 * d)] = ks_sv; ks_acc[ks_l + \(3 * d)] = ks_si; }
-        \(indent)    ks_l -= \(2 * d);
-        \(indent)  }
-        \(indent)}
-
-        """
-    }
-    if scheme == .blockSum && periodicFlush {
-      s += "\(indent)if (++ks_cnt == ks_period) {\n"
-      s += "\(indent)  ks_cnt = 0;\n"
-      s += flush(indent: indent + "  ")
-      s += "\(indent)}\n"
-    }
-    return s
-  }
+  func update(indent: String) -> String { emitter.update(term: x, indent: indent) }
 
   /// Writes the row's output; `finalOperation: false` skips block_sum's last fold, as KeOps does
   /// for rows no block of `ranges` covers.
   func finish(indent: String, finalOperation: Bool = true) -> String {
     var s = scheme == .blockSum && finalOperation ? flush(indent: indent) : ""
-    let out = "ks_out + ks_i * \(gen.rawDim)"
-    s += "\(indent){\n\(indent)  double *ks_o = \(out);\n"
-    switch kind {
-    case .sum, .max, .min, .maxArgMax, .minArgMin, .maxSumShiftExpWeight, .kMinArgKMin:
-      s += "\(indent)  for (int ks_k = 0; ks_k < \(accCount); ks_k++) ks_o[ks_k] = KS_RD(ks_acc[ks_k]);\n"
-    case .argMax, .argMin:
-      s += "\(indent)  for (int ks_k = 0; ks_k < \(d); ks_k++) ks_o[ks_k] = KS_RD(ks_acc[\(d) + ks_k]);\n"
-    case .kMin(let kk):
-      s += "\(indent)  for (int ks_r = 0; ks_r < \(kk); ks_r++) for (int ks_k = 0; ks_k < \(d); ks_k++) "
-        + "ks_o[ks_r * \(d) + ks_k] = KS_RD(ks_acc[ks_r * \(2 * d) + ks_k]);\n"
-    case .argKMin(let kk):
-      s += "\(indent)  for (int ks_r = 0; ks_r < \(kk); ks_r++) for (int ks_k = 0; ks_k < \(d); ks_k++) "
-        + "ks_o[ks_r * \(d) + ks_k] = KS_RD(ks_acc[ks_r * \(2 * d) + \(d) + ks_k]);\n"
-    }
+    s += "\(indent){\n\(indent)  double *ks_o = ks_out + ks_i * \(gen.rawDim);\n"
+    s += emitter.finalize(into: "ks_o", indent: indent + "  ")
     s += "\(indent)}\n"
     return s
   }

@@ -193,7 +193,11 @@ public struct CUDAKernelEngine: KernelEngine {
   public func reduce(
     _ plan: KernelPlan, _ arguments: KernelArguments, cancel: CancellationToken?
   ) throws(EngineError) -> [Double] {
-    if arguments.ranges != nil { throw .failed("the GPU engine does not support ranges= (block-sparse reductions) yet") }
+    if let ranges = arguments.ranges {
+      do {
+        try ranges.validate(outputRows: arguments.outputRows, reducedRows: arguments.reducedRows)
+      } catch { throw .failed("ranges: \(error.message)") }
+    }
     let m = arguments.outputRows
     let source = try Self.source(for: plan)
     let device = try CUDADevice.open(try CUDADriver.load(path: driverLibrary), ordinal: max(0, deviceID))
@@ -277,6 +281,10 @@ struct LaunchSession {
       residentThreads: info.multiprocessors * blocks1D * source.blockSize)
     try upload(arguments, plan: plan)
     let out = try allocate(bytes: m * source.outputDimension * source.valueBytes, what: "the output")
+    if let ranges = arguments.ranges {
+      try executeRanges(ranges, out: out, outputRows: m, reducedRows: n, module: module, cancel: cancel)
+      return try download(out, count: m * source.outputDimension, data: Precision(plan.dataType))
+    }
     switch chosen {
     case .oneD:
       // Launches of at least 4 full waves of resident blocks each (or 2^32 pairs), checking
@@ -312,6 +320,44 @@ struct LaunchSession {
       try synchronize()
     }
     return try download(out, count: m * source.outputDimension, data: Precision(plan.dataType))
+  }
+
+  /// ranges= (KeOps runs block-sparse reductions with the 1D scheme only, whatever the backend
+  /// asks): uploads the launch table (`CUDALaunchPolicy.rangesTable`), the slices and the reduced
+  /// intervals, and launches `ks_reduce_ranges` over the table in chunks of about the 1D scheme's
+  /// rows, checking `cancel` in between.
+  mutating func executeRanges(
+    _ ranges: BlockRanges, out: UInt64, outputRows m: Int, reducedRows n: Int, module: LoadedModule,
+    cancel: CancellationToken?
+  ) throws(EngineError) {
+    let table = CUDALaunchPolicy.rangesTable(ranges, outputRows: m, blockSize: source.blockSize)
+    let slices = ranges.sliceEnds.map(Int64.init), redranges = ranges.reducedRanges.map(Int64.init)
+    var pointers: [UInt64] = []
+    for (values, what) in [(table, "the ranges launch table"), (slices, "slices"), (redranges, "redranges")] {
+      let bytes = values.count * 8
+      let p = try allocate(bytes: bytes, what: what)
+      if bytes > 0 {
+        let rc = values.withUnsafeBytes { driver.cuMemcpyHtoD(p, $0.baseAddress, bytes) }
+        try driver.check(rc, "cuMemcpyHtoD(\(what))")
+      }
+      pointers.append(p)
+    }
+    let rows = CUDALaunchPolicy.oneDimensionalChunk(
+      reducedRows: n, blockSize: source.blockSize, multiprocessors: device.info.multiprocessors,
+      blocksPerMultiprocessor: module.blocksPerSM[.reduce1D] ?? 1)
+    let perLaunch = max(1, rows / source.blockSize)
+    let entries = table.count / 3
+    var b0 = 0
+    while b0 < entries {
+      let b1 = min(entries, b0 + perLaunch)
+      try launch(
+        module.functions[.reduceRanges]!, grid: (b1 - b0, 1), block: source.blockSize,
+        parameters: [.pointer(out), .pointer(pointers[0] + UInt64(24 * b0)), .pointer(pointers[1]), .pointer(pointers[2]), .int(n)]
+          + argumentParameters)
+      try synchronize()
+      if cancel?.isCancelled == true { throw .cancelled }
+      b0 = b1
+    }
   }
 
   /// Allocates `bytes` (at least 1) of device memory; out of memory is reported with the total.
@@ -415,4 +461,12 @@ func formatBytes(_ n: Int) -> String {
   if u == 0 { return "\(n) B" }
   let tenths = Int((v * 10).rounded())
   return "\(tenths / 10).\(tenths % 10) \(units[u])"
+}
+
+extension CUDAKernelEngine {
+  /// The CUDA engine runs every reduction, dtype and sum scheme, dense (1D and 2D schemes) or
+  /// block-sparse (`ks_reduce_ranges`, the 1D scheme with a launch table, as KeOps).
+  public static let capabilities = EngineCapabilities(
+    engine: "the CUDA engine", backends: ["GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_2D_host", "GPU_1D_device", "GPU_2D_device"],
+    supported: Set(EngineCapability.allCases))
 }

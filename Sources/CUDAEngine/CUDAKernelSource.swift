@@ -21,7 +21,7 @@ public enum CUDAScheme: String, Sendable, Hashable, CaseIterable {
 /// No user string (alias name, formula text) is ever pasted, except the tree's own description
 /// inside a comment.
 ///
-/// Every source defines the same three `extern "C" __global__` entry points (`EntryPoint`):
+/// Every source defines the same four `extern "C" __global__` entry points (`EntryPoint`):
 /// ```c
 /// // 1D: output rows i0 ..< i1, one thread each, grid = ceil((i1 - i0) / ks_block), block = ks_block.
 /// ks_reduce_1d(ks_t *out, long long i0, long long i1, long long nred, const ks_t *a0, ..., const ks_t *aN)
@@ -30,12 +30,17 @@ public enum CUDAScheme: String, Sendable, Hashable, CaseIterable {
 /// ks_reduce_2d(ks_acc_t *partial, long long nout, long long nred, long long jchunk, const ks_t *a0, ...)
 /// // 2D, second pass: merges the jblocks partials of each row in order, writes the output.
 /// ks_finish_2d(ks_t *out, const ks_acc_t *partial, long long nout, long long jblocks)
+/// // ranges= (1D): grid = table rows, block = ks_block; row b of the table (3 values) is
+/// // (output block or -1, first row, end row), at most ks_block rows (`CUDARangesTable`).
+/// ks_reduce_ranges(ks_t *out, const long long *table, const long long *slices, const long long *redranges,
+///                  long long nred, const ks_t *a0, ..., const ks_t *aN)
 /// ```
 /// The first parameter is always the buffer the kernel writes. Argument pointers follow in slot
 /// order; slots the formula does not use are passed as null. Output rows hold
 /// `plan.formula.rawDimension` values of type `ks_t`, KeOps' FinalizeOutput.
 ///
-/// Accumulation follows the reference engine (`Accumulator`): same update rules, strict
+/// Accumulation is the shared `AccumulatorEmitter` in the CUDA dialect, following the reference
+/// engine (`Accumulator`): same update rules, strict
 /// comparisons (lowest index wins ties), stable KMin insertion, the (m, s) merge of
 /// Max_SumShiftExp, `block_sum` with KeOps' CPU period (`n < 10 ? 100 : floor(sqrt(n))` terms,
 /// counted per thread), Kahan compensation in the compute type, and dtype_acc (float16 is emulated
@@ -51,6 +56,7 @@ public struct CUDAKernelSource: Sendable {
     case reduce1D = "ks_reduce_1d"
     case reduce2D = "ks_reduce_2d"
     case finish2D = "ks_finish_2d"
+    case reduceRanges = "ks_reduce_ranges"
   }
 
   /// The CUDA C++ text.
@@ -81,6 +87,7 @@ public struct CUDAKernelSource: Sendable {
     case .reduce1D: return ["ks_t *", "long long", "long long", "long long"] + args
     case .reduce2D: return ["ks_acc_t *", "long long", "long long", "long long"] + args
     case .finish2D: return ["ks_t *", "const ks_acc_t *", "long long", "long long"]
+    case .reduceRanges: return ["ks_t *", "const long long *", "const long long *", "const long long *", "long long"] + args
     }
   }
 
@@ -163,12 +170,18 @@ struct CUDAGenerator {
     blockSize = CUDAKernelSource.blockSize(stagedValuesPerRow: dimY, valueBytes: t == "double" ? 8 : 4)
   }
 
-  var accCount: Int {
-    switch reduction {
-    case .sum, .max, .min, .maxSumShiftExpWeight: return d
-    case .argMax, .argMin, .maxArgMax, .minArgMin: return 2 * d
-    case .kMin(let k), .argKMin(let k), .kMinArgKMin(let k): return 2 * k * d
-    }
+  var accCount: Int { AccumulatorEmitter.count(reduction, d: d) }
+
+  /// The CUDA dialect of the shared accumulator code: each value in its own type (`ks_acc_t`,
+  /// `ks_t`), converted by casts; `KS_RA` rounds to dtype_acc (float16 needs code); the compute
+  /// type rounds by itself.
+  static let dialect = AccumulatorDialect(
+    accumulatorType: "ks_acc_t", valueType: "ks_t", outputType: "ks_t", accumulatorRounding: "KS_RA",
+    temporaryRounding: "", outputRounding: "", castsBetweenTypes: true)
+
+  /// The accumulator code of this plan (`periodicFlush` false: ranges= mode).
+  func accumulator(periodicFlush: Bool = true) -> AccumulatorEmitter {
+    AccumulatorEmitter(kind: reduction, d: d, scheme: scheme, dialect: Self.dialect, periodicFlush: periodicFlush)
   }
 
   var halfAccumulator: Bool { reduction.isSumType && plan.accumulatorPrecision == .float16 }
@@ -242,7 +255,7 @@ struct CUDAGenerator {
        * reduction: \(reductionDescription), output category \(output.rawValue), data \(plan.dataType.rawValue), \
       compute \(plan.computePrecision.rawValue), accumulator \(plan.accumulatorPrecision.rawValue), \
       scheme \(plan.sumScheme.rawValue)
-       * entry points: ks_reduce_1d, ks_reduce_2d, ks_finish_2d (see CUDAKernelSource)
+       * entry points: ks_reduce_1d, ks_reduce_2d, ks_finish_2d, ks_reduce_ranges (see CUDAKernelSource)
        */
       #if defined(__CUDACC_RTC__) || defined(__CUDACC__)
       /* The operation table's C spells infinities and NaNs with GCC builtins. */
@@ -264,6 +277,7 @@ struct CUDAGenerator {
     s += initFunction()
     s += finalizeFunction()
     s += foldFunction(argList: argList)
+    s += foldFunction(argList: argList, ranged: true)
     s += """
       /* 1D scheme: one thread per output row i0 <= i < i1. */
       extern "C" __global__ void ks_reduce_1d(ks_t *ks_out, long long ks_i0, long long ks_i1, long long ks_nred\(argList)) {
@@ -293,6 +307,7 @@ struct CUDAGenerator {
 
       """
     s += finishKernel()
+    s += "\n" + rangesKernel(argList: argList, argNames: argNames)
     return s
   }
 
@@ -317,62 +332,48 @@ struct CUDAGenerator {
   }
 
   func initFunction() -> String {
-    var body: String
-    switch reduction {
-    case .sum:
-      body = "  for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = 0;\n"
-    case .max:
-      body = "  for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = -(ks_acc_t)__builtin_inf();\n"
-    case .min:
-      body = "  for (int ks_k = 0; ks_k < \(d); ks_k++) ks_acc[ks_k] = (ks_acc_t)__builtin_inf();\n"
-    case .argMax, .maxArgMax:
-      body = "  for (int ks_k = 0; ks_k < \(d); ks_k++) { ks_acc[ks_k] = -(ks_acc_t)__builtin_inf(); ks_acc[\(d) + ks_k] = 0; }\n"
-    case .argMin, .minArgMin:
-      body = "  for (int ks_k = 0; ks_k < \(d); ks_k++) { ks_acc[ks_k] = (ks_acc_t)__builtin_inf(); ks_acc[\(d) + ks_k] = 0; }\n"
-    case .kMin(let kk), .argKMin(let kk), .kMinArgKMin(let kk):
-      body =
-        "  for (int ks_r = 0; ks_r < \(kk); ks_r++) for (int ks_k = 0; ks_k < \(d); ks_k++) "
-        + "{ ks_acc[ks_r * \(2 * d) + ks_k] = (ks_acc_t)__builtin_inf(); ks_acc[ks_r * \(2 * d) + \(d) + ks_k] = 0; }\n"
-    case .maxSumShiftExpWeight:
-      body = "  ks_acc[0] = -(ks_acc_t)__builtin_inf(); for (int ks_k = 1; ks_k < \(d); ks_k++) ks_acc[ks_k] = 0;\n"
-    }
-    return "/* The reduction's initial value. */\n__device__ __forceinline__ void ks_init(ks_acc_t *ks_acc) {\n\(body)}\n\n"
+    "/* The reduction's initial value. */\n__device__ __forceinline__ void ks_init(ks_acc_t *ks_acc) {\n"
+      + accumulator().initialValues(indent: "  ") + "}\n\n"
   }
 
   func finalizeFunction() -> String {
-    var body: String
-    switch reduction {
-    case .sum, .max, .min, .maxArgMax, .minArgMin, .maxSumShiftExpWeight, .kMinArgKMin:
-      body = "  for (int ks_k = 0; ks_k < \(accCount); ks_k++) ks_o[ks_k] = (ks_t)ks_acc[ks_k];\n"
-    case .argMax, .argMin:
-      body = "  for (int ks_k = 0; ks_k < \(d); ks_k++) ks_o[ks_k] = (ks_t)ks_acc[\(d) + ks_k];\n"
-    case .kMin(let kk):
-      body =
-        "  for (int ks_r = 0; ks_r < \(kk); ks_r++) for (int ks_k = 0; ks_k < \(d); ks_k++) "
-        + "ks_o[ks_r * \(d) + ks_k] = (ks_t)ks_acc[ks_r * \(2 * d) + ks_k];\n"
-    case .argKMin(let kk):
-      body =
-        "  for (int ks_r = 0; ks_r < \(kk); ks_r++) for (int ks_k = 0; ks_k < \(d); ks_k++) "
-        + "ks_o[ks_r * \(d) + ks_k] = (ks_t)ks_acc[ks_r * \(2 * d) + \(d) + ks_k];\n"
-    }
-    return "/* KeOps' FinalizeOutput: the raw output row from the accumulator. */\n"
-      + "__device__ __forceinline__ void ks_finalize(const ks_acc_t *ks_acc, ks_t *ks_o) {\n\(body)}\n\n"
+    "/* KeOps' FinalizeOutput: the raw output row from the accumulator. */\n"
+      + "__device__ __forceinline__ void ks_finalize(const ks_acc_t *ks_acc, ks_t *ks_o) {\n"
+      + accumulator().finalize(into: "ks_o", indent: "  ") + "}\n\n"
   }
 
   // MARK: Folding reduced rows
 
-  func foldFunction(argList: String) -> String {
+  /// `ks_fold`, or with `ranged` `ks_fold_ranges`: the same tile loop over the reduced intervals
+  /// `ks_iv0 ..< ks_iv1` of `ks_redranges` in order, with KeOps' ranges-mode block_sum (one
+  /// temporary for all the row's terms, folded in at the end).
+  func foldFunction(argList: String, ranged: Bool = false) -> String {
     let outVars = graph.variables.filter { $0.category == output }
     let redVars = graph.variables.filter { $0.category == reduced }
-    var s = """
-      /* Folds reduced rows [ks_jb, ks_je) into the accumulator of output row ks_i. Every thread of
-       * the block must call it (it stages tiles of ks_block rows in shared memory); inactive
-       * threads (ks_i past the end) only help staging. */
-      __device__ __forceinline__ void ks_fold(ks_acc_t *ks_acc, long long ks_i, bool ks_active, long long ks_jb,
-                                              long long ks_je, long long ks_nred\(argList)) {
-        __shared__ ks_t ks_sh[ks_block * ks_dimy];
+    let acc = accumulator(periodicFlush: !ranged)
+    var s: String
+    if ranged {
+      s = """
+        /* Folds the reduced intervals ks_iv0 <= l < ks_iv1 of ks_redranges, in order, into the
+         * accumulator of output row ks_i (ranges=). Every thread of the block calls it with the same
+         * intervals (it stages tiles in shared memory); inactive threads only help staging. */
+        __device__ __forceinline__ void ks_fold_ranges(ks_acc_t *ks_acc, long long ks_i, bool ks_active,
+                                                       const long long *ks_redranges, long long ks_iv0,
+                                                       long long ks_iv1, long long ks_nred\(argList)) {
+          __shared__ ks_t ks_sh[ks_block * ks_dimy];
 
-      """
+        """
+    } else {
+      s = """
+        /* Folds reduced rows [ks_jb, ks_je) into the accumulator of output row ks_i. Every thread of
+         * the block must call it (it stages tiles of ks_block rows in shared memory); inactive
+         * threads (ks_i past the end) only help staging. */
+        __device__ __forceinline__ void ks_fold(ks_acc_t *ks_acc, long long ks_i, bool ks_active, long long ks_jb,
+                                                long long ks_je, long long ks_nred\(argList)) {
+          __shared__ ks_t ks_sh[ks_block * ks_dimy];
+
+        """
+    }
     for v in graph.variables where v.category == .parameter && v.dim <= Self.maxRegisterParameter {
       s += "  ks_t ks_p\(v.index)[\(v.dim)];\n"
       s += "  for (int ks_k = 0; ks_k < \(v.dim); ks_k++) ks_p\(v.index)[ks_k] = ks_a\(v.index)[ks_k];\n"
@@ -387,28 +388,27 @@ struct CUDAGenerator {
     for id in graph.nodes.indices where !graph.nodes[id].usesReduced {
       s += emit(id, indent: "  ")
     }
-    s += temporaries(indent: "  ")
-    if scheme == .blockSum {
+    if scheme == .blockSum && !ranged {
       s += "  const int ks_period = ks_nred < 10 ? 100 : (int)sqrt((double)ks_nred);\n"
-      s += "  int ks_cnt = 0;\n"
     } else {
       s += "  (void)ks_nred;\n"
     }
-    s += """
+    s += acc.temporaries(indent: "  ")
+    var tiles = """
         for (long long ks_jt = ks_jb; ks_jt < ks_je; ks_jt += ks_block) {
           const long long ks_js = ks_jt + threadIdx.x;
 
       """
     if !redVars.isEmpty {
-      s += "    if (ks_js < ks_je) {\n"
+      tiles += "    if (ks_js < ks_je) {\n"
       for v in redVars {
-        s += "      for (int ks_k = 0; ks_k < \(v.dim); ks_k++) ks_sh[threadIdx.x * ks_dimy + \(offsets[v.index]!) + ks_k] = ks_a\(v.index)[ks_js * \(v.dim) + ks_k];\n"
+        tiles += "      for (int ks_k = 0; ks_k < \(v.dim); ks_k++) ks_sh[threadIdx.x * ks_dimy + \(offsets[v.index]!) + ks_k] = ks_a\(v.index)[ks_js * \(v.dim) + ks_k];\n"
       }
-      s += "    }\n"
+      tiles += "    }\n"
     } else {
-      s += "    (void)ks_js;\n"
+      tiles += "    (void)ks_js;\n"
     }
-    s += """
+    tiles += """
           __syncthreads();
           if (ks_active) {
             const int ks_n = ks_je - ks_jt < ks_block ? (int)(ks_je - ks_jt) : ks_block;
@@ -419,195 +419,61 @@ struct CUDAGenerator {
 
       """
     for id in graph.nodes.indices where graph.nodes[id].usesReduced {
-      s += emit(id, indent: "        ")
+      tiles += emit(id, indent: "        ")
     }
-    s += update(indent: "        ")
-    s += """
+    tiles += acc.update(term: x, indent: "        ")
+    tiles += """
             }
           }
           __syncthreads();
         }
 
       """
-    if scheme == .blockSum { s += flush(indent: "  ") }
+    if ranged {
+      s += "  for (long long ks_iv = ks_iv0; ks_iv < ks_iv1; ks_iv++) {\n"
+      s += "    const long long ks_jb = ks_redranges[2 * ks_iv], ks_je = ks_redranges[2 * ks_iv + 1];\n"
+      s += tiles.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }
+        .joined(separator: "\n")
+      s += "  }\n"
+    } else {
+      s += tiles
+    }
+    if scheme == .blockSum { s += acc.flush(indent: "  ") }
     s += "}\n\n"
     return s
   }
 
-  /// block_sum's temporary accumulator and Kahan's compensation, both in the compute type.
-  func temporaries(indent: String) -> String {
-    switch (scheme, reduction) {
-    case (.blockSum, .maxSumShiftExpWeight):
-      return "\(indent)ks_t ks_tmp[\(d)]; ks_tmp[0] = -(ks_t)__builtin_inf(); for (int ks_k = 1; ks_k < \(d); ks_k++) ks_tmp[ks_k] = 0;\n"
-    case (.kahanScheme, .maxSumShiftExpWeight):
-      return "\(indent)ks_t ks_tmp[\(max(1, d - 1))]; for (int ks_k = 0; ks_k < \(d - 1); ks_k++) ks_tmp[ks_k] = 0;\n"
-    case (.blockSum, _), (.kahanScheme, _):
-      return "\(indent)ks_t ks_tmp[\(d)]; for (int ks_k = 0; ks_k < \(d); ks_k++) ks_tmp[ks_k] = 0;\n"
-    default:
-      return ""
-    }
-  }
-
-  /// KeOps' (m, s) merge of `src` into `dst` (arrays of `d` values), rounding with `r`, in type `w`.
-  func merge(into dst: String, from src: (String) -> String, round r: String, type w: String, indent: String) -> String {
+  /// The block-sparse entry point (ranges=, KeOps' 1D scheme with a launch table).
+  func rangesKernel(argList: String, argNames: String) -> String {
     """
-    \(indent)if (\(dst)[0] > (\(w))\(src("0"))) {
-    \(indent)  const \(w) ks_e = \(r)(exp((\(w))\(src("0")) - \(dst)[0]));
-    \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) \(dst)[ks_k] = \(r)(\(dst)[ks_k] + \(r)((\(w))\(src("ks_k")) * ks_e));
-    \(indent)} else {
-    \(indent)  const \(w) ks_e = \(r)(exp(\(dst)[0] - (\(w))\(src("0"))));
-    \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) \(dst)[ks_k] = \(r)((\(w))\(src("ks_k")) + \(r)(ks_e * \(dst)[ks_k]));
-    \(indent)  \(dst)[0] = (\(w))\(src("0"));
-    \(indent)}
-
-    """
-  }
-
-  /// block_sum: folds the temporary into the accumulator and resets it.
-  func flush(indent: String) -> String {
-    if reduction == .maxSumShiftExpWeight {
-      return merge(into: "ks_acc", from: { "ks_tmp[\($0)]" }, round: "KS_RA", type: "ks_acc_t", indent: indent)
-        + "\(indent)ks_tmp[0] = -(ks_t)__builtin_inf(); for (int ks_k = 1; ks_k < \(d); ks_k++) ks_tmp[ks_k] = 0;\n"
-    }
-    return "\(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) { ks_acc[ks_k] = KS_RA(ks_acc[ks_k] + (ks_acc_t)ks_tmp[ks_k]); ks_tmp[ks_k] = 0; }\n"
-  }
-
-  /// Kahan update of `ks_acc[k]` with term `term(k)` and compensation array `c` of type `ct`.
-  func kahanSum(term: (String) -> String, c: String, ct: String, indent: String) -> String {
-    """
-    \(indent)for (int ks_k = 0; ks_k < \(d); ks_k++) {
-    \(indent)  const ks_acc_t ks_yk = KS_RA((ks_acc_t)\(term("ks_k")) - (ks_acc_t)\(c)[ks_k]);
-    \(indent)  const ks_acc_t ks_b = KS_RA(ks_acc[ks_k] + ks_yk);
-    \(indent)  \(c)[ks_k] = (\(ct))KS_RA(KS_RA(ks_b - ks_acc[ks_k]) - ks_yk);
-    \(indent)  ks_acc[ks_k] = ks_b;
-    \(indent)}
-
-    """
-  }
-
-  /// Kahan variant of the (m, s) merge (the reference's `kahanShiftExp`), compensation `c` of type `ct`.
-  func kahanShiftExp(term: (String) -> String, c: String, ct: String, indent: String) -> String {
-    """
-    \(indent)if (ks_acc[0] > (ks_acc_t)\(term("0"))) {
-    \(indent)  const ks_acc_t ks_e = KS_RA(exp((ks_acc_t)\(term("0")) - ks_acc[0]));
-    \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) {
-    \(indent)    const ks_acc_t ks_yk = KS_RA(KS_RA((ks_acc_t)\(term("ks_k")) * ks_e) - (ks_acc_t)\(c)[ks_k - 1]);
-    \(indent)    const ks_acc_t ks_b = KS_RA(ks_acc[ks_k] + ks_yk);
-    \(indent)    \(c)[ks_k - 1] = (\(ct))KS_RA(KS_RA(ks_b - ks_acc[ks_k]) - ks_yk);
-    \(indent)    ks_acc[ks_k] = ks_b;
-    \(indent)  }
-    \(indent)} else {
-    \(indent)  const ks_acc_t ks_e = KS_RA(exp(ks_acc[0] - (ks_acc_t)\(term("0"))));
-    \(indent)  for (int ks_k = 1; ks_k < \(d); ks_k++) {
-    \(indent)    const ks_acc_t ks_u = KS_RA(ks_e * ks_acc[ks_k]);
-    \(indent)    const ks_acc_t ks_yk = KS_RA((ks_acc_t)\(term("ks_k")) - KS_RA(ks_e * (ks_acc_t)\(c)[ks_k - 1]));
-    \(indent)    const ks_acc_t ks_b = KS_RA(ks_u + ks_yk);
-    \(indent)    \(c)[ks_k - 1] = (\(ct))KS_RA(KS_RA(ks_b - ks_u) - ks_yk);
-    \(indent)    ks_acc[ks_k] = ks_b;
-    \(indent)  }
-    \(indent)  ks_acc[0] = (ks_acc_t)\(term("0"));
-    \(indent)}
-
-    """
-  }
-
-  /// Insertion of value `v` with index `idx` into the K sorted slots of component ks_k (strict <:
-  /// stable, the lowest index first on ties).
-  func kMinInsert(k kk: Int, value v: String, index idx: String, indent: String) -> String {
-    """
-    \(indent){
-    \(indent)  const ks_t ks_val = \(v);
-    \(indent)  const ks_t ks_idx = \(idx);
-    \(indent)  int ks_l = ks_k + \((kk - 1) * 2 * d);
-    \(indent)  while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
-    \(indent)    const ks_t ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + \(d)];
-    \(indent)    ks_acc[ks_l] = ks_val; ks_acc[ks_l + \(d)] = ks_idx;
-    \(indent)    if (ks_l < ks_k + \(2 * d * (kk - 1))) { ks_acc[ks_l + \(2 * d)] = ks_sv; ks_acc[ks_l + \(3 * d)] = ks_si; }
-    \(indent)    ks_l -= \(2 * d);
-    \(indent)  }
-    \(indent)}
-
-    """
-  }
-
-  /// The accumulator update for the current term (reduced index `ks_j`).
-  func update(indent: String) -> String {
-    let loop = "for (int ks_k = 0; ks_k < \(d); ks_k++)"
-    var s = ""
-    switch reduction {
-    case .sum:
-      switch scheme {
-      case .directSum:
-        s += "\(indent)\(loop) ks_acc[ks_k] = KS_RA(ks_acc[ks_k] + (ks_acc_t)\(x("ks_k")));\n"
-      case .blockSum:
-        s += "\(indent)\(loop) ks_tmp[ks_k] = ks_tmp[ks_k] + \(x("ks_k"));\n"
-      case .kahanScheme:
-        s += kahanSum(term: x, c: "ks_tmp", ct: "ks_t", indent: indent)
+    /* ranges= (block-sparse), 1D: thread block b serves output rows [ks_tab[3b+1], ks_tab[3b+2])
+     * (at most ks_block) of output block ks_tab[3b], or, when that is -1, rows no block covers:
+     * they get the reduction's initial value (no sum-scheme fold, as KeOps). Output block k is
+     * reduced over the intervals l of ks_redranges in [k == 0 ? 0 : ks_slices[k-1], ks_slices[k]). */
+    extern "C" __global__ void ks_reduce_ranges(ks_t *ks_out, const long long *ks_tab, const long long *ks_slices,
+                                                const long long *ks_redranges, long long ks_nred\(argList)) {
+      const long long ks_blk = ks_tab[3 * (long long)blockIdx.x];
+      const long long ks_i = ks_tab[3 * (long long)blockIdx.x + 1] + threadIdx.x;
+      const bool ks_active = ks_i < ks_tab[3 * (long long)blockIdx.x + 2];
+      ks_acc_t ks_acc[ks_acc_dim];
+      ks_init(ks_acc);
+      if (ks_blk >= 0) {
+        ks_fold_ranges(ks_acc, ks_i, ks_active, ks_redranges, ks_blk == 0 ? 0 : ks_slices[ks_blk - 1], ks_slices[ks_blk],
+                       ks_nred\(argNames));
       }
-    case .maxSumShiftExpWeight:
-      switch scheme {
-      case .directSum:
-        s += merge(into: "ks_acc", from: x, round: "KS_RA", type: "ks_acc_t", indent: indent)
-      case .blockSum:
-        s += merge(into: "ks_tmp", from: x, round: "", type: "ks_t", indent: indent)
-      case .kahanScheme:
-        s += kahanShiftExp(term: x, c: "ks_tmp", ct: "ks_t", indent: indent)
-      }
-    case .max:
-      s += "\(indent)\(loop) { const ks_t ks_val = \(x("ks_k")); if (ks_val > ks_acc[ks_k]) ks_acc[ks_k] = ks_val; }\n"
-    case .min:
-      s += "\(indent)\(loop) { const ks_t ks_val = \(x("ks_k")); if (ks_val < ks_acc[ks_k]) ks_acc[ks_k] = ks_val; }\n"
-    case .argMax, .maxArgMax:
-      s += "\(indent)\(loop) { const ks_t ks_val = \(x("ks_k")); if (ks_val > ks_acc[ks_k]) { ks_acc[ks_k] = ks_val; ks_acc[\(d) + ks_k] = (ks_t)ks_j; } }\n"
-    case .argMin, .minArgMin:
-      s += "\(indent)\(loop) { const ks_t ks_val = \(x("ks_k")); if (ks_val < ks_acc[ks_k]) { ks_acc[ks_k] = ks_val; ks_acc[\(d) + ks_k] = (ks_t)ks_j; } }\n"
-    case .kMin(let kk), .argKMin(let kk), .kMinArgKMin(let kk):
-      s += "\(indent)\(loop)\n" + kMinInsert(k: kk, value: x("ks_k"), index: "(ks_t)ks_j", indent: indent)
+      if (ks_active) ks_finalize(ks_acc, ks_out + ks_i * ks_out_dim);
     }
-    if scheme == .blockSum {
-      s += "\(indent)if (++ks_cnt == ks_period) {\n\(indent)  ks_cnt = 0;\n"
-      s += flush(indent: indent + "  ")
-      s += "\(indent)}\n"
-    }
-    return s
+
+
+    """
   }
 
   // MARK: 2D merge
 
   func finishKernel() -> String {
-    let p: (String) -> String = { "ks_p[\($0)]" }
-    let loop = "for (int ks_k = 0; ks_k < \(d); ks_k++)"
-    let ind = "    "
-    var merge = ""
-    var decl = ""
-    switch reduction {
-    case .sum:
-      if scheme == .kahanScheme {
-        decl = "  ks_acc_t ks_c[\(d)]; for (int ks_k = 0; ks_k < \(d); ks_k++) ks_c[ks_k] = 0;\n"
-        merge = kahanSum(term: p, c: "ks_c", ct: "ks_acc_t", indent: ind)
-      } else {
-        merge = "\(ind)\(loop) ks_acc[ks_k] = KS_RA(ks_acc[ks_k] + ks_p[ks_k]);\n"
-      }
-    case .maxSumShiftExpWeight:
-      if scheme == .kahanScheme {
-        decl = "  ks_acc_t ks_c[\(max(1, d - 1))]; for (int ks_k = 0; ks_k < \(d - 1); ks_k++) ks_c[ks_k] = 0;\n"
-        merge = kahanShiftExp(term: p, c: "ks_c", ct: "ks_acc_t", indent: ind)
-      } else {
-        merge = self.merge(into: "ks_acc", from: p, round: "KS_RA", type: "ks_acc_t", indent: ind)
-      }
-    case .max:
-      merge = "\(ind)\(loop) if (ks_p[ks_k] > ks_acc[ks_k]) ks_acc[ks_k] = ks_p[ks_k];\n"
-    case .min:
-      merge = "\(ind)\(loop) if (ks_p[ks_k] < ks_acc[ks_k]) ks_acc[ks_k] = ks_p[ks_k];\n"
-    case .argMax, .maxArgMax:
-      merge = "\(ind)\(loop) if (ks_p[ks_k] > ks_acc[ks_k]) { ks_acc[ks_k] = ks_p[ks_k]; ks_acc[\(d) + ks_k] = ks_p[\(d) + ks_k]; }\n"
-    case .argMin, .minArgMin:
-      merge = "\(ind)\(loop) if (ks_p[ks_k] < ks_acc[ks_k]) { ks_acc[ks_k] = ks_p[ks_k]; ks_acc[\(d) + ks_k] = ks_p[\(d) + ks_k]; }\n"
-    case .kMin(let kk), .argKMin(let kk), .kMinArgKMin(let kk):
-      // The block's K smallest, in order, inserted after the earlier blocks' (all of lower index).
-      merge = "\(ind)for (int ks_r = 0; ks_r < \(kk); ks_r++) \(loop)\n"
-        + kMinInsert(k: kk, value: "ks_p[ks_r * \(2 * d) + ks_k]", index: "ks_p[ks_r * \(2 * d) + \(d) + ks_k]", indent: ind)
-    }
+    let acc = accumulator()
+    let decl = acc.partialMergeDeclarations(indent: "  ")
+    let merge = acc.mergePartial(from: { "ks_p[\($0)]" }, indent: "    ")
     return """
       /* 2D scheme, second pass: merges the partials of each row in j order and writes the output. */
       extern "C" __global__ void ks_finish_2d(ks_t *ks_out, const ks_acc_t *ks_part, long long ks_nout, long long ks_nblocks) {

@@ -1,4 +1,6 @@
 /// How the CUDA engine shapes its launches.
+import KernelEngines
+
 public enum CUDALaunchPolicy {
   /// The scheme `backend="GPU"` uses (KeOps' `"GPU"` always runs 1D; ks picks 2D when it helps).
   ///
@@ -68,5 +70,39 @@ public enum CUDALaunchPolicy {
     let perBlock = (periods + maxBlocks - 1) / maxBlocks
     let chunk = perBlock * period
     return (max(1, (reducedRows + chunk - 1) / chunk), chunk)
+  }
+
+  /// The launch table of `ks_reduce_ranges`: one row (output block, first row, end row) per thread
+  /// block, at most `blockSize` rows each, for every non-empty output block of `ranges` in order,
+  /// then the runs of output rows no block covers, with block -1 (they get the initial value).
+  /// Together the rows cover `0 ..< outputRows` once.
+  public static func rangesTable(_ ranges: BlockRanges, outputRows m: Int, blockSize: Int) -> [Int64] {
+    var table: [Int64] = []
+    func add(_ block: Int, _ lo: Int, _ hi: Int) {
+      var a = lo
+      while a < hi {
+        let b = min(hi, a + blockSize)
+        table += [Int64(block), Int64(a), Int64(b)]
+        a = b
+      }
+    }
+    var covered = [Bool](repeating: false, count: m)
+    for k in 0..<ranges.blockCount {
+      let lo = ranges.outputRanges[2 * k], hi = ranges.outputRanges[2 * k + 1]
+      add(k, lo, hi)
+      for i in lo..<max(lo, hi) { covered[i] = true }
+    }
+    var i = 0
+    while i < m {
+      if covered[i] {
+        i += 1
+        continue
+      }
+      var e = i
+      while e < m && !covered[e] { e += 1 }
+      add(-1, i, e)
+      i = e
+    }
+    return table
   }
 }

@@ -29,18 +29,25 @@ public enum Backend {
     try engine(named: name, deviceID: deviceID, blockSparse: false)
   }
 
-  /// As `engine(named:deviceID:)`; with `blockSparse` (a `ranges=` call), `"auto"` and `"CPU"`
-  /// resolve to the compiled CPU engine (`"auto"` falling back to the reference engine without a
-  /// C compiler, as for dense calls), `"reference"` to the reference engine, and `"GPU*"` are
-  /// refused: the CUDA engine has no block-sparse kernels yet.
+  /// As `engine(named:deviceID:)`, for a call that needs the capabilities `needs` (`.blockSparse`
+  /// for a `ranges=` call), checked against what the engines declare (`EngineRegistry`): a named
+  /// backend whose engine lacks one is refused with one line; `"auto"` passes over such engines.
   ///
   /// Under MPI (`Distributed.world`), the engine is wrapped in a `DistributedEngine` that splits
   /// each reduction's output rows across the ranks, and `deviceID` -1 means the GPU numbered by
   /// the rank's position on its host (modulo the GPUs there): one rank per GPU.
   public static func engine(named name: String, deviceID: Int, blockSparse: Bool) throws(OperationError) -> any KernelEngine {
+    try engine(named: name, deviceID: deviceID, needs: blockSparse ? [.blockSparse] : [])
+  }
+
+  /// See `engine(named:deviceID:blockSparse:)`.
+  public static func engine(
+    named name: String, deviceID: Int, needs: Set<EngineCapability>, registry: EngineRegistry = .standard
+  ) throws(OperationError) -> any KernelEngine {
+    try registry.require(needs, backend: name)
     let world = Distributed.world
     guard world != nil || Distributed.verbose else {
-      return try localEngine(named: name, deviceID: deviceID, blockSparse: blockSparse)
+      return try localEngine(named: name, deviceID: deviceID, needs: needs, registry: registry)
     }
     var device = deviceID
     if device == -1, let world, world.localSize > 1, name != "CPU", name != "reference" {
@@ -50,7 +57,7 @@ public enum Backend {
       }
       if count > 0 { device = world.localRank % count }
     }
-    let local = try localEngine(named: name, deviceID: device, blockSparse: blockSparse)
+    let local = try localEngine(named: name, deviceID: device, needs: needs, registry: registry)
     let threads = ProcessInfoCores.count
     let detail =
       local.name == "GPU" || local.name.hasPrefix("GPU")
@@ -64,26 +71,25 @@ public enum Backend {
   /// The number of processes a reduction is split across (1 without MPI).
   public static var ranks: Int { Distributed.size }
 
-  static func localEngine(named name: String, deviceID: Int, blockSparse: Bool) throws(OperationError) -> any KernelEngine {
-    let gpu = ["GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_2D_host", "GPU_1D_device", "GPU_2D_device"]
-    if blockSparse {
-      if name == "auto" { return FallbackEngine(primary: CPUKernelEngine(), fallback: ReferenceEngine()) }
-      if gpu.contains(name) {
-        throw .option(
-          name: "backend",
-          message: "backend=\"\(name)\" does not support ranges= (block-sparse reductions) yet; use \"auto\", \"CPU\" or \"reference\"")
-      }
-    }
+  static func localEngine(
+    named name: String, deviceID: Int, needs: Set<EngineCapability>, registry: EngineRegistry
+  ) throws(OperationError) -> any KernelEngine {
+    let cpuFits = registry.supports(backend: "CPU", needs)
     switch name {
     case "reference":
       return ReferenceEngine()
     case "auto":
-      let cpu = FallbackEngine(primary: CPUKernelEngine(), fallback: ReferenceEngine(), fallbackName: "the reference engine")
+      let cpu: any KernelEngine =
+        cpuFits
+        ? FallbackEngine(primary: CPUKernelEngine(), fallback: ReferenceEngine(), fallbackName: "the reference engine")
+        : ReferenceEngine()
+      if !registry.supports(backend: "GPU", needs) { return cpu }
       let probe = CUDAKernelEngine.probeDetail()
       switch probe.result {
       case .success:
         return FallbackEngine(
-          primary: CUDAKernelEngine(deviceID: deviceID), fallback: cpu, fallbackName: "the CPU engine", sticky: true)
+          primary: CUDAKernelEngine(deviceID: deviceID), fallback: cpu,
+          fallbackName: cpuFits ? "the CPU engine" : "the reference engine", sticky: true)
       case .failure(let why):
         // A GPU is there but ks cannot use it: say why, once. No GPU at all: the CPU, silently.
         if probe.gpuFound { FallbackEngine.warnOnce("ks: warning: \(why.description); using the CPU engine") }

@@ -162,8 +162,7 @@ public struct Genred: Sendable {
   ///
   /// - Parameter ranges: PyKeOps' block-sparse 6-tuple `(ranges_i, slices_i, redranges_j,
   ///   ranges_j, slices_j, redranges_i)` of int64 arrays (keops-semantics.md section 4.4); axis=1
-  ///   uses the first three, axis=0 the last three. Only the reference engine supports it yet:
-  ///   `backend="auto"` runs such calls there, `"CPU"`/`"GPU"` refuse them.
+  ///   uses the first three, axis=0 the last three. Every engine runs it (`EngineRegistry`).
   public func call(
     _ arguments: [NDArray], backend: String = "auto", deviceId: Int = -1, ranges: [NDArray]? = nil,
     cancel: CancellationToken? = nil

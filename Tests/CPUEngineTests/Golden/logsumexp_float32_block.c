@@ -43,7 +43,7 @@ static int ks_exact_rows(const void *const *ks_args, long ks_nout, long ks_nred,
     double ks_acc[2];
     ks_acc[0] = -__builtin_inf(); for (int ks_k = 1; ks_k < 2; ks_k++) ks_acc[ks_k] = 0;
     double ks_tmp[2]; ks_tmp[0] = -__builtin_inf(); for (int ks_k = 1; ks_k < 2; ks_k++) ks_tmp[ks_k] = 0;
-    long ks_cnt = 0;
+    int ks_cnt = 0;
     for (long ks_j = 0; ks_j < ks_nred; ks_j++) {
       float v_2[1]; { double s = 0; for (int k = 0; k < 2; k++) { double v = ((double)ks_a0[ks_i * 2 + k]) - ((double)ks_a1[ks_j * 2 + k]); s += v * v; } v_2[0] = s; }
       float v_3[1]; v_3[0] = (-(((double)v_2[0])));

@@ -97,12 +97,14 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) {
-                const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                long ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_v < ks_acc[ks_l]) {
+              for (int ks_k = 0; ks_k < 1; ks_k++)
+              {
+                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
+                const double ks_idx = (double)ks_j;
+                int ks_l = ks_k + 4;
+                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
                   const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_v; ks_acc[ks_l + 1] = (double)ks_j;
+                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
                   if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
                   ks_l -= 2;
                 }
@@ -127,12 +129,14 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) {
-                const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                long ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_v < ks_acc[ks_l]) {
+              for (int ks_k = 0; ks_k < 1; ks_k++)
+              {
+                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
+                const double ks_idx = (double)ks_j;
+                int ks_l = ks_k + 4;
+                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
                   const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_v; ks_acc[ks_l + 1] = (double)ks_j;
+                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
                   if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
                   ks_l -= 2;
                 }
@@ -157,12 +161,14 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) {
-                const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                long ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_v < ks_acc[ks_l]) {
+              for (int ks_k = 0; ks_k < 1; ks_k++)
+              {
+                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
+                const double ks_idx = (double)ks_j;
+                int ks_l = ks_k + 4;
+                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
                   const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_v; ks_acc[ks_l + 1] = (double)ks_j;
+                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
                   if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
                   ks_l -= 2;
                 }
@@ -187,12 +193,14 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) {
-                const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                long ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_v < ks_acc[ks_l]) {
+              for (int ks_k = 0; ks_k < 1; ks_k++)
+              {
+                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
+                const double ks_idx = (double)ks_j;
+                int ks_l = ks_k + 4;
+                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
                   const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_v; ks_acc[ks_l + 1] = (double)ks_j;
+                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
                   if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
                   ks_l -= 2;
                 }
@@ -226,12 +234,14 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) {
-                const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                long ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_v < ks_acc[ks_l]) {
+              for (int ks_k = 0; ks_k < 1; ks_k++)
+              {
+                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
+                const double ks_idx = (double)ks_j;
+                int ks_l = ks_k + 4;
+                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
                   const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_v; ks_acc[ks_l + 1] = (double)ks_j;
+                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
                   if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
                   ks_l -= 2;
                 }

@@ -97,7 +97,7 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_v < ks_acc[ks_k]) { ks_acc[ks_k] = ks_v; ks_acc[1 + ks_k] = (double)ks_j; } }
+              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_val < ks_acc[ks_k]) { ks_acc[ks_k] = ks_val; ks_acc[1 + ks_k] = (double)ks_j; } }
             }
           }
         }
@@ -118,7 +118,7 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_v < ks_acc[ks_k]) { ks_acc[ks_k] = ks_v; ks_acc[1 + ks_k] = (double)ks_j; } }
+              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_val < ks_acc[ks_k]) { ks_acc[ks_k] = ks_val; ks_acc[1 + ks_k] = (double)ks_j; } }
             }
           }
         }
@@ -139,7 +139,7 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_v < ks_acc[ks_k]) { ks_acc[ks_k] = ks_v; ks_acc[1 + ks_k] = (double)ks_j; } }
+              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_val < ks_acc[ks_k]) { ks_acc[ks_k] = ks_val; ks_acc[1 + ks_k] = (double)ks_j; } }
             }
           }
         }
@@ -160,7 +160,7 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_v < ks_acc[ks_k]) { ks_acc[ks_k] = ks_v; ks_acc[1 + ks_k] = (double)ks_j; } }
+              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_val < ks_acc[ks_k]) { ks_acc[ks_k] = ks_val; ks_acc[1 + ks_k] = (double)ks_j; } }
             }
           }
         }
@@ -190,7 +190,7 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
               const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_v = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_v < ks_acc[ks_k]) { ks_acc[ks_k] = ks_v; ks_acc[1 + ks_k] = (double)ks_j; } }
+              for (int ks_k = 0; ks_k < 1; ks_k++) { const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]); if (ks_val < ks_acc[ks_k]) { ks_acc[ks_k] = ks_val; ks_acc[1 + ks_k] = (double)ks_j; } }
             }
           }
         }
