@@ -11,7 +11,8 @@
 #    no NVRTC for the driver) the check prints one line, "gpu-check: FAIL: no usable GPU: <why>",
 #    and exits 1.
 # 1. quick: GPU_1D, GPU_2D and GPU against backend="reference" (float32 and float64; Sum,
-#    LogSumExp, axis=0, Min, ArgMin, ArgKMin), and a large-M GPU_1D case (several launches).
+#    LogSumExp, axis=0, Min, ArgMin, ArgKMin, dense and with ranges=), and a large-M GPU_1D case
+#    (several launches).
 # 2. conformance: every conformance case of gpu-bundle/conformance with backend="GPU_1D", then
 #    with backend="GPU_2D".
 # 3. bench: `ks bench --gpu`: the Gaussian sum at N = 1e4, 1e5, 1e6 (D=3, float32 and float64,
@@ -138,6 +139,24 @@ for dtype in ["float32", "float64"]:
         for be in ["GPU_1D", "GPU_2D"]:
             same = bool((g(x, y, backend=be) == ref).all())
             fails = fails + report("quick " + dtype + " " + op + " " + be, same, "identical to reference" if same else "differs")
+    # ranges= (block-sparse, ks_reduce_ranges): blocks of rows, overlapping and empty intervals,
+    # an empty block, rows of no block (the initial value); GPU_2D must run it too (as 1D).
+    rng = (np.array([[0, 300], [350, 900], [900, 900]], dtype="int64"), np.array([2, 4, 4], dtype="int64"),
+           np.array([[0, 1500], [1000, 3001], [2000, 2000], [2000, 2500]], dtype="int64"),
+           np.array([[0, 700]], dtype="int64"), np.array([1], dtype="int64"), np.array([[100, 2500]], dtype="int64"))
+    for name, g in cases:
+        ref = g(x, y, b, backend="reference", ranges=rng)
+        for be in ["GPU_1D", "GPU_2D", "GPU"]:
+            out = g(x, y, b, backend=be, ranges=rng)
+            fin = np.isfinite(ref)
+            same_inf = bool((np.isfinite(out) == fin).all())
+            err = float((np.abs(out[fin] - ref[fin]) / (np.abs(ref[fin]) + 1e-3)).max())
+            fails = fails + report("ranges " + dtype + " " + name + " " + be, same_inf and err < tol, "max rel err %.3g" % err)
+    g = Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"], reduction_op="ArgKMin", axis=1, opt_arg=5)
+    ref = g(x, y, backend="reference", ranges=rng)
+    for be in ["GPU_1D", "GPU_2D"]:
+        same = bool((g(x, y, backend=be, ranges=rng) == ref).all())
+        fails = fails + report("ranges " + dtype + " ArgKMin " + be, same, "identical to reference" if same else "differs")
 # Large M: the 1D scheme runs several launches (>= 4 waves each); rows from every part are checked.
 m = 2000000
 for dtype in ["float32", "float64"]:

@@ -289,31 +289,11 @@ private struct Generator {
       return ""
     case .real(let x):
       return "\(indent)\(t) \(name)[1]; \(name)[0] = (\(t))\(cDoubleLiteral(x));\n"
-    case .operation(let op):
+    case .operation:
       // Very large values (say a big TensorProd) go to thread-local storage: worker stacks are small.
       let storageClass = n.dim > Self.maxStackArray ? "static _Thread_local " : ""
-      var code = "\(indent)\(storageClass)\(t) \(name)[\(n.dim)];"
-      if let template = op.cTemplate {
-        if n.dim == 1 {
-          let args = n.inputs.map { operand($0, "0", row: r) }
-          code += " \(name)[0] = \(instantiateCTemplate(template, args: args, params: n.params, type: work));"
-        } else {
-          let args = n.inputs.map { operand($0, "ks_k", row: r) }
-          code +=
-            " for (int ks_k = 0; ks_k < \(n.dim); ks_k++) \(name)[ks_k] = "
-            + "\(instantiateCTemplate(template, args: args, params: n.params, type: work));"
-        }
-      } else if let emitter = op.cEmit {
-        let inputs = n.inputs
-        let context = CEmitContext(
-          argumentDims: inputs.map { graph.nodes[$0].dim }, params: n.params, outDim: n.dim, work: work,
-          arg: { a, index in operand(inputs[a], index, row: r) },
-          out: { index in "\(name)[\(index)]" })
-        code += " " + emitter(context)
-      } else {
-        preconditionFailure("operation \(op.name) has neither a C template nor a C emitter")
-      }
-      return code + "\n"
+      let statement = graph.operationStatement(id, into: name, work: work) { operand($0, $1, row: r) }
+      return "\(indent)\(storageClass)\(t) \(name)[\(n.dim)]; \(statement)\n"
     }
   }
 

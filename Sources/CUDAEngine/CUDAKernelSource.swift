@@ -215,29 +215,9 @@ struct CUDAGenerator {
       return ""
     case .real(let x):
       return "\(indent)ks_t \(name)[1] = {(ks_t)\(cDoubleLiteral(x))};\n"
-    case .operation(let op):
-      var code = "\(indent)ks_t \(name)[\(n.dim)];"
-      if let template = op.cTemplate {
-        if n.dim == 1 {
-          let args = n.inputs.map { "(\(value($0, "0")))" }
-          code += " \(name)[0] = \(instantiateCTemplate(template, args: args, params: n.params, type: "ks_t"));"
-        } else {
-          let args = n.inputs.map { "(\(value($0, "ks_k")))" }
-          code +=
-            " for (int ks_k = 0; ks_k < \(n.dim); ks_k++) \(name)[ks_k] = "
-            + "\(instantiateCTemplate(template, args: args, params: n.params, type: "ks_t"));"
-        }
-      } else if let emitter = op.cEmit {
-        let inputs = n.inputs
-        let context = CEmitContext(
-          argumentDims: inputs.map { graph.nodes[$0].dim }, params: n.params, outDim: n.dim, work: "ks_t",
-          arg: { k, index in "(\(value(inputs[k], index)))" },
-          out: { index in "\(name)[\(index)]" })
-        code += " " + emitter(context)
-      } else {
-        preconditionFailure("operation \(op.name) has neither a C template nor a C emitter")
-      }
-      return code + "\n"
+    case .operation:
+      let statement = graph.operationStatement(id, into: name, work: "ks_t") { "(\(value($0, $1)))" }
+      return "\(indent)ks_t \(name)[\(n.dim)]; \(statement)\n"
     }
   }
 

@@ -54,3 +54,32 @@ public struct FlatFormula: Sendable {
     return seen
   }
 }
+
+extension FlatFormula {
+  /// The C statement (after its array's declaration) that computes operation node `id` into
+  /// `name[0 ..< dim]` in the work type `work`, from the operation table's C template or C emitter;
+  /// `operand(input, index)` is the parenthesised C expression of component `index` of input node
+  /// `input`. The CPU and CUDA generators share it.
+  public func operationStatement(_ id: Int, into name: String, work: String, operand: @escaping (Int, String) -> String) -> String {
+    let n = nodes[id]
+    guard case .operation(let op) = n.kind else { preconditionFailure("node \(id) is not an operation") }
+    if let template = op.cTemplate {
+      if n.dim == 1 {
+        let args = n.inputs.map { operand($0, "0") }
+        return "\(name)[0] = \(instantiateCTemplate(template, args: args, params: n.params, type: work));"
+      }
+      let args = n.inputs.map { operand($0, "ks_k") }
+      return "for (int ks_k = 0; ks_k < \(n.dim); ks_k++) \(name)[ks_k] = "
+        + "\(instantiateCTemplate(template, args: args, params: n.params, type: work));"
+    }
+    if let emitter = op.cEmit {
+      let inputs = n.inputs
+      return emitter(
+        CEmitContext(
+          argumentDims: inputs.map { nodes[$0].dim }, params: n.params, outDim: n.dim, work: work,
+          arg: { a, index in operand(inputs[a], index) },
+          out: { index in "\(name)[\(index)]" }))
+    }
+    preconditionFailure("operation \(op.name) has neither a C template nor a C emitter")
+  }
+}

@@ -65,3 +65,67 @@ import Testing
     }
   }
 }
+
+/// The capability registry: what the engines declare, and what backend selection does with it.
+@Suite struct EngineRegistryTests {
+  /// The standard registry with the CUDA engine lacking `lacking`.
+  static func registry(cudaLacking lacking: Set<EngineCapability>, cpuLacking: Set<EngineCapability> = []) -> EngineRegistry {
+    var r = EngineRegistry.standard
+    r.entries = r.entries.map { e in
+      var e = e
+      if e.backends.contains("GPU") { e.supported.subtract(lacking) }
+      if e.backends.contains("CPU") { e.supported.subtract(cpuLacking) }
+      return e
+    }
+    return r
+  }
+
+  @Test func everyBackendNameHasAnEntryAndEveryEngineRunsRanges() {
+    let r = EngineRegistry.standard
+    for name in Backend.names where name != "auto" {
+      #expect(r.entry(forBackend: name) != nil, "\(name)")
+    }
+    for name in ["GPU_1D_host", "GPU_2D_device"] { #expect(r.entry(forBackend: name)?.engine == "the CUDA engine") }
+    #expect(r.entry(forBackend: "auto") == nil)
+    for e in r.entries { #expect(e.missing(Set(EngineCapability.allCases)).isEmpty, "\(e.engine)") }
+    #expect(r.supports(backend: "GPU", [.blockSparse]))
+  }
+
+  @Test func aMissingCapabilityIsRefusedNamingTheEngineAndTheCapability() {
+    let r = Self.registry(cudaLacking: [.blockSparse, .float16Data])
+    do {
+      _ = try Backend.engine(named: "GPU_1D", deviceID: -1, needs: [.blockSparse], registry: r)
+      Issue.record("GPU_1D accepted ranges= though its engine lacks them")
+    } catch {
+      guard case .option(let name, let message) = error else {
+        Issue.record("expected an option error, got \(error)")
+        return
+      }
+      #expect(name == "backend")
+      #expect(
+        message == "backend=\"GPU_1D\" (the CUDA engine) does not support ranges= (block-sparse reductions); "
+          + "use \"auto\", \"CPU\" or \"reference\"")
+    }
+    do {
+      _ = try Backend.engine(named: "GPU", deviceID: -1, needs: [.float16Data, .blockSparse], registry: r)
+      Issue.record("GPU accepted what it lacks")
+    } catch {
+      #expect(error.description.contains("does not support ranges= (block-sparse reductions), float16 data;"), "\(error)")
+    }
+    // Capabilities the engine has, or calls that need none, pass the check.
+    #expect(throws: Never.self) { try r.require([.float32Data, .kahanSum], backend: "GPU") }
+    #expect(throws: Never.self) { try r.require([.blockSparse], backend: "CPU") }
+  }
+
+  @Test func autoPassesOverEnginesThatLackACapability() throws {
+    let noGPU = Self.registry(cudaLacking: [.blockSparse])
+    let a = try Backend.engine(named: "auto", deviceID: -1, needs: [.blockSparse], registry: noGPU)
+    #expect(!(a is CUDAKernelEngine) && a.name == "CPU")
+    let neither = Self.registry(cudaLacking: [.blockSparse], cpuLacking: [.blockSparse])
+    let b = try Backend.engine(named: "auto", deviceID: -1, needs: [.blockSparse], registry: neither)
+    #expect(b is ReferenceEngine)
+    // Without the need, the same registry picks the usual engine.
+    let c = try Backend.engine(named: "auto", deviceID: -1, needs: [], registry: neither)
+    #expect(c.name == (BackendSelectionTests.hasGPU ? "GPU" : "CPU"))
+  }
+}
