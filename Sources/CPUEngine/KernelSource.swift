@@ -282,19 +282,12 @@ private struct Generator {
 
   /// The statements computing node `id` (row instance `r`), declaring its array.
   func emit(_ id: Int, row r: Int, indent: String) -> String {
-    let n = graph.nodes[id]
-    let name = storage(id, row: r)
-    switch n.kind {
-    case .variable:
-      return ""
-    case .real(let x):
-      return "\(indent)\(t) \(name)[1]; \(name)[0] = (\(t))\(cDoubleLiteral(x));\n"
-    case .operation:
-      // Very large values (say a big TensorProd) go to thread-local storage: worker stacks are small.
-      let storageClass = n.dim > Self.maxStackArray ? "static _Thread_local " : ""
-      let statement = graph.operationStatement(id, into: name, work: work) { operand($0, $1, row: r) }
-      return "\(indent)\(storageClass)\(t) \(name)[\(n.dim)]; \(statement)\n"
+    // Very large values (say a big TensorProd) go to thread-local storage: worker stacks are small.
+    let storageClass = graph.nodes[id].dim > Self.maxStackArray ? "static _Thread_local " : ""
+    let code = graph.computation(id, into: storage(id, row: r), type: t, work: work, storage: storageClass) {
+      operand($0, $1, row: r)
     }
+    return code.map { indent + $0 + "\n" } ?? ""
   }
 
   // MARK: Source

@@ -208,17 +208,8 @@ struct CUDAGenerator {
 
   /// The statements computing node `id`, declaring its array.
   func emit(_ id: Int, indent: String) -> String {
-    let n = graph.nodes[id]
-    let name = "ks_v\(id)"
-    switch n.kind {
-    case .variable:
-      return ""
-    case .real(let x):
-      return "\(indent)ks_t \(name)[1] = {(ks_t)\(cDoubleLiteral(x))};\n"
-    case .operation:
-      let statement = graph.operationStatement(id, into: name, work: "ks_t") { "(\(value($0, $1)))" }
-      return "\(indent)ks_t \(name)[\(n.dim)]; \(statement)\n"
-    }
+    let code = graph.computation(id, into: "ks_v\(id)", type: "ks_t", work: "ks_t") { "(\(value($0, $1)))" }
+    return code.map { indent + $0 + "\n" } ?? ""
   }
 
   /// Component `k` of the formula value, as a `ks_t`.

@@ -56,6 +56,22 @@ public struct FlatFormula: Sendable {
 }
 
 extension FlatFormula {
+  /// The C declaration of node `id`'s array `name` (of `type`, after the storage class `storage`)
+  /// and the statement that computes it (`operationStatement`); nil for a variable, whose values
+  /// the caller reads in place.
+  public func computation(
+    _ id: Int, into name: String, type: String, work: String, storage: String = "",
+    operand: @escaping (Int, String) -> String
+  ) -> String? {
+    switch nodes[id].kind {
+    case .variable: return nil
+    case .real(let x): return "\(type) \(name)[1]; \(name)[0] = (\(type))\(cDoubleLiteral(x));"
+    case .operation:
+      let statement = operationStatement(id, into: name, work: work, operand: operand)
+      return "\(storage)\(type) \(name)[\(nodes[id].dim)]; \(statement)"
+    }
+  }
+
   /// The C statement (after its array's declaration) that computes operation node `id` into
   /// `name[0 ..< dim]` in the work type `work`, from the operation table's C template or C emitter;
   /// `operand(input, index)` is the parenthesised C expression of component `index` of input node
