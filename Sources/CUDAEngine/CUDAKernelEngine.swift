@@ -95,14 +95,18 @@ public struct CUDAKernelEngine: KernelEngine {
   // MARK: Kernels
 
 
-  private static let sources = Mutex<[KernelPlan.Identity: CUDAKernelSource]>([:])
+  private struct SourceKey: Hashable {
+    var plan: KernelPlan.Identity
+    var blockSparse: Bool
+  }
+  private static let sources = Mutex<[SourceKey: CUDAKernelSource]>([:])
   private static let modules = Mutex<[String: LoadedModule]>([:])
 
-  /// The generated source of `plan` (memoized).
-  static func source(for plan: KernelPlan) throws(EngineError) -> CUDAKernelSource {
-    let key = plan.identity
+  /// The generated source of `plan`, dense or block-sparse (memoized).
+  static func source(for plan: KernelPlan, blockSparse: Bool = false) throws(EngineError) -> CUDAKernelSource {
+    let key = SourceKey(plan: plan.identity, blockSparse: blockSparse)
     if let s = sources.withLock({ $0[key] }) { return s }
-    let s = try CUDAKernelSource.generate(for: plan)
+    let s = try CUDAKernelSource.generate(for: plan, blockSparse: blockSparse)
     sources.withLock { $0[key] = s }
     return s
   }
@@ -159,7 +163,7 @@ public struct CUDAKernelEngine: KernelEngine {
       throw .failed(message)
     }
     var functions: [CUDAKernelSource.EntryPoint: OpaquePointer] = [:]
-    for entry in CUDAKernelSource.EntryPoint.allCases {
+    for entry in source.entryPoints {
       var f: OpaquePointer?
       try driver.check(driver.cuModuleGetFunction(&f, module, entry.rawValue), "cuModuleGetFunction(\(entry.rawValue))")
       guard let f else { throw .failed("cuModuleGetFunction(\(entry.rawValue)) returned nothing") }
@@ -199,7 +203,7 @@ public struct CUDAKernelEngine: KernelEngine {
       } catch { throw .failed("ranges: \(error.message)") }
     }
     let m = arguments.outputRows
-    let source = try Self.source(for: plan)
+    let source = try Self.source(for: plan, blockSparse: arguments.ranges != nil)
     let device = try CUDADevice.open(try CUDADriver.load(path: driverLibrary), ordinal: max(0, deviceID))
     if m == 0 || source.outputDimension == 0 { return [] }
     var run = LaunchSession(device: device, source: source)

@@ -21,7 +21,8 @@ public enum CUDAScheme: String, Sendable, Hashable, CaseIterable {
 /// No user string (alias name, formula text) is ever pasted, except the tree's own description
 /// inside a comment.
 ///
-/// Every source defines the same four `extern "C" __global__` entry points (`EntryPoint`):
+/// Every source defines the same three `extern "C" __global__` entry points (`EntryPoint`), and a
+/// block-sparse source (`generate(for:blockSparse:)`) a fourth, `ks_reduce_ranges`:
 /// ```c
 /// // 1D: output rows i0 ..< i1, one thread each, grid = ceil((i1 - i0) / ks_block), block = ks_block.
 /// ks_reduce_1d(ks_t *out, long long i0, long long i1, long long nred, const ks_t *a0, ..., const ks_t *aN)
@@ -61,6 +62,8 @@ public struct CUDAKernelSource: Sendable {
 
   /// The CUDA C++ text.
   public let text: String
+  /// Whether the source has the block-sparse entry point `ks_reduce_ranges`.
+  public let blockSparse: Bool
   /// Threads per block of `ks_reduce_1d` and `ks_reduce_2d` (KeOps: min(192, 49152 / (dimY * sizeof T))).
   public let blockSize: Int
   /// Threads per block of `ks_finish_2d`.
@@ -80,6 +83,9 @@ public struct CUDAKernelSource: Sendable {
   /// Values per reduced row staged in shared memory.
   public let stagedValuesPerRow: Int
 
+  /// The entry points this source defines.
+  public var entryPoints: [EntryPoint] { blockSparse ? EntryPoint.allCases : [.reduce1D, .reduce2D, .finish2D] }
+
   /// The C parameter types of an entry point, in order (for launchers and CPU test harnesses).
   public func parameterTypes(of entry: EntryPoint) -> [String] {
     let args = [String](repeating: "const ks_t *", count: argumentCount)
@@ -94,8 +100,10 @@ public struct CUDAKernelSource: Sendable {
   /// The largest number of values per reduced row a plan may stage (one row must fit in 48 KiB).
   public static func maxStagedValues(valueBytes: Int) -> Int { 49152 / valueBytes }
 
-  /// Generates the source for `plan`; fails only when a reduced row does not fit in shared memory.
-  public static func generate(for plan: KernelPlan) throws(EngineError) -> CUDAKernelSource {
+  /// Generates the source for `plan`, with `blockSparse` also `ks_reduce_ranges` (a separate
+  /// source, so that dense calls do not compile it); fails only when a reduced row does not fit in
+  /// shared memory.
+  public static func generate(for plan: KernelPlan, blockSparse: Bool = false) throws(EngineError) -> CUDAKernelSource {
     let g = CUDAGenerator(plan: plan)
     let bytes = plan.computePrecision == .float64 ? 8 : 4
     guard g.dimY <= maxStagedValues(valueBytes: bytes) else {
@@ -104,7 +112,7 @@ public struct CUDAKernelSource: Sendable {
           + "\(maxStagedValues(valueBytes: bytes)) per row in shared memory (use backend=\"CPU\")")
     }
     return CUDAKernelSource(
-      text: g.source(), blockSize: g.blockSize, finishBlockSize: CUDAGenerator.finishBlock,
+      text: g.source(blockSparse: blockSparse), blockSparse: blockSparse, blockSize: g.blockSize, finishBlockSize: CUDAGenerator.finishBlock,
       accumulatorDimension: g.accCount, accumulatorBytes: g.accBytes, valueBytes: bytes,
       outputDimension: plan.formula.rawDimension, argumentCount: plan.formula.arguments.count,
       usedArguments: g.graph.variables.map(\.index).sorted(), stagedValuesPerRow: g.dimY)
@@ -217,7 +225,7 @@ struct CUDAGenerator {
 
   // MARK: Source
 
-  func source() -> String {
+  func source(blockSparse: Bool = false) -> String {
     let argList = (0..<plan.formula.arguments.count).map { ", const ks_t *__restrict__ ks_a\($0)" }.joined()
     let argNames = (0..<plan.formula.arguments.count).map { ", ks_a\($0)" }.joined()
     var s = """
@@ -226,7 +234,7 @@ struct CUDAGenerator {
        * reduction: \(reductionDescription), output category \(output.rawValue), data \(plan.dataType.rawValue), \
       compute \(plan.computePrecision.rawValue), accumulator \(plan.accumulatorPrecision.rawValue), \
       scheme \(plan.sumScheme.rawValue)
-       * entry points: ks_reduce_1d, ks_reduce_2d, ks_finish_2d, ks_reduce_ranges (see CUDAKernelSource)
+       * entry points: ks_reduce_1d, ks_reduce_2d, ks_finish_2d\(blockSparse ? ", ks_reduce_ranges" : "") (see CUDAKernelSource)
        */
       #if defined(__CUDACC_RTC__) || defined(__CUDACC__)
       /* The operation table's C spells infinities and NaNs with GCC builtins. */
@@ -248,7 +256,7 @@ struct CUDAGenerator {
     s += initFunction()
     s += finalizeFunction()
     s += foldFunction(argList: argList)
-    s += foldFunction(argList: argList, ranged: true)
+    if blockSparse { s += foldFunction(argList: argList, ranged: true) }
     s += """
       /* 1D scheme: one thread per output row i0 <= i < i1. */
       extern "C" __global__ void ks_reduce_1d(ks_t *ks_out, long long ks_i0, long long ks_i1, long long ks_nred\(argList)) {
@@ -278,7 +286,7 @@ struct CUDAGenerator {
 
       """
     s += finishKernel()
-    s += "\n" + rangesKernel(argList: argList, argNames: argNames)
+    if blockSparse { s += "\n" + rangesKernel(argList: argList, argNames: argNames) }
     return s
   }
 

@@ -25,12 +25,15 @@ import _KSTestSupport
     ("logsumexp_f16_acc16_block_sum", {
       try makePlan("-SqDist(x,y)", EmulationCase.xy, reduction: .maxSumShiftExpWeight, dtype: .float16, accumulator: .float16)
     }),
+    // Block-sparse sources (ks_reduce_ranges): names ending in _ranges.
+    ("gauss_f32_block_sum_ranges", { try makePlan(EmulationCase.gauss, EmulationCase.xyb, dtype: .float32) }),
+    ("kmin_argkmin_f64_ranges", { try makePlan("SqDist(x,y)", EmulationCase.xy, reduction: .kMinArgKMin(3)) }),
   ]
 
   @Test(arguments: cases.map(\.0))
   func generatedSourceMatchesGolden(_ name: String) throws {
     let plan = try Self.cases.first { $0.0 == name }!.1()
-    let text = try CUDAKernelSource.generate(for: plan).text
+    let text = try CUDAKernelSource.generate(for: plan, blockSparse: name.hasSuffix("_ranges")).text
     let path = "\(TestPaths.goldens)/\(name).cu"
     if environment("UPDATE_GOLDENS") == "1" {
       try writeFile(path, text)
@@ -65,6 +68,10 @@ import _KSTestSupport
     #expect(a.usedArguments == [0, 1, 2])
     #expect(a.blockSize == 192 && a.stagedValuesPerRow == 4)
     #expect(a.parameterTypes(of: .reduce1D).count == 4 + 3)
+    #expect(a.entryPoints == [.reduce1D, .reduce2D, .finish2D] && !a.text.contains("ks_reduce_ranges"))
+    let sparse = try CUDAKernelSource.generate(for: plan, blockSparse: true)
+    #expect(sparse.entryPoints == CUDAKernelSource.EntryPoint.allCases && sparse.text.hasPrefix(String(a.text.prefix(200))))
+    #expect(sparse.text.contains("extern \"C\" __global__ void ks_reduce_ranges("))
   }
 
   @Test func blockSizeFollowsKeOps() {

@@ -101,7 +101,7 @@ enum Emulation {
     for e in CUDAKernelSource.EntryPoint.allCases { s += "#define \(e.rawValue) \(prefix)\(e.rawValue)\n" }
     s += "#include \"\(sourcePath)\"\n"
     for e in CUDAKernelSource.EntryPoint.allCases { s += "#undef \(e.rawValue)\n" }
-    for e in CUDAKernelSource.EntryPoint.allCases {
+    for e in source.entryPoints {
       let args = source.parameterTypes(of: e).enumerated().map { "*(\($0.element) *)p[\($0.offset)]" }
       s += """
         extern "C" void emu_\(prefix)\(e.rawValue)(unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, void **p) {

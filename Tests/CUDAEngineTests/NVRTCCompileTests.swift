@@ -12,10 +12,11 @@ import _KSTestSupport
 @Suite struct NVRTCCompileTests {
   static let options = CUDAKernelEngine().compileOptions
 
-  /// Compiles `plan`'s source for sm_90 and checks the result is a CUDA ELF image.
-  static func compile(_ plan: KernelPlan) throws {
+  /// Compiles `plan`'s source (dense, or with `ks_reduce_ranges`) for sm_90 and checks the result
+  /// is a CUDA ELF image.
+  static func compile(_ plan: KernelPlan, blockSparse: Bool = false) throws {
     let nvrtc = try requireNVRTC()
-    let source = try CUDAKernelSource.generate(for: plan)
+    let source = try CUDAKernelSource.generate(for: plan, blockSparse: blockSparse)
     let cubin: [UInt8]
     do {
       cubin = try nvrtc.compileCUBIN(source.text, architecture: 90, options: options)
@@ -33,6 +34,7 @@ import _KSTestSupport
     if c.dtype == "float16" { dtypes.append(.float16) }
     for dtype in dtypes {
       try Self.compile(try c.plan(dtype: dtype))
+      try Self.compile(try c.plan(dtype: dtype), blockSparse: true)
     }
   }
 
@@ -116,22 +118,24 @@ import _KSTestSupport
     }
   }
 
-  /// Every reduction with every sum scheme and accumulator type it allows.
+  /// Every reduction with every sum scheme and accumulator type it allows (block-sparse sources:
+  /// the dense entry points and `ks_reduce_ranges`).
   @Test(arguments: [DType.float16, .float32, .float64])
   func everyReductionCompiles(_ dtype: DType) throws {
     let xy = ["x = Vi(3)", "y = Vj(3)", "b = Vj(2)"]
     let kinds: [ReductionKind] = [.max, .min, .argMax, .argMin, .maxArgMax, .minArgMin, .kMin(3), .argKMin(2), .kMinArgKMin(4)]
     for k in kinds {
-      try Self.compile(try makePlan("x - y", xy, reduction: k, dtype: dtype))
+      try Self.compile(try makePlan("x - y", xy, reduction: k, dtype: dtype), blockSparse: true)
     }
     let accumulators: [Precision] = dtype == .float16 ? [.float16, .float32] : (dtype == .float32 ? [.float32, .float64] : [.float64])
     for scheme in SumScheme.allCases {
       for acc in accumulators {
-        try Self.compile(try makePlan("Exp(-SqDist(x,y))*b", xy, dtype: dtype, accumulator: acc, scheme: scheme))
+        try Self.compile(
+          try makePlan("Exp(-SqDist(x,y))*b", xy, dtype: dtype, accumulator: acc, scheme: scheme), blockSparse: true)
         try Self.compile(
           try makePlan(
             "-SqDist(x,y)", xy, reduction: .maxSumShiftExpWeight, formula2: "b", softMax: true, dtype: dtype,
-            accumulator: acc, scheme: scheme))
+            accumulator: acc, scheme: scheme), blockSparse: true)
       }
     }
   }
