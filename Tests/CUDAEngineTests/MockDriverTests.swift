@@ -156,7 +156,8 @@ struct EmulationCase: Sendable, CustomStringConvertible {
       temporary.removeAtExit()
       let dir = temporary.path
       var kernels = try EmulationCase.all.enumerated().map { (k, c) in
-        (prefix: "k\(k)_", source: try CUDAKernelSource.generate(for: try c.plan()))
+        // Block-sparse sources: every entry point, for the dense and the ranged tests.
+        (prefix: "k\(k)_", source: try CUDAKernelSource.generate(for: try c.plan(), blockSparse: true))
       }
       // The plans of `ks bench --gpu`.
       for dtype in [DType.float32, .float64] {
@@ -173,15 +174,28 @@ struct EmulationCase: Sendable, CustomStringConvertible {
 
   @Test(arguments: EmulationCase.all)
   func emulatedKernelMatchesReference(_ c: EmulationCase) throws {
+    let launches = try compareEmulated(c, ranges: false)
+    for (scheme, log) in launches where c.nI > 0 {
+      #expect(log.first?.contains(scheme == .oneD ? "ks_reduce_1d" : "ks_reduce_2d") == true, "\(log)")
+    }
+  }
+
+  /// Runs case `c` (with `ranges`: over `testRanges`) through the Swift launch path and the
+  /// emulated kernels with each scheme, checks the results against the reference engine, and
+  /// returns the launches of each scheme.
+  func compareEmulated(_ c: EmulationCase, ranges: Bool) throws -> [CUDAScheme: [String]] {
     _ = try requireNVRTC()
     let mock = try MockCUDA.shared()
     let library = try Self.emulation.get()
     let index = EmulationCase.all.firstIndex { $0.name == c.name }!
     let plan = try c.plan()
-    let args = randomArguments(
-      plan, nI: c.nI, nJ: c.nJ, seed: UInt64(index + 1), range: c.integers ? -3...3 : -1...1, integers: c.integers)
+    var args = randomArguments(
+      plan, nI: c.nI, nJ: c.nJ, seed: UInt64(index + (ranges ? 101 : 1)), range: c.integers ? -3...3 : -1...1,
+      integers: c.integers)
+    if ranges { args.ranges = testRanges(outputRows: args.outputRows, reducedRows: args.reducedRows) }
     let expected = try ReferenceEngine().reduce(plan, args, cancel: nil)
     let scale = 1e-2 * (expected.lazy.filter { $0.isFinite }.map { abs($0) }.max() ?? 0) + 1e-300
+    var launches: [CUDAScheme: [String]] = [:]
     for scheme in CUDAScheme.allCases {
       mock.reset()
       mock.set("emulation", library)
@@ -189,21 +203,20 @@ struct EmulationCase: Sendable, CustomStringConvertible {
       let got = try mock.engine(scheme: scheme).reduce(plan, args, cancel: nil)
       #expect(got.count == expected.count)
       guard got.count == expected.count else { continue }
-      let allowed = scheme == .twoD ? c.tolerance2D ?? c.allowedError : c.allowedError
+      // Ranges run the 1D scheme whatever was asked.
+      let allowed = scheme == .twoD && !ranges ? c.tolerance2D ?? c.allowedError : c.allowedError
       let err = maxRelativeError(got, expected, scale: scale)
-      #expect(err <= allowed, "\(c.name) \(scheme.rawValue): relative error \(err)")
+      #expect(err <= allowed, "\(c.name)\(ranges ? " ranges" : "") \(scheme.rawValue): relative error \(err)")
       if err > allowed,
         let k = Array(zip(got, expected)).firstIndex(where: { abs($0 - $1) / (abs($1) + scale) > allowed || $0.isNaN != $1.isNaN })
       {
         Issue.record("first difference at \(k): got \(got[k]), expected \(expected[k])")
       }
-      let launches = mock.log.filter { $0.hasPrefix("launch") }
-      #expect(launches.allSatisfy { !$0.contains("no emulated kernel") })
-      if c.nI > 0 {
-        #expect(launches.first?.contains(scheme == .oneD ? "ks_reduce_1d" : "ks_reduce_2d") == true, "\(launches)")
-      }
+      launches[scheme] = mock.log.filter { $0.hasPrefix("launch") }
+      #expect(launches[scheme]!.allSatisfy { !$0.contains("no emulated kernel") })
       #expect(mock.liveAllocations == 0)
     }
+    return launches
   }
 
   /// The launch path with the mock filling outputs: what is copied, launched and freed.
