@@ -928,7 +928,9 @@ private struct Generator {
                     const long ks_j = ks_jb + ks_jj;
 
       """
-    s += exact.emit(graph.root, row: 0, indent: "              ")
+    // The reduced point is read from the block in the scratch (the same floats, already in cache).
+    s += exact.emit(graph.root, row: 0, indent: "              ").replacingOccurrences(
+      of: "ks_a\(y.index)[ks_j * \(y.dim) + k]", with: "ks_y[(k) * KS_B + ks_jj]")
     s += acc.update(indent: "              ")
     s += """
                     ks_th = ks_bound(ks_acc[\(thresholdIndex)]);

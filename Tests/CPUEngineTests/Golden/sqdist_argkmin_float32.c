@@ -143,7 +143,7 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               ks_mask &= ks_mask - 1;
               if (!(ks_b[ks_jj] <= ks_th)) continue;
               const long ks_j = ks_jb + ks_jj;
-              float v_2[1]; { double s = 0; for (int k = 0; k < 2; k++) { double v = ((double)ks_a0[ks_i * 2 + k]) - ((double)ks_a1[ks_j * 2 + k]); s += v * v; } v_2[0] = s; }
+              float v_2[1]; { double s = 0; for (int k = 0; k < 2; k++) { double v = ((double)ks_a0[ks_i * 2 + k]) - ((double)ks_y[(k) * KS_B + ks_jj]); s += v * v; } v_2[0] = s; }
               for (int ks_k = 0; ks_k < 1; ks_k++) {
                 const double ks_v = ((double)v_2[0]);
                 long ks_l = ks_k + 4;
