@@ -93,7 +93,9 @@ public enum KernelShape: String, Sendable {
   /// Min, Max, ArgMin, ArgMax, Min_ArgMin, Max_ArgMax, KMin, ArgKMin, KMin_ArgKMin: formula values
   /// of a block of reduced indices computed in SIMD with the reference's arithmetic, then a SIMD
   /// filter against the accumulator's threshold and KeOps' update, in order, only for the chunks
-  /// that can change it. Bit-identical to the reference.
+  /// that can change it. For a float32 SqDist of two variables the SIMD pass is in float against
+  /// a rigorous bound of the threshold, and only the passing indices are recomputed in the
+  /// reference's arithmetic. Bit-identical to the reference.
   case simdSelect
   /// The Max_SumShiftExp family (LogSumExp, SumSoftMaxWeight, ...): per block of reduced indices,
   /// the SIMD maximum, then the SIMD sum of exp(f - m) g, merged into the row's (m, s). Rows with a
