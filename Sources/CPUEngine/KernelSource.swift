@@ -93,7 +93,9 @@ public enum KernelShape: String, Sendable {
   /// Min, Max, ArgMin, ArgMax, Min_ArgMin, Max_ArgMax, KMin, ArgKMin, KMin_ArgKMin: formula values
   /// of a block of reduced indices computed in SIMD with the reference's arithmetic, then a SIMD
   /// filter against the accumulator's threshold and KeOps' update, in order, only for the chunks
-  /// that can change it. Bit-identical to the reference.
+  /// that can change it. For a float32 SqDist of two variables the SIMD pass is in float against
+  /// a rigorous bound of the threshold, and only the passing indices are recomputed in the
+  /// reference's arithmetic. Bit-identical to the reference.
   case simdSelect
   /// The Max_SumShiftExp family (LogSumExp, SumSoftMaxWeight, ...): per block of reduced indices,
   /// the SIMD maximum, then the SIMD sum of exp(f - m) g, merged into the row's (m, s). Rows with a
@@ -637,6 +639,7 @@ private struct Generator {
   /// set run KeOps' update, in order. Since any other value leaves the accumulator unchanged, the result is the
   /// reference's, bit for bit: ties to the lowest index, KMin's stable order.
   func selectionKernel() -> String {
+    if let operands = sqDistOperands { return filteredSelectionKernel(x: operands.x, y: operands.y) }
     let acc = Accumulation(gen: self, scheme: .directSum, component: { "((double)ks_b[(\($0)) * KS_B + ks_jj])" })
     let tile = bufferedTile
     let rowBlock = max(tile, min(64, 8192 / acc.accCount) / tile * tile)
@@ -706,6 +709,217 @@ private struct Generator {
       s += "\(pad)      }\n\(pad)    }\n\(pad)  }\n"
     }
     s += "\(pad)}\n"
+    return s
+  }
+
+  // MARK: Filtered selection kernel (float32 SqDist)
+
+  /// The largest dimension of SqDist's operands the filtered selection kernel takes.
+  static let maxFilteredDim = 256
+  /// Output rows per tile of the filtered selection kernel.
+  static let filteredRows = 8
+
+  /// The operands (output variable, reduced variable) when the filtered selection kernel applies:
+  /// a selection reduction in float32 arithmetic whose formula is SqDist of an output variable and
+  /// a reduced variable of the same dimension (k-nearest neighbours, nearest-point distances).
+  var sqDistOperands: (x: Variable, y: Variable)? {
+    guard shape == .simdSelect, plan.computePrecision == .float32, d == 1 else { return nil }
+    let root = graph.nodes[graph.root]
+    guard case .operation(let op) = root.kind, op.name == "SqDist", root.inputs.count == 2 else { return nil }
+    var operands: [Variable] = []
+    for id in root.inputs {
+      guard case .variable(let v) = graph.nodes[id].kind else { return nil }
+      operands.append(v)
+    }
+    guard operands[0].dim == operands[1].dim, operands[0].dim <= Self.maxFilteredDim else { return nil }
+    func reduced(_ v: Variable) -> Bool { v.category != output && v.category != .parameter }
+    if operands[0].category == output && reduced(operands[1]) { return (operands[0], operands[1]) }
+    if operands[1].category == output && reduced(operands[0]) { return (operands[1], operands[0]) }
+    return nil
+  }
+
+  /// The selection kernel for a float32 SqDist(x, y): a SIMD pass computes s~, SqDist in float
+  /// arithmetic (GCC vector extensions, 16 lanes with AVX-512, fused multiply-adds allowed), for a
+  /// tile of rows and a block of reduced indices, and compares it with a bound derived from the
+  /// row's threshold (the best value, KMin's K-th). The bound is such that a value the reference
+  /// computes (double, rounded once to float) can beat the threshold only if its s~ passes: with
+  /// u = 2^-24, |s~ - S| <= (D + 3) u S + D 2^-150 and |ref - S| <= (D + 2) 2^-53 S (S the exact
+  /// value), so the bound is th (1 + 2 (D + 8) u) + 2^-126 rounded up for `<` (and the mirror
+  /// image for `>`); s~ = inf passes only an infinite bound, NaN never passes (the reference's NaN
+  /// never changes an accumulator either). Each passing index, in order, is then recomputed in the
+  /// reference's arithmetic and runs KeOps' update; the bound follows the tightened threshold. The
+  /// results are therefore the reference's bit for bit (ties to the lowest index, KMin's order).
+  func filteredSelectionKernel(x: Variable, y: Variable) -> String {
+    let exact = Generator(plan: plan, forceExact: true)
+    let acc = Accumulation(gen: exact, scheme: .directSum)
+    let (thresholdIndex, comparison) = acc.threshold(0)
+    let below = comparison == "<"
+    let pass = below ? "<=" : ">="
+    let count = acc.accCount
+    let rowBlock = max(Self.filteredRows, min(64, 8192 / count) / Self.filteredRows * Self.filteredRows)
+    let margin = "\(x.dim + 8) * 0x1p-23"
+    var s = exactMacros
+    s += """
+      /* Filtered selection: s~ = SqDist in float SIMD against a bound of the threshold, then the
+       * reference's arithmetic and KeOps' update for the indices that pass (see KernelSource.swift). */
+      #if defined(__AVX512F__) || defined(__AVX__)
+      #include <immintrin.h>
+      #endif
+      #if defined(__AVX512F__)
+      enum { KS_L = 16 };
+      #else
+      enum { KS_L = 8 };
+      #endif
+      enum { KS_B = 256, KS_D = \(x.dim), KS_R = \(Self.filteredRows), KS_RB = \(rowBlock) };
+      typedef float ks_vf __attribute__((vector_size(KS_L * 4)));
+      typedef int ks_vi __attribute__((vector_size(KS_L * 4)));
+
+
+      """
+    if below {
+      s += """
+        /* The float s~ must not exceed for its value to possibly be below threshold th. */
+        static inline float ks_bound(double ks_th) {
+          const double ks_t = (ks_th * (1.0 + \(margin)) + 0x1p-126) * (1.0 + 0x1p-22);
+          return ks_t >= 0x1.fffffep127 ? __builtin_inff() : (float)ks_t;
+        }
+
+
+        """
+    } else {
+      s += """
+        /* The float s~ must reach for its value to possibly be above threshold th. */
+        static inline float ks_bound(double ks_th) {
+          if (ks_th == __builtin_inf()) return __builtin_inff();
+          double ks_t = ks_th * (1.0 - \(margin)) - 0x1p-126;
+          ks_t -= __builtin_fabs(ks_t) * 0x1p-22;
+          return ks_t <= -0x1.fffffep127 ? -__builtin_inff() : (float)ks_t;
+        }
+
+
+        """
+    }
+    let predicate = below ? "_CMP_LE_OQ" : "_CMP_GE_OQ"
+    s += """
+      /* Bit l set when b[l] \(pass) t, for l < 16. */
+      static inline uint32_t ks_pass_mask(const float *ks_b, float ks_t) {
+      #if defined(__AVX512F__)
+        return (uint32_t)_mm512_cmp_ps_mask(_mm512_loadu_ps(ks_b), _mm512_set1_ps(ks_t), \(predicate));
+      #elif defined(__AVX__)
+        const __m256 ks_v = _mm256_set1_ps(ks_t);
+        return (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(ks_b), ks_v, \(predicate)))
+          | (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(ks_b + 8), ks_v, \(predicate))) << 8;
+      #else
+        uint32_t ks_m = 0;
+        for (int ks_l = 0; ks_l < 16; ks_l++) ks_m |= (uint32_t)(ks_b[ks_l] \(pass) ks_t) << ks_l;
+        return ks_m;
+      #endif
+      }
+
+      /* s~ for KS_R rows (row r at x + r * KS_D; rows from n_rows on repeat row 0) against the KS_B
+       * points of a block of the scratch, into buf[r * KS_B + jj]; bit r of the result is set when
+       * an s~ of row r passes T[r]. */
+      __attribute__((optimize("fp-contract=fast")))
+      static int ks_approx(const ks_t *ks_x, int ks_rows, const float *ks_y, const float *ks_T, float *ks_buf) {
+        #pragma STDC FP_CONTRACT ON
+        ks_vi ks_hit = {0};
+        for (int ks_jj = 0; ks_jj < KS_B; ks_jj += KS_L) {
+          ks_vf ks_s[KS_R];
+          for (int ks_r = 0; ks_r < KS_R; ks_r++) ks_s[ks_r] = (ks_vf){0};
+          for (int ks_k = 0; ks_k < KS_D; ks_k++) {
+            ks_vf ks_yv;
+            memcpy(&ks_yv, ks_y + ks_k * KS_B + ks_jj, sizeof ks_yv);
+            for (int ks_r = 0; ks_r < KS_R; ks_r++) {
+              const float ks_xr = ks_x[(ks_r < ks_rows ? ks_r : 0) * KS_D + ks_k];
+              const ks_vf ks_d = ks_xr - ks_yv;
+              ks_s[ks_r] += ks_d * ks_d;
+            }
+          }
+          for (int ks_r = 0; ks_r < KS_R; ks_r++) {
+            memcpy(ks_buf + ks_r * KS_B + ks_jj, &ks_s[ks_r], sizeof(ks_vf));
+            ks_hit |= (ks_s[ks_r] \(pass) ks_T[ks_r]) & ((ks_vi){0} + (1 << ks_r));
+          }
+        }
+        int ks_h = 0;
+        for (int ks_l = 0; ks_l < KS_L; ks_l++) ks_h |= ks_hit[ks_l];
+        return ks_h;
+      }
+
+      /* The reduced variable in float, in blocks of KS_B points (component k of point j at
+       * [(j / KS_B) * KS_D * KS_B + k * KS_B + j % KS_B]), the last block padded with zeros. */
+      long ks_scratch_bytes(long ks_nred) { return (ks_nred + KS_B - 1) / KS_B * KS_B * KS_D * (long)sizeof(float); }
+
+      void ks_prepare(const void *const *ks_args, long ks_nred, void *ks_scratch) {
+        float *ks_dst = (float *)ks_scratch;
+        const ks_t *ks_src = (const ks_t *)ks_args[\(y.index)];
+        const long ks_full = (ks_nred + KS_B - 1) / KS_B * KS_B;
+        for (long ks_j = 0; ks_j < ks_full; ks_j++) {
+          float *ks_p = ks_dst + ks_j / KS_B * KS_D * KS_B + ks_j % KS_B;
+          for (int ks_k = 0; ks_k < KS_D; ks_k++) ks_p[ks_k * KS_B] = ks_j < ks_nred ? (float)ks_src[ks_j * KS_D + ks_k] : 0.0f;
+        }
+      }
+
+      \(Self.signature) {
+        (void)ks_nout;
+
+      """
+    s += argumentPointers
+    s += """
+        float ks_buf[KS_R * KS_B];
+        double ks_accs[KS_RB * \(count)];
+        for (long ks_ib = ks_i0; ks_ib < ks_i1; ks_ib += KS_RB) {
+          const long ks_ie = ks_ib + KS_RB < ks_i1 ? ks_ib + KS_RB : ks_i1;
+          if (ks_cancelled && ks_cancelled(ks_ctx)) return 1;
+          for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {
+            double *ks_acc = ks_accs + (ks_i - ks_ib) * \(count);
+
+      """
+    s += acc.initialization(indent: "      ")
+    s += """
+          }
+          for (long ks_jb = 0; ks_jb < ks_nred; ks_jb += KS_B) {
+            const long ks_n = ks_jb + KS_B < ks_nred ? KS_B : ks_nred - ks_jb;
+            const float *ks_y = (const float *)ks_scratch + ks_jb * KS_D;
+            for (long ks_it = ks_ib; ks_it < ks_ie; ks_it += KS_R) {
+              const int ks_rows = ks_ie - ks_it < KS_R ? (int)(ks_ie - ks_it) : KS_R;
+              float ks_T[KS_R];
+              for (int ks_r = 0; ks_r < KS_R; ks_r++)
+                ks_T[ks_r] = ks_r < ks_rows ? ks_bound(ks_accs[(ks_it - ks_ib + ks_r) * \(count) + \(thresholdIndex)]) : __builtin_nanf("");
+              const int ks_hits = ks_approx(ks_a\(x.index) + ks_it * KS_D, ks_rows, ks_y, ks_T, ks_buf);
+              if (!ks_hits) continue;
+              for (int ks_r = 0; ks_r < ks_rows; ks_r++) {
+                if (!(ks_hits >> ks_r & 1)) continue;
+                const long ks_i = ks_it + ks_r;
+                double *ks_acc = ks_accs + (ks_i - ks_ib) * \(count);
+                const float *ks_b = ks_buf + ks_r * KS_B;
+                float ks_th = ks_T[ks_r];
+                for (long ks_c = 0; ks_c < ks_n; ks_c += 16) {
+                  uint32_t ks_mask = ks_pass_mask(ks_b + ks_c, ks_th);
+                  if (ks_n - ks_c < 16) ks_mask &= (1u << (ks_n - ks_c)) - 1;
+                  while (ks_mask) {
+                    const long ks_jj = ks_c + __builtin_ctz(ks_mask);
+                    ks_mask &= ks_mask - 1;
+                    if (!(ks_b[ks_jj] \(pass) ks_th)) continue;
+                    const long ks_j = ks_jb + ks_jj;
+
+      """
+    // The reduced point is read from the block in the scratch (the same floats, already in cache).
+    s += exact.emit(graph.root, row: 0, indent: "              ").replacingOccurrences(
+      of: "ks_a\(y.index)[ks_j * \(y.dim) + k]", with: "ks_y[(k) * KS_B + ks_jj]")
+    s += acc.update(indent: "              ")
+    s += """
+                    ks_th = ks_bound(ks_acc[\(thresholdIndex)]);
+                  }
+                }
+              }
+            }
+          }
+          for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {
+            const double *ks_acc = ks_accs + (ks_i - ks_ib) * \(count);
+
+      """
+    s += acc.finish(indent: "      ")
+    s += "    }\n  }\n  return 0;\n}\n"
     return s
   }
 

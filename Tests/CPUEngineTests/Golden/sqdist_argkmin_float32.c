@@ -27,19 +27,82 @@ int ks_kernel_abi(void) { return 0x6b730001; }
 #define KS_RT(x) ks_round32(x)
 #define KS_RA(x) ks_round32(x)
 #define KS_RD(x) ks_round32(x)
-typedef double ks_w;
+/* Filtered selection: s~ = SqDist in float SIMD against a bound of the threshold, then the
+ * reference's arithmetic and KeOps' update for the indices that pass (see KernelSource.swift). */
+#if defined(__AVX512F__) || defined(__AVX__)
+#include <immintrin.h>
+#endif
+#if defined(__AVX512F__)
+enum { KS_L = 16 };
+#else
+enum { KS_L = 8 };
+#endif
+enum { KS_B = 256, KS_D = 2, KS_R = 8, KS_RB = 64 };
+typedef float ks_vf __attribute__((vector_size(KS_L * 4)));
+typedef int ks_vi __attribute__((vector_size(KS_L * 4)));
 
-enum { KS_B = 256 };
+/* The float s~ must not exceed for its value to possibly be below threshold th. */
+static inline float ks_bound(double ks_th) {
+  const double ks_t = (ks_th * (1.0 + 10 * 0x1p-23) + 0x1p-126) * (1.0 + 0x1p-22);
+  return ks_t >= 0x1.fffffep127 ? __builtin_inff() : (float)ks_t;
+}
 
-long ks_scratch_bytes(long ks_nred) { return (ks_nred + KS_B - 1) / KS_B * KS_B * 2 * (long)sizeof(ks_w); }
+/* Bit l set when b[l] <= t, for l < 16. */
+static inline uint32_t ks_pass_mask(const float *ks_b, float ks_t) {
+#if defined(__AVX512F__)
+  return (uint32_t)_mm512_cmp_ps_mask(_mm512_loadu_ps(ks_b), _mm512_set1_ps(ks_t), _CMP_LE_OQ);
+#elif defined(__AVX__)
+  const __m256 ks_v = _mm256_set1_ps(ks_t);
+  return (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(ks_b), ks_v, _CMP_LE_OQ))
+    | (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(ks_b + 8), ks_v, _CMP_LE_OQ)) << 8;
+#else
+  uint32_t ks_m = 0;
+  for (int ks_l = 0; ks_l < 16; ks_l++) ks_m |= (uint32_t)(ks_b[ks_l] <= ks_t) << ks_l;
+  return ks_m;
+#endif
+}
+
+/* s~ for KS_R rows (row r at x + r * KS_D; rows from n_rows on repeat row 0) against the KS_B
+ * points of a block of the scratch, into buf[r * KS_B + jj]; bit r of the result is set when
+ * an s~ of row r passes T[r]. */
+__attribute__((optimize("fp-contract=fast")))
+static int ks_approx(const ks_t *ks_x, int ks_rows, const float *ks_y, const float *ks_T, float *ks_buf) {
+  #pragma STDC FP_CONTRACT ON
+  ks_vi ks_hit = {0};
+  for (int ks_jj = 0; ks_jj < KS_B; ks_jj += KS_L) {
+    ks_vf ks_s[KS_R];
+    for (int ks_r = 0; ks_r < KS_R; ks_r++) ks_s[ks_r] = (ks_vf){0};
+    for (int ks_k = 0; ks_k < KS_D; ks_k++) {
+      ks_vf ks_yv;
+      memcpy(&ks_yv, ks_y + ks_k * KS_B + ks_jj, sizeof ks_yv);
+      for (int ks_r = 0; ks_r < KS_R; ks_r++) {
+        const float ks_xr = ks_x[(ks_r < ks_rows ? ks_r : 0) * KS_D + ks_k];
+        const ks_vf ks_d = ks_xr - ks_yv;
+        ks_s[ks_r] += ks_d * ks_d;
+      }
+    }
+    for (int ks_r = 0; ks_r < KS_R; ks_r++) {
+      memcpy(ks_buf + ks_r * KS_B + ks_jj, &ks_s[ks_r], sizeof(ks_vf));
+      ks_hit |= (ks_s[ks_r] <= ks_T[ks_r]) & ((ks_vi){0} + (1 << ks_r));
+    }
+  }
+  int ks_h = 0;
+  for (int ks_l = 0; ks_l < KS_L; ks_l++) ks_h |= ks_hit[ks_l];
+  return ks_h;
+}
+
+/* The reduced variable in float, in blocks of KS_B points (component k of point j at
+ * [(j / KS_B) * KS_D * KS_B + k * KS_B + j % KS_B]), the last block padded with zeros. */
+long ks_scratch_bytes(long ks_nred) { return (ks_nred + KS_B - 1) / KS_B * KS_B * KS_D * (long)sizeof(float); }
 
 void ks_prepare(const void *const *ks_args, long ks_nred, void *ks_scratch) {
-  ks_w *ks_dst = (ks_w *)ks_scratch; (void)ks_args; (void)ks_dst; (void)ks_nred;
-  { const ks_t *ks_src = (const ks_t *)ks_args[1];
-    for (long ks_j = 0; ks_j < ks_nred; ks_j++) {
-      ks_w *ks_p = ks_dst + ks_j / KS_B * 2 * KS_B + 0 * KS_B + ks_j % KS_B;
-      for (int ks_k = 0; ks_k < 2; ks_k++) ks_p[ks_k * KS_B] = ks_src[ks_j * 2 + ks_k];
-    } }
+  float *ks_dst = (float *)ks_scratch;
+  const ks_t *ks_src = (const ks_t *)ks_args[1];
+  const long ks_full = (ks_nred + KS_B - 1) / KS_B * KS_B;
+  for (long ks_j = 0; ks_j < ks_full; ks_j++) {
+    float *ks_p = ks_dst + ks_j / KS_B * KS_D * KS_B + ks_j % KS_B;
+    for (int ks_k = 0; ks_k < KS_D; ks_k++) ks_p[ks_k * KS_B] = ks_j < ks_nred ? (float)ks_src[ks_j * KS_D + ks_k] : 0.0f;
+  }
 }
 
 int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0, long ks_i1,
@@ -47,9 +110,7 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
   (void)ks_nout;
   const ks_t *ks_a0 = (const ks_t *)ks_args[0];
   const ks_t *ks_a1 = (const ks_t *)ks_args[1];
-  /* Blocks of KS_RB rows keep their accumulators while blocks of KS_B reduced indices pass. */
-  enum { KS_RB = 64, KS_C = 32 };
-  ks_t ks_buf[4 * KS_B];
+  float ks_buf[KS_R * KS_B];
   double ks_accs[KS_RB * 6];
   for (long ks_ib = ks_i0; ks_ib < ks_i1; ks_ib += KS_RB) {
     const long ks_ie = ks_ib + KS_RB < ks_i1 ? ks_ib + KS_RB : ks_i1;
@@ -59,193 +120,41 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
       for (int ks_r = 0; ks_r < 3; ks_r++) for (int ks_k = 0; ks_k < 1; ks_k++) { ks_acc[ks_r * 2 + ks_k] = __builtin_inf(); ks_acc[ks_r * 2 + 1 + ks_k] = 0; }
     }
     for (long ks_jb = 0; ks_jb < ks_nred; ks_jb += KS_B) {
-      const long ks_je = ks_jb + KS_B < ks_nred ? ks_jb + KS_B : ks_nred;
-      const long ks_n = ks_je - ks_jb;
-      const ks_w *ks_s1 = (const ks_w *)ks_scratch + ks_jb * 2 + 0 * KS_B;
-      long ks_i = ks_ib;
-      for (; ks_i + 4 <= ks_ie; ks_i += 4) {
-        double u_a0_0[2]; for (int ks_k = 0; ks_k < 2; ks_k++) u_a0_0[ks_k] = ks_a0[(ks_i + 0) * 2 + ks_k];
-        double u_a0_1[2]; for (int ks_k = 0; ks_k < 2; ks_k++) u_a0_1[ks_k] = ks_a0[(ks_i + 1) * 2 + ks_k];
-        double u_a0_2[2]; for (int ks_k = 0; ks_k < 2; ks_k++) u_a0_2[ks_k] = ks_a0[(ks_i + 2) * 2 + ks_k];
-        double u_a0_3[2]; for (int ks_k = 0; ks_k < 2; ks_k++) u_a0_3[ks_k] = ks_a0[(ks_i + 3) * 2 + ks_k];
-        #pragma omp simd
-        for (long ks_jj = 0; ks_jj < ks_n; ks_jj++) {
-          const long ks_j = ks_jb + ks_jj;
-          float v_2_0[1]; { double s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { double v = ((double)u_a0_0[k]) - ((double)ks_s1[(k) * KS_B + ks_jj]); s += v * v; } v_2_0[0] = s; }
-          float v_2_1[1]; { double s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { double v = ((double)u_a0_1[k]) - ((double)ks_s1[(k) * KS_B + ks_jj]); s += v * v; } v_2_1[0] = s; }
-          float v_2_2[1]; { double s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { double v = ((double)u_a0_2[k]) - ((double)ks_s1[(k) * KS_B + ks_jj]); s += v * v; } v_2_2[0] = s; }
-          float v_2_3[1]; { double s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { double v = ((double)u_a0_3[k]) - ((double)ks_s1[(k) * KS_B + ks_jj]); s += v * v; } v_2_3[0] = s; }
-          ks_buf[0 * KS_B + ks_jj] = (ks_t)v_2_0[0];
-          ks_buf[1 * KS_B + ks_jj] = (ks_t)v_2_1[0];
-          ks_buf[2 * KS_B + ks_jj] = (ks_t)v_2_2[0];
-          ks_buf[3 * KS_B + ks_jj] = (ks_t)v_2_3[0];
-        }
-        {
-          double *ks_acc = ks_accs + (ks_i - ks_ib + 0) * 6;
-          const ks_t *ks_b = ks_buf + 0 * KS_B;
-          for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
-            const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
-            uint32_t ks_mask = 0;
-            for (int ks_q = 0; ks_q < 1; ks_q++) {
-              const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_mask)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
-                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
-            }
+      const long ks_n = ks_jb + KS_B < ks_nred ? KS_B : ks_nred - ks_jb;
+      const float *ks_y = (const float *)ks_scratch + ks_jb * KS_D;
+      for (long ks_it = ks_ib; ks_it < ks_ie; ks_it += KS_R) {
+        const int ks_rows = ks_ie - ks_it < KS_R ? (int)(ks_ie - ks_it) : KS_R;
+        float ks_T[KS_R];
+        for (int ks_r = 0; ks_r < KS_R; ks_r++)
+          ks_T[ks_r] = ks_r < ks_rows ? ks_bound(ks_accs[(ks_it - ks_ib + ks_r) * 6 + 4]) : __builtin_nanf("");
+        const int ks_hits = ks_approx(ks_a0 + ks_it * KS_D, ks_rows, ks_y, ks_T, ks_buf);
+        if (!ks_hits) continue;
+        for (int ks_r = 0; ks_r < ks_rows; ks_r++) {
+          if (!(ks_hits >> ks_r & 1)) continue;
+          const long ks_i = ks_it + ks_r;
+          double *ks_acc = ks_accs + (ks_i - ks_ib) * 6;
+          const float *ks_b = ks_buf + ks_r * KS_B;
+          float ks_th = ks_T[ks_r];
+          for (long ks_c = 0; ks_c < ks_n; ks_c += 16) {
+            uint32_t ks_mask = ks_pass_mask(ks_b + ks_c, ks_th);
+            if (ks_n - ks_c < 16) ks_mask &= (1u << (ks_n - ks_c)) - 1;
             while (ks_mask) {
               const long ks_jj = ks_c + __builtin_ctz(ks_mask);
-              const long ks_j = ks_jb + ks_jj;
               ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++)
-              {
-                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                const double ks_idx = (double)ks_j;
-                int ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
+              if (!(ks_b[ks_jj] <= ks_th)) continue;
+              const long ks_j = ks_jb + ks_jj;
+              float v_2[1]; { double s = 0; for (int k = 0; k < 2; k++) { double v = ((double)ks_a0[ks_i * 2 + k]) - ((double)ks_y[(k) * KS_B + ks_jj]); s += v * v; } v_2[0] = s; }
+              for (int ks_k = 0; ks_k < 1; ks_k++) {
+                const double ks_v = ((double)v_2[0]);
+                long ks_l = ks_k + 4;
+                while (ks_l >= ks_k && ks_v < ks_acc[ks_l]) {
                   const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
+                  ks_acc[ks_l] = ks_v; ks_acc[ks_l + 1] = (double)ks_j;
                   if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
                   ks_l -= 2;
                 }
               }
-            }
-          }
-        }
-        {
-          double *ks_acc = ks_accs + (ks_i - ks_ib + 1) * 6;
-          const ks_t *ks_b = ks_buf + 1 * KS_B;
-          for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
-            const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
-            uint32_t ks_mask = 0;
-            for (int ks_q = 0; ks_q < 1; ks_q++) {
-              const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_mask)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
-                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
-            }
-            while (ks_mask) {
-              const long ks_jj = ks_c + __builtin_ctz(ks_mask);
-              const long ks_j = ks_jb + ks_jj;
-              ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++)
-              {
-                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                const double ks_idx = (double)ks_j;
-                int ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
-                  const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
-                  if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
-                  ks_l -= 2;
-                }
-              }
-            }
-          }
-        }
-        {
-          double *ks_acc = ks_accs + (ks_i - ks_ib + 2) * 6;
-          const ks_t *ks_b = ks_buf + 2 * KS_B;
-          for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
-            const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
-            uint32_t ks_mask = 0;
-            for (int ks_q = 0; ks_q < 1; ks_q++) {
-              const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_mask)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
-                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
-            }
-            while (ks_mask) {
-              const long ks_jj = ks_c + __builtin_ctz(ks_mask);
-              const long ks_j = ks_jb + ks_jj;
-              ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++)
-              {
-                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                const double ks_idx = (double)ks_j;
-                int ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
-                  const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
-                  if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
-                  ks_l -= 2;
-                }
-              }
-            }
-          }
-        }
-        {
-          double *ks_acc = ks_accs + (ks_i - ks_ib + 3) * 6;
-          const ks_t *ks_b = ks_buf + 3 * KS_B;
-          for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
-            const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
-            uint32_t ks_mask = 0;
-            for (int ks_q = 0; ks_q < 1; ks_q++) {
-              const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_mask)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
-                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
-            }
-            while (ks_mask) {
-              const long ks_jj = ks_c + __builtin_ctz(ks_mask);
-              const long ks_j = ks_jb + ks_jj;
-              ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++)
-              {
-                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                const double ks_idx = (double)ks_j;
-                int ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
-                  const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
-                  if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
-                  ks_l -= 2;
-                }
-              }
-            }
-          }
-        }
-      }
-      for (; ks_i < ks_ie; ks_i++) {
-        double u_a0_0[2]; for (int ks_k = 0; ks_k < 2; ks_k++) u_a0_0[ks_k] = ks_a0[(ks_i + 0) * 2 + ks_k];
-        #pragma omp simd
-        for (long ks_jj = 0; ks_jj < ks_n; ks_jj++) {
-          const long ks_j = ks_jb + ks_jj;
-          float v_2_0[1]; { double s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { double v = ((double)u_a0_0[k]) - ((double)ks_s1[(k) * KS_B + ks_jj]); s += v * v; } v_2_0[0] = s; }
-          ks_buf[0 * KS_B + ks_jj] = (ks_t)v_2_0[0];
-        }
-        {
-          double *ks_acc = ks_accs + (ks_i - ks_ib + 0) * 6;
-          const ks_t *ks_b = ks_buf + 0 * KS_B;
-          for (long ks_c = 0; ks_c < ks_n; ks_c += KS_C) {
-            const long ks_ce = ks_c + KS_C < ks_n ? ks_c + KS_C : ks_n;
-            /* Bit l: index ks_c + l beats a threshold (thresholds only tighten within the chunk). */
-            uint32_t ks_mask = 0;
-            for (int ks_q = 0; ks_q < 1; ks_q++) {
-              const ks_t ks_th = (ks_t)ks_acc[4 + ks_q];
-              #pragma omp simd reduction(|: ks_mask)
-              for (long ks_jj = ks_c; ks_jj < ks_ce; ks_jj++)
-                ks_mask |= (uint32_t)(ks_b[ks_q * KS_B + ks_jj] < ks_th) << (ks_jj - ks_c);
-            }
-            while (ks_mask) {
-              const long ks_jj = ks_c + __builtin_ctz(ks_mask);
-              const long ks_j = ks_jb + ks_jj;
-              ks_mask &= ks_mask - 1;
-              for (int ks_k = 0; ks_k < 1; ks_k++)
-              {
-                const double ks_val = ((double)ks_b[(ks_k) * KS_B + ks_jj]);
-                const double ks_idx = (double)ks_j;
-                int ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
-                  const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
-                  if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
-                  ks_l -= 2;
-                }
-              }
+              ks_th = ks_bound(ks_acc[4]);
             }
           }
         }
