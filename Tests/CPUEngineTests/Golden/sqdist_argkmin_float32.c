@@ -144,12 +144,14 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
               if (!(ks_b[ks_jj] <= ks_th)) continue;
               const long ks_j = ks_jb + ks_jj;
               float v_2[1]; { double s = 0; for (int k = 0; k < 2; k++) { double v = ((double)ks_a0[ks_i * 2 + k]) - ((double)ks_y[(k) * KS_B + ks_jj]); s += v * v; } v_2[0] = s; }
-              for (int ks_k = 0; ks_k < 1; ks_k++) {
-                const double ks_v = ((double)v_2[0]);
-                long ks_l = ks_k + 4;
-                while (ks_l >= ks_k && ks_v < ks_acc[ks_l]) {
+              for (int ks_k = 0; ks_k < 1; ks_k++)
+              {
+                const double ks_val = ((double)v_2[0]);
+                const double ks_idx = (double)ks_j;
+                int ks_l = ks_k + 4;
+                while (ks_l >= ks_k && ks_val < ks_acc[ks_l]) {
                   const double ks_sv = ks_acc[ks_l], ks_si = ks_acc[ks_l + 1];
-                  ks_acc[ks_l] = ks_v; ks_acc[ks_l + 1] = (double)ks_j;
+                  ks_acc[ks_l] = ks_val; ks_acc[ks_l + 1] = ks_idx;
                   if (ks_l < ks_k + 4) { ks_acc[ks_l + 2] = ks_sv; ks_acc[ks_l + 3] = ks_si; }
                   ks_l -= 2;
                 }
