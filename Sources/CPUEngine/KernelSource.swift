@@ -1141,12 +1141,8 @@ private struct Generator {
       static inline ks_v ks_vexp_s(ks_v y, const ks_t s) {
         const ks_t as = s < 0 ? -s : s;
       #if defined(__AVX512F__)
-      #if defined(__AVX512DQ__)
-        /* sign(y) min(|y|, bound) in one vrangep (NaN passes) */
-        const \(m) c = _mm512_range_\(sfx)((\(m))y, _mm512_set1_\(sfx)((ks_t)\(clamp) / as), 0x02);
-      #else
+        /* max then min with y second: a NaN y passes (vrangep would return the bound) */
         const \(m) c = _mm512_min_\(sfx)(_mm512_set1_\(sfx)((ks_t)\(clamp) / as), _mm512_max_\(sfx)(_mm512_set1_\(sfx)(-(ks_t)\(clamp) / as), (\(m))y));
-      #endif
         const \(m) t = _mm512_fmadd_\(sfx)(c, _mm512_set1_\(sfx)(\(lit("1.4426950408889634")) * s), _mm512_set1_\(sfx)(\(lit(f ? "786432.0" : "422212465065984.0"))));
         const \(m) kh = _mm512_sub_\(sfx)(t, _mm512_set1_\(sfx)(\(lit(f ? "786432.0" : "422212465065984.0"))));
         \(m) r = _mm512_fmadd_\(sfx)(kh, _mm512_set1_\(sfx)(\(reduction.0) / s), c);

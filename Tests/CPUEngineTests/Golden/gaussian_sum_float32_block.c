@@ -135,12 +135,8 @@ static inline ks_v ks_vsqrt(ks_v x) {
 static inline ks_v ks_vexp_s(ks_v y, const ks_t s) {
   const ks_t as = s < 0 ? -s : s;
 #if defined(__AVX512F__)
-#if defined(__AVX512DQ__)
-  /* sign(y) min(|y|, bound) in one vrangep (NaN passes) */
-  const __m512 c = _mm512_range_ps((__m512)y, _mm512_set1_ps((ks_t)104.0f / as), 0x02);
-#else
+  /* max then min with y second: a NaN y passes (vrangep would return the bound) */
   const __m512 c = _mm512_min_ps(_mm512_set1_ps((ks_t)104.0f / as), _mm512_max_ps(_mm512_set1_ps(-(ks_t)104.0f / as), (__m512)y));
-#endif
   const __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.4426950408889634f * s), _mm512_set1_ps(786432.0f));
   const __m512 kh = _mm512_sub_ps(t, _mm512_set1_ps(786432.0f));
   __m512 r = _mm512_fmadd_ps(kh, _mm512_set1_ps(-0.693359375f / s), c);
