@@ -10,7 +10,7 @@ echo "== ks bench ($(date -u +%FT%TZ), $(nproc) cores)"
 echo "== PyKeOps 2.3, backend=CPU"
 "$PY" scripts/bench-pykeops.py --sizes 10000 100000 --repeats 1
 echo "== reductions, ks vs PyKeOps alternating (float32; ratio = PyKeOps time / ks time)"
-for w in ${KS_WORKLOADS:-min3 knn3 knn64 lse3 ssmw3}; do
+for w in ${KS_WORKLOADS:-min3 knn3 knn64 lse3 ssmw3 gauss3 gauss64 rows100 laplace3 cauchy3}; do
   ks_t=() ko_t=()
   for rep in 1 2 3; do
     ko_t+=("$("$PY" scripts/bench-pykeops.py --workload "$w" --repeats 1 | awk '{print $4}')")

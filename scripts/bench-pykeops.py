@@ -33,6 +33,11 @@ WORKLOADS = {
     "knn64": dict(formula="SqDist(x,y)", aliases=A64, red="ArgKMin", opt_arg=10, size=20000, scale=(3 / 64) ** 0.5),
     "lse3": dict(formula="-SqDist(x,y)", aliases=A3, red="LogSumExp", size=30000),
     "ssmw3": dict(formula="-SqDist(x,y)", aliases=A3 + ["b = Vj(1)"], red="SumSoftMaxWeight", formula2="b", size=30000),
+    "gauss3": dict(formula="Exp(-SqDist(x,y)/2)*b", aliases=A3 + ["b = Vj(1)"], red="Sum", size=30000),
+    "gauss64": dict(formula="Exp(-SqDist(x,y)/2)*b", aliases=A64 + ["b = Vj(1)"], red="Sum", size=20000, scale=(3 / 64) ** 0.5),
+    "rows100": dict(formula="Exp(-SqDist(x,y)/2)*b", aliases=A3 + ["b = Vj(1)"], red="Sum", size=1000000, rows=100),
+    "laplace3": dict(formula="Exp(-Sqrt(SqDist(x,y)))*b", aliases=A3 + ["b = Vj(1)"], red="Sum", size=30000),
+    "cauchy3": dict(formula="Inv(IntCst(1)+SqDist(x,y))*b", aliases=A3 + ["b = Vj(1)"], red="Sum", size=30000),
 }
 
 def workload(key, repeats):
@@ -40,9 +45,10 @@ def workload(key, repeats):
     rng = np.random.default_rng(1)
     n = w["size"]
     args = []
+    m = w.get("rows", n)
     for al in w["aliases"]:
         d = int(al.split("(")[1].rstrip(")"))
-        a = rng.standard_normal((n, d))
+        a = rng.standard_normal((m if "Vi" in al else n, d))
         if not al.startswith("b"):
             a = a * w.get("scale", 1.0)
         args.append(a.astype("float32"))
@@ -55,7 +61,7 @@ def workload(key, repeats):
     for _ in range(repeats):
         t0 = time.perf_counter(); op(*args, backend="CPU"); times.append(time.perf_counter() - t0)
     med = statistics.median(times)
-    print(f"workload {key} median {med:.6f} s  {n * n / med:9.3g} pairs/s", flush=True)
+    print(f"workload {key} median {med:.6f} s  {m * n / med:9.3g} pairs/s", flush=True)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--sizes", type=int, nargs="*", default=[10000, 100000])

@@ -26,20 +26,24 @@ public enum CPUBenchmark {
     var workload: Workload
     var size: Int
     var scale: Double
+    /// Output rows when they differ from `size` (M = rows, N = size).
+    var rows: Int? = nil
   }
 
   /// The reduction workloads, in the order `ks bench` prints them.
   public static let reductionWorkloads: [ReductionWorkload] = {
     let xy3 = ["x = Vi(3)", "y = Vj(3)"], xy64 = ["x = Vi(64)", "y = Vj(64)"]
     func w(_ key: String, _ name: String, _ formula: String, _ aliases: [String], _ r: ReductionKind, flops: Double,
-      size: Int = 30_000, formula2: String? = nil, softMax: Bool = false, scale: Double = 1) -> ReductionWorkload {
+      size: Int = 30_000, formula2: String? = nil, softMax: Bool = false, scale: Double = 1, rows: Int? = nil
+    ) -> ReductionWorkload {
       ReductionWorkload(
         key: key,
         workload: Workload(
           name: name, formula: formula, aliases: aliases, flopsPerPair: flops, reduction: r, formula2: formula2,
           softMax: softMax),
-        size: size, scale: scale)
+        size: size, scale: scale, rows: rows)
     }
+    let gauss = "Exp(-SqDist(x,y)/2)*b", b = ["b = Vj(1)"]
     return [
       w("min3", "Min SqDist(x,y), D=3", "SqDist(x,y)", xy3, .min, flops: 9),
       w("knn3", "ArgKMin K=10 SqDist(x,y), D=3", "SqDist(x,y)", xy3, .argKMin(10), flops: 9),
@@ -48,6 +52,12 @@ public enum CPUBenchmark {
       w("lse3", "LogSumExp -SqDist(x,y), D=3", "-SqDist(x,y)", xy3, .maxSumShiftExpWeight, flops: 12),
       w("ssmw3", "SumSoftMaxWeight -SqDist(x,y), b, D=3", "-SqDist(x,y)", xy3 + ["b = Vj(1)"], .maxSumShiftExpWeight,
         flops: 14, formula2: "b", softMax: true),
+      w("gauss3", "Sum Exp(-SqDist(x,y)/2)*b, D=3", gauss, xy3 + b, .sum, flops: 12),
+      w("gauss64", "Sum Exp(-SqDist(x,y)/2)*b, D=64", gauss, xy64 + b, .sum, flops: 195, size: 20_000,
+        scale: (3.0 / 64).squareRoot()),
+      w("rows100", "Sum Exp(-SqDist(x,y)/2)*b, M=100 N=1e6", gauss, xy3 + b, .sum, flops: 12, size: 1_000_000, rows: 100),
+      w("laplace3", "Sum Exp(-Sqrt(SqDist(x,y)))*b, D=3", "Exp(-Sqrt(SqDist(x,y)))*b", xy3 + b, .sum, flops: 13),
+      w("cauchy3", "Sum Inv(1+SqDist(x,y))*b, D=3", "Inv(IntCst(1)+SqDist(x,y))*b", xy3 + b, .sum, flops: 11),
     ]
   }()
 
@@ -58,7 +68,9 @@ public enum CPUBenchmark {
   ) -> String {
     var lines: [String] = []
     for r in reductionWorkloads where only.isEmpty || only.contains(r.key) {
-      lines.append(pad(r.key, 7) + measure(r.workload, n: r.size, dtype: .float32, repeats: repeats, engine: engine, scale: r.scale))
+      lines.append(
+        pad(r.key, 9)
+          + measure(r.workload, n: r.size, dtype: .float32, repeats: repeats, engine: engine, scale: r.scale, rows: r.rows))
     }
     return lines.joined(separator: "\n")
   }
@@ -122,12 +134,12 @@ public enum CPUBenchmark {
   }
 
   static func measure(
-    _ w: Workload, n: Int, dtype: DType, repeats: Int, engine: CPUKernelEngine, scale: Double? = nil
+    _ w: Workload, n: Int, dtype: DType, repeats: Int, engine: CPUKernelEngine, scale: Double? = nil, rows: Int? = nil
   ) -> String {
-    let label = pad(w.name, 40) + pad(dtype.rawValue, 9) + pad(count(n), 9)
+    let label = pad(w.name, 40) + pad(dtype.rawValue, 9) + pad(rows.map { "\(count($0))x\(count(n))" } ?? count(n), 9)
     do {
       let p = try plan(w.formula, w.aliases, dtype: dtype, reduction: w.reduction, formula2: w.formula2, softMax: w.softMax)
-      let args = try scale.map { try normalArguments(p, n: n, scale: $0) } ?? arguments(p, n: n)
+      let args = try scale.map { try normalArguments(p, n: n, scale: $0, rows: rows) } ?? arguments(p, n: n)
       try engine.prepare(p)
       var times: [Double] = []
       for _ in 0..<max(1, repeats) {
@@ -137,7 +149,7 @@ public enum CPUBenchmark {
       }
       times.sort()
       let t = times[times.count / 2]
-      let pairs = Double(n) * Double(n)
+      let pairs = Double(rows ?? n) * Double(n)
       return label + pad(seconds(t), 12) + pad(String(format: "%.3g", pairs / t), 11)
         + String(format: "%.1f", pairs * w.flopsPerPair / t / 1e9)
     } catch {
@@ -160,8 +172,9 @@ public enum CPUBenchmark {
   }
 
   /// Standard normal data (Box-Muller on a fixed stream) times `scale` for the points x and y
-  /// (every variable but `b`), M = N = n.
-  static func normalArguments(_ plan: KernelPlan, n: Int, scale: Double) throws -> KernelArguments {
+  /// (every variable but `b`), N = n reduced rows and M = `rows` (default n) output rows.
+  static func normalArguments(_ plan: KernelPlan, n: Int, scale: Double, rows: Int? = nil) throws -> KernelArguments {
+    let m = rows ?? n
     var state: UInt64 = 0x2545_F491_4F6C_DD1D
     func uniform() -> Double {
       state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -169,11 +182,11 @@ public enum CPUBenchmark {
     }
     func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) }
     let arrays = plan.formula.arguments.enumerated().map { (k, v) -> NDArray in
-      let shape = v.category == .parameter ? [v.dim] : [n, v.dim]
+      let shape = v.category == .parameter ? [v.dim] : [v.category == plan.formula.outputCategory ? m : n, v.dim]
       let factor = plan.formula.argumentNames[k] == "b" ? 1 : scale
       return NDArray(shape: shape, doubles: (0..<shape.reduce(1, *)).map { _ in normal() * factor }, dtype: plan.dataType)
     }
-    return KernelArguments(arrays: arrays, outputRows: n, reducedRows: n)
+    return KernelArguments(arrays: arrays, outputRows: m, reducedRows: n)
   }
 
   /// Uniform [0, 1) data with M = N = n.

@@ -79,7 +79,15 @@ public enum KernelCache {
   }
 
   /// The cache directory from the process environment.
-  public static var defaultDirectory: String { directory(environment: ProcessInfo.processInfo.environment) }
+  /// Read with `getenv` at each call: `ProcessInfo.environment` copies the whole environment into a
+  /// dictionary (about 35 microseconds, a third of a small cached Genred call).
+  public static var defaultDirectory: String {
+    var env: [String: String] = [:]
+    for name in ["KS_CACHE_DIR", "XDG_CACHE_HOME", "HOME"] {
+      if let value = getenv(name) { env[name] = String(cString: value) }
+    }
+    return directory(environment: env)
+  }
 
   /// The cache directory for an environment: `$KS_CACHE_DIR`, else `$XDG_CACHE_HOME/ks`, else
   /// `$HOME/.cache/ks`.

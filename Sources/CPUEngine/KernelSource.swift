@@ -469,6 +469,7 @@ private struct Generator {
     let sumType = plan.sumScheme == .blockSum ? t : accType
     var s = Self.vectorMath
     s += "typedef \(accType) ks_acc_t;\ntypedef \(sumType) ks_sum_t;\n"
+    if vectorLoop { s += vectorTypes }
     s += "#define KS_RD(x) \(Self.rounding(Precision(plan.dataType)))\n\n"
     let scratchDims = transposed.reduce(0) { $0 + $1.0.dim }
     s += "long ks_scratch_bytes(long ks_nred) { return ks_nred * \(scratchDims) * (long)sizeof(ks_t); }\n\n"
@@ -1053,9 +1054,15 @@ private struct Generator {
       }
     }
     let sums = rowRange.flatMap { r in (0..<d).map { "ks_sum_\(r)_\($0)" } }
-    s += "\(pad)  ks_sum_t \(sums.map { "\($0) = 0" }.joined(separator: ", "));\n"
+    if vectorLoop {
+      // Whole vectors of reduced indices in explicit SIMD code, the rest in the scalar loop below.
+      s += vectorPairLoop(rows: rows, pad: pad + "  ")
+      s += "\(pad)  ks_sum_t \(sums.map { "\($0) = ks_vhsum(ks_vs_\($0.dropFirst(7)))" }.joined(separator: ", "));\n"
+    } else {
+      s += "\(pad)  ks_sum_t \(sums.map { "\($0) = 0" }.joined(separator: ", "));\n"
+    }
     s += "\(pad)  #pragma omp simd reduction(+: \(sums.joined(separator: ", ")))\n"
-    s += "\(pad)  for (long ks_j = ks_jb; ks_j < ks_je; ks_j++) {\n"
+    s += "\(pad)  for (long ks_j = \(vectorLoop ? "ks_jv" : "ks_jb"); ks_j < ks_je; ks_j++) {\n"
     for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && !graph.nodes[id].usesOutput {
       s += unrolled(emit(id, row: 0, indent: pad + "    "))
     }
@@ -1075,6 +1082,281 @@ private struct Generator {
     }
     s += "\(pad)}\n"
     return s
+  }
+
+  // MARK: Explicit-vector pair loop
+
+  /// Operations the explicit-vector pair loop of the Sum kernel evaluates: elementwise ones (a
+  /// dimension-1 operand broadcasts) and the component sums.
+  static let vectorOperations: Set<String> = [
+    "Minus", "Add", "Subtract", "Mult", "Divide", "Square", "Inv", "Exp", "Sqrt", "Abs", "SqDist", "SqNorm2", "Sum",
+  ]
+
+  /// True when the Sum kernel runs its pair loop in explicit vector code (GCC vector extensions,
+  /// AVX-512 intrinsics where the CPU has them): every node that depends on the reduced index is a
+  /// variable or a `vectorOperations` operation with matching dimensions, and the lane sums are in
+  /// the compute type. Other plans keep the auto-vectorized scalar loop.
+  var vectorLoop: Bool {
+    guard shape == .simdSum else { return false }
+    let accType = plan.accumulatorPrecision == .float64 ? "double" : "float"
+    guard (plan.sumScheme == .blockSum ? t : accType) == t else { return false }
+    for n in graph.nodes where n.usesReduced {
+      switch n.kind {
+      case .variable: continue
+      case .real: return false
+      case .operation(let op):
+        guard Self.vectorOperations.contains(op.name), n.params.isEmpty else { return false }
+        let dims = n.inputs.map { graph.nodes[$0].dim }
+        switch op.name {
+        case "SqDist":
+          guard dims.count == 2, dims[0] == dims[1] || dims.contains(1), n.dim == 1 else { return false }
+        case "SqNorm2", "Sum":
+          guard dims.count == 1, n.dim == 1 else { return false }
+        default:
+          guard dims.allSatisfy({ $0 == n.dim || $0 == 1 }) else { return false }
+        }
+      }
+    }
+    return true
+  }
+
+  /// The C expression (a vector when the node depends on the reduced index, else a scalar that
+  /// broadcasts) of component `k` of node `id` in tile row `r`.
+  func vectorValue(_ id: Int, _ k: Int, row r: Int) -> String {
+    let n = graph.nodes[id]
+    let k = n.dim == 1 ? 0 : k
+    guard n.usesReduced else { return "(\(value(id, "\(k)", row: r)))" }
+    if case .variable(let v) = n.kind {
+      if v.dim == 1 { return "ks_vload(ks_a\(v.index) + ks_j)" }
+      return "ks_vload(ks_s\(v.index) + \(k) * ks_nred + ks_j)"
+    }
+    return "w_\(id)_\(n.usesOutput ? r : 0)_\(k)"
+  }
+
+  /// The statements computing every component of operation node `id` for tile row `r`.
+  func vectorStatements(_ id: Int, row r: Int, pad: String) -> String {
+    let n = graph.nodes[id]
+    guard case .operation(let op) = n.kind else { return "" }
+    let name = { (k: Int) in "w_\(id)_\(n.usesOutput ? r : 0)_\(k)" }
+    let a = { (i: Int, k: Int) in self.vectorValue(n.inputs[i], k, row: r) }
+    func sumOfSquares(_ term: (Int) -> String, _ count: Int) -> String {
+      var s = "\(pad)ks_v \(name(0)); { ks_v ks_d = \(term(0)); \(name(0)) = ks_d * ks_d;"
+      for k in 1..<max(1, count) { s += " ks_d = \(term(k)); \(name(0)) += ks_d * ks_d;" }
+      return s + " }\n"
+    }
+    switch op.name {
+    case "SqDist":
+      let count = n.inputs.map { graph.nodes[$0].dim }.max() ?? 1
+      // (b - a)^2 = (a - b)^2 exactly; the vector first lets a scalar be a broadcast memory operand.
+      let scalarFirst = !graph.nodes[n.inputs[0]].usesReduced
+      return sumOfSquares({ scalarFirst ? "\(a(1, $0)) - \(a(0, $0))" : "\(a(0, $0)) - \(a(1, $0))" }, count)
+    case "SqNorm2":
+      return sumOfSquares({ a(0, $0) }, graph.nodes[n.inputs[0]].dim)
+    case "Sum":
+      let count = graph.nodes[n.inputs[0]].dim
+      return "\(pad)ks_v \(name(0)) = " + (0..<count).map { a(0, $0) }.joined(separator: " + ") + ";\n"
+    default:
+      var s = ""
+      for k in 0..<n.dim {
+        let e: String
+        switch op.name {
+        case "Minus": e = "-\(a(0, k))"
+        case "Add": e = "\(a(0, k)) + \(a(1, k))"
+        case "Subtract": e = "\(a(0, k)) - \(a(1, k))"
+        case "Mult": e = "\(a(0, k)) * \(a(1, k))"
+        case "Divide": e = "\(a(0, k)) / \(a(1, k))"
+        case "Square": e = "\(a(0, k)) * \(a(0, k))"
+        case "Inv": e = "(ks_t)1 / \(a(0, k))"
+        case "Exp":
+          let (base, scale) = expArgument(n.inputs[0])
+          e = "ks_vexp_s(\(vectorValue(base, k, row: r)), (ks_t)\(cDoubleLiteral(scale)))"
+        case "Sqrt": e = "ks_vsqrt(\(a(0, k)))"
+        case "Abs": e = "ks_vabs(\(a(0, k)))"
+        default: preconditionFailure("no vector form for \(op.name)")
+        }
+        s += "\(pad)const ks_v \(name(k)) = \(e);\n"
+      }
+      return s
+    }
+  }
+
+  /// The argument of an Exp as (node, s) with the argument = s * node exactly: Minus and products
+  /// or quotients by constant powers of two are peeled off (|s| between 2^-4 and 2^4), so the exp
+  /// takes s into its constants (`ks_vexp_s`) instead of a multiplication per pair. Exact: scaling by
+  /// a power of two commutes with rounding, so the result is exp of the computed argument.
+  func expArgument(_ id: Int) -> (Int, Double) {
+    var id = id, s = 1.0
+    func constant(_ c: Int) -> Double? {
+      let n = graph.nodes[c]
+      guard n.dim == 1, !n.usesOutput, !n.usesReduced else { return nil }
+      switch n.kind {
+      case .real(let x): return x
+      case .operation(let op) where op.name == "IntCst" && n.params.count == 1: return Double(n.params[0])
+      default: return nil
+      }
+    }
+    func powerOfTwo(_ x: Double) -> Bool { x.isFinite && x != 0 && x.significand == 1 && abs(x.exponent) <= 4 }
+    peel: while case .operation(let op) = graph.nodes[id].kind {
+      let n = graph.nodes[id]
+      switch op.name {
+      case "Minus":
+        s = -s; id = n.inputs[0]
+      case "Mult", "Divide":
+        let dims = n.inputs.map { graph.nodes[$0].dim }
+        if let c = constant(n.inputs[1]), powerOfTwo(c), dims[0] == n.dim, powerOfTwo(s * c) {
+          s = op.name == "Mult" ? s * c : s / c; id = n.inputs[0]
+        } else if op.name == "Mult", let c = constant(n.inputs[0]), powerOfTwo(c), dims[1] == n.dim, powerOfTwo(s * c) {
+          s *= c; id = n.inputs[1]
+        } else {
+          break peel
+        }
+      default:
+        break peel
+      }
+    }
+    return (id, s)
+  }
+
+  /// The explicit-vector loop over whole vectors of reduced indices from `ks_jb`: declares the
+  /// lane sums `ks_vs_<row>_<component>` and leaves `ks_jv` at the first index it did not take.
+  func vectorPairLoop(rows: Int, pad: String) -> String {
+    let sums = (0..<rows).flatMap { r in (0..<d).map { "ks_vs_\(r)_\($0)" } }
+    var s = "\(pad)ks_v \(sums.map { "\($0) = (ks_v){0}" }.joined(separator: ", "));\n"
+    s += "\(pad)long ks_jv = ks_jb;\n"
+    s += "\(pad)for (; ks_jv + KS_W <= ks_je; ks_jv += KS_W) {\n"
+    s += "\(pad)  const long ks_j = ks_jv;\n"
+    for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && !graph.nodes[id].usesOutput {
+      s += vectorStatements(id, row: 0, pad: pad + "  ")
+    }
+    for r in 0..<rows {
+      for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && graph.nodes[id].usesOutput {
+        s += vectorStatements(id, row: r, pad: pad + "  ")
+      }
+    }
+    for r in 0..<rows {
+      s += "\(pad)  " + (0..<d).map { "ks_vs_\(r)_\($0) += \(vectorValue(graph.root, $0, row: r));" }
+        .joined(separator: " ") + "\n"
+    }
+    s += "\(pad)}\n"
+    return s
+  }
+
+  /// The vector type of the explicit-vector loop and its helpers: 64-byte vectors with AVX-512
+  /// (exp by `vscalefps`/`vrndscaleps`, no bit tricks), 32 with AVX, 16 otherwise (SSE, NEON),
+  /// where exp is the bit-trick `ks_expf`/`ks_exp` written on vectors. Same accuracy (at most 2
+  /// ulp, `vectorizedNotes`).
+  var vectorTypes: String {
+    let f = t == "float"
+    let sfx = f ? "ps" : "pd"
+    let bits = f ? 23 : 52
+    let intType = f ? "int32_t" : "int64_t"
+    let uintType = f ? "uint32_t" : "uint64_t"
+    let lit = { (x: String) in f ? x + "f" : x }
+    let m = f ? "__m512" : "__m512d"
+    // Cody-Waite split of ln 2 and the polynomial of ks_expf / ks_exp (Horner, highest first).
+    let poly =
+      f
+      ? ["1.9875691500e-4f", "1.3981999507e-3f", "8.3334519073e-3f", "4.1665795894e-2f", "1.6666665459e-1f",
+        "5.0000001201e-1f", "1.0f", "1.0f"]
+      : ["0x1.ad7f3bd0f3276p-26", "0x1.28ad9b8bba56ep-22", "0x1.71df25b4eb8b1p-19", "0x1.a01999e25c2cdp-16",
+        "0x1.a01a012a0e6a9p-13", "0x1.6c16c18438b31p-10", "0x1.1111111127d11p-7", "0x1.555555555083ep-5",
+        "0x1.55555555554f9p-3", "0x1.000000000000ap-1", "1.0", "1.0"]
+    let horner = poly.dropFirst().map { "  p = p * r + (ks_t)\($0);\n" }.joined()
+    let clamp = f ? "104.0f" : "746.0"
+    let shifter = f ? "12583166.0f" : "6755399441057790.0"
+    // 2^(i/16), correctly rounded, for the AVX-512 exp.
+    let table =
+      f
+      ? ["0x1.000000p+0f", "0x1.0b5586p+0f", "0x1.172b84p+0f", "0x1.2387a6p+0f", "0x1.306fe0p+0f", "0x1.3dea64p+0f",
+        "0x1.4bfdaep+0f", "0x1.5ab07ep+0f", "0x1.6a09e6p+0f", "0x1.7a1148p+0f", "0x1.8ace54p+0f", "0x1.9c4918p+0f",
+        "0x1.ae89fap+0f", "0x1.c199bep+0f", "0x1.d5818ep+0f", "0x1.ea4afap+0f"]
+      : ["0x1.0000000000000p+0", "0x1.0b5586cf9890fp+0", "0x1.172b83c7d517bp+0", "0x1.2387a6e756238p+0",
+        "0x1.306fe0a31b715p+0", "0x1.3dea64c123422p+0", "0x1.4bfdad5362a27p+0", "0x1.5ab07dd485429p+0",
+        "0x1.6a09e667f3bcdp+0", "0x1.7a11473eb0187p+0", "0x1.8ace5422aa0dbp+0", "0x1.9c49182a3f090p+0",
+        "0x1.ae89f995ad3adp+0", "0x1.c199bdd85529cp+0", "0x1.d5818dcfba487p+0", "0x1.ea4afa2a490dap+0"]
+    let tableLookup =
+      f
+      ? "  const __m512 T = _mm512_permutexvar_ps(_mm512_castps_si512(t), _mm512_setr_ps(\(table.joined(separator: ", "))));"
+      : "  const __m512d T = _mm512_permutex2var_pd(_mm512_setr_pd(\(table[0..<8].joined(separator: ", "))), "
+        + "_mm512_castpd_si512(t), _mm512_setr_pd(\(table[8..<16].joined(separator: ", "))));"
+    // q(r) = sum_{j=1..n} s^j r^(j-1) / j!, Horner from the top.
+    let degree = f ? 3 : 7
+    let factorials = (0...degree).map { j in (1...max(1, j)).reduce(1.0) { $0 * Double($1) } }
+    var taylor = "  \(m) q = _mm512_set1_\(sfx)(\(lit("1.0")) / (ks_t)\(Int(factorials[degree])) * \((0..<degree).map { _ in "s" }.joined(separator: " * ")));\n"
+    for j in stride(from: degree - 1, through: 1, by: -1) {
+      taylor += "  q = _mm512_fmadd_\(sfx)(q, r, _mm512_set1_\(sfx)(\(lit("1.0")) / (ks_t)\(Int(factorials[j])) * \((0..<j).map { _ in "s" }.joined(separator: " * "))));\n"
+    }
+    let reduction = f ? ("-0.693359375f", "2.12194440e-4f") : ("-6.93147180369123816490e-01", "-1.90821492927058770002e-10")
+    return """
+
+      /* Explicit vectors for the pair loop: KS_W lanes of ks_t. */
+      #if defined(__AVX512F__)
+      #include <immintrin.h>
+      #define KS_VBYTES 64
+      #elif defined(__AVX__)
+      #define KS_VBYTES 32
+      #else
+      #define KS_VBYTES 16
+      #endif
+      enum { KS_W = KS_VBYTES / (int)sizeof(ks_t) };
+      typedef ks_t ks_v __attribute__((vector_size(KS_VBYTES)));
+      typedef \(intType) ks_vi __attribute__((vector_size(KS_VBYTES)));
+      typedef \(uintType) ks_vu __attribute__((vector_size(KS_VBYTES)));
+      static inline ks_v ks_vload(const ks_t *p) { ks_v v; memcpy(&v, p, sizeof v); return v; }
+      static inline ks_t ks_vhsum(ks_v v) {
+        ks_t s[KS_W]; memcpy(s, &v, sizeof s);
+        for (int w = KS_W / 2; w > 0; w /= 2) for (int l = 0; l < w; l++) s[l] += s[l + w];
+        return s[0];
+      }
+      static inline ks_v ks_vabs(ks_v x) { return (ks_v)((ks_vi)x & ~(ks_vi)((ks_v){0} - (ks_t)0.0 + (ks_t)-0.0)); }
+      static inline ks_v ks_vsqrt(ks_v x) {
+      #if defined(__AVX512F__)
+        return (ks_v)_mm512_sqrt_\(sfx)((\(m))x);
+      #else
+        for (int l = 0; l < KS_W; l++) x[l] = \(f ? "__builtin_sqrtf" : "__builtin_sqrt")(x[l]);
+        return x;
+      #endif
+      }
+      /* exp(s y) for a constant s = +-2^e (ks_vexp_s(y, 1) is exp), at most 2 ulp.
+       * AVX-512: s y = (k/16) ln 2 + s r with k = round(16 s y / ln 2) (|s y| clamped to \(clamp), NaN
+       * passes): t = 1.5 2^\(f ? 19 : 48) + s y / ln 2 rounds to a multiple of 1/16, so kh = t - 1.5 2^\(f ? 19 : 48) = k/16
+       * and the low 4 bits of t are k mod 16; r from two Cody-Waite steps (exact products),
+       * 2^(k mod 16 / 16) from a table of 16 values (`vpermp`), e^(s r) = 1 + s r q(r) by a Taylor polynomial of degree \(f ? 3 : 7)
+       * (truncation < 0.02 ulp on |s r| <= ln2/32), T e^(s r) = T + (T r) q in one fma, and
+       * 2^floor(kh) by vscalefp (gradual underflow rounds once). s only scales constants.
+       * Elsewhere: the bit-trick exp of \(f ? "ks_expf" : "ks_exp") on vectors, of s y (exact). */
+      static inline ks_v ks_vexp_s(ks_v y, const ks_t s) {
+        const ks_t as = s < 0 ? -s : s;
+      #if defined(__AVX512F__)
+        /* max then min with y second: a NaN y passes (vrangep would return the bound) */
+        const \(m) c = _mm512_min_\(sfx)(_mm512_set1_\(sfx)((ks_t)\(clamp) / as), _mm512_max_\(sfx)(_mm512_set1_\(sfx)(-(ks_t)\(clamp) / as), (\(m))y));
+        const \(m) t = _mm512_fmadd_\(sfx)(c, _mm512_set1_\(sfx)(\(lit("1.4426950408889634")) * s), _mm512_set1_\(sfx)(\(lit(f ? "786432.0" : "422212465065984.0"))));
+        const \(m) kh = _mm512_sub_\(sfx)(t, _mm512_set1_\(sfx)(\(lit(f ? "786432.0" : "422212465065984.0"))));
+        \(m) r = _mm512_fmadd_\(sfx)(kh, _mm512_set1_\(sfx)(\(reduction.0) / s), c);
+        r = _mm512_fmadd_\(sfx)(kh, _mm512_set1_\(sfx)(\(reduction.1) / s), r);
+      \(tableLookup)
+      \(taylor)  const \(m) e = _mm512_fmadd_\(sfx)(_mm512_mul_\(sfx)(T, r), q, T);
+        return (ks_v)_mm512_scalef_\(sfx)(e, kh);
+      #else
+        const ks_v x = y * s;
+        const ks_vi sign = (ks_vi)((ks_v){0} + (ks_t)-0.0);
+        const ks_vi big = (ks_vi)((ks_v)((ks_vi)x & ~sign) > ((ks_v){0} + (ks_t)\(clamp)));
+        const ks_vi bound = ((ks_vi)x & sign) | (ks_vi)((ks_v){0} + (ks_t)\(clamp));
+        const ks_v c = (ks_v)(((ks_vi)x & ~big) | (bound & big));
+        union { ks_v f; ks_vu u; } t, s1, s2;
+        t.f = c * (ks_t)\(lit("1.4426950408889634")) + (ks_t)\(shifter);
+        const ks_v kf = t.f - (ks_t)\(shifter);
+        ks_v r = kf * (ks_t)\(reduction.0) + c;
+        r = kf * (ks_t)\(reduction.1) + r;
+        ks_v p = (ks_v){0} + (ks_t)\(poly[0]);
+      \(horner)  s1.u = (t.u >> 1) << \(bits);
+        s2.u = (t.u << \(bits)) - s1.u;
+        return p * s1.f * s2.f;
+      #endif
+      }
+
+
+      """
   }
 
   /// Asks GCC to unroll the component loops of a node's code completely, so the loop over the

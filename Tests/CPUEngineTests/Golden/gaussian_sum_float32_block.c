@@ -95,6 +95,83 @@ static inline double ks_exp(double x) {
 
 typedef float ks_acc_t;
 typedef float ks_sum_t;
+
+/* Explicit vectors for the pair loop: KS_W lanes of ks_t. */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define KS_VBYTES 64
+#elif defined(__AVX__)
+#define KS_VBYTES 32
+#else
+#define KS_VBYTES 16
+#endif
+enum { KS_W = KS_VBYTES / (int)sizeof(ks_t) };
+typedef ks_t ks_v __attribute__((vector_size(KS_VBYTES)));
+typedef int32_t ks_vi __attribute__((vector_size(KS_VBYTES)));
+typedef uint32_t ks_vu __attribute__((vector_size(KS_VBYTES)));
+static inline ks_v ks_vload(const ks_t *p) { ks_v v; memcpy(&v, p, sizeof v); return v; }
+static inline ks_t ks_vhsum(ks_v v) {
+  ks_t s[KS_W]; memcpy(s, &v, sizeof s);
+  for (int w = KS_W / 2; w > 0; w /= 2) for (int l = 0; l < w; l++) s[l] += s[l + w];
+  return s[0];
+}
+static inline ks_v ks_vabs(ks_v x) { return (ks_v)((ks_vi)x & ~(ks_vi)((ks_v){0} - (ks_t)0.0 + (ks_t)-0.0)); }
+static inline ks_v ks_vsqrt(ks_v x) {
+#if defined(__AVX512F__)
+  return (ks_v)_mm512_sqrt_ps((__m512)x);
+#else
+  for (int l = 0; l < KS_W; l++) x[l] = __builtin_sqrtf(x[l]);
+  return x;
+#endif
+}
+/* exp(s y) for a constant s = +-2^e (ks_vexp_s(y, 1) is exp), at most 2 ulp.
+ * AVX-512: s y = (k/16) ln 2 + s r with k = round(16 s y / ln 2) (|s y| clamped to 104.0f, NaN
+ * passes): t = 1.5 2^19 + s y / ln 2 rounds to a multiple of 1/16, so kh = t - 1.5 2^19 = k/16
+ * and the low 4 bits of t are k mod 16; r from two Cody-Waite steps (exact products),
+ * 2^(k mod 16 / 16) from a table of 16 values (`vpermp`), e^(s r) = 1 + s r q(r) by a Taylor polynomial of degree 3
+ * (truncation < 0.02 ulp on |s r| <= ln2/32), T e^(s r) = T + (T r) q in one fma, and
+ * 2^floor(kh) by vscalefp (gradual underflow rounds once). s only scales constants.
+ * Elsewhere: the bit-trick exp of ks_expf on vectors, of s y (exact). */
+static inline ks_v ks_vexp_s(ks_v y, const ks_t s) {
+  const ks_t as = s < 0 ? -s : s;
+#if defined(__AVX512F__)
+  /* max then min with y second: a NaN y passes (vrangep would return the bound) */
+  const __m512 c = _mm512_min_ps(_mm512_set1_ps((ks_t)104.0f / as), _mm512_max_ps(_mm512_set1_ps(-(ks_t)104.0f / as), (__m512)y));
+  const __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.4426950408889634f * s), _mm512_set1_ps(786432.0f));
+  const __m512 kh = _mm512_sub_ps(t, _mm512_set1_ps(786432.0f));
+  __m512 r = _mm512_fmadd_ps(kh, _mm512_set1_ps(-0.693359375f / s), c);
+  r = _mm512_fmadd_ps(kh, _mm512_set1_ps(2.12194440e-4f / s), r);
+  const __m512 T = _mm512_permutexvar_ps(_mm512_castps_si512(t), _mm512_setr_ps(0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f, 0x1.306fe0p+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f, 0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f, 0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f));
+  __m512 q = _mm512_set1_ps(1.0f / (ks_t)6 * s * s * s);
+  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / (ks_t)2 * s * s));
+  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / (ks_t)1 * s));
+  const __m512 e = _mm512_fmadd_ps(_mm512_mul_ps(T, r), q, T);
+  return (ks_v)_mm512_scalef_ps(e, kh);
+#else
+  const ks_v x = y * s;
+  const ks_vi sign = (ks_vi)((ks_v){0} + (ks_t)-0.0);
+  const ks_vi big = (ks_vi)((ks_v)((ks_vi)x & ~sign) > ((ks_v){0} + (ks_t)104.0f));
+  const ks_vi bound = ((ks_vi)x & sign) | (ks_vi)((ks_v){0} + (ks_t)104.0f);
+  const ks_v c = (ks_v)(((ks_vi)x & ~big) | (bound & big));
+  union { ks_v f; ks_vu u; } t, s1, s2;
+  t.f = c * (ks_t)1.4426950408889634f + (ks_t)12583166.0f;
+  const ks_v kf = t.f - (ks_t)12583166.0f;
+  ks_v r = kf * (ks_t)-0.693359375f + c;
+  r = kf * (ks_t)2.12194440e-4f + r;
+  ks_v p = (ks_v){0} + (ks_t)1.9875691500e-4f;
+  p = p * r + (ks_t)1.3981999507e-3f;
+  p = p * r + (ks_t)8.3334519073e-3f;
+  p = p * r + (ks_t)4.1665795894e-2f;
+  p = p * r + (ks_t)1.6666665459e-1f;
+  p = p * r + (ks_t)5.0000001201e-1f;
+  p = p * r + (ks_t)1.0f;
+  p = p * r + (ks_t)1.0f;
+  s1.u = (t.u >> 1) << 23;
+  s2.u = (t.u << 23) - s1.u;
+  return p * s1.f * s2.f;
+#endif
+}
+
 #define KS_RD(x) ks_round32(x)
 
 long ks_scratch_bytes(long ks_nred) { return ks_nred * 2 * (long)sizeof(ks_t); }
@@ -133,9 +210,34 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
         ks_t u_a0_1[2]; memcpy(u_a0_1, ks_a0 + (ks_i + 1) * 2, sizeof u_a0_1);
         ks_t u_a0_2[2]; memcpy(u_a0_2, ks_a0 + (ks_i + 2) * 2, sizeof u_a0_2);
         ks_t u_a0_3[2]; memcpy(u_a0_3, ks_a0 + (ks_i + 3) * 2, sizeof u_a0_3);
-        ks_sum_t ks_sum_0_0 = 0, ks_sum_1_0 = 0, ks_sum_2_0 = 0, ks_sum_3_0 = 0;
+        ks_v ks_vs_0_0 = (ks_v){0}, ks_vs_1_0 = (ks_v){0}, ks_vs_2_0 = (ks_v){0}, ks_vs_3_0 = (ks_v){0};
+        long ks_jv = ks_jb;
+        for (; ks_jv + KS_W <= ks_je; ks_jv += KS_W) {
+          const long ks_j = ks_jv;
+          ks_v w_2_0_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_0[0]); w_2_0_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_0[1]); w_2_0_0 += ks_d * ks_d; }
+          const ks_v w_3_0_0 = -w_2_0_0;
+          const ks_v w_4_0_0 = ks_vexp_s(w_2_0_0, (ks_t)-0x1.0000000000000p+0);
+          const ks_v w_6_0_0 = w_4_0_0 * ks_vload(ks_a2 + ks_j);
+          ks_v w_2_1_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_1[0]); w_2_1_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_1[1]); w_2_1_0 += ks_d * ks_d; }
+          const ks_v w_3_1_0 = -w_2_1_0;
+          const ks_v w_4_1_0 = ks_vexp_s(w_2_1_0, (ks_t)-0x1.0000000000000p+0);
+          const ks_v w_6_1_0 = w_4_1_0 * ks_vload(ks_a2 + ks_j);
+          ks_v w_2_2_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_2[0]); w_2_2_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_2[1]); w_2_2_0 += ks_d * ks_d; }
+          const ks_v w_3_2_0 = -w_2_2_0;
+          const ks_v w_4_2_0 = ks_vexp_s(w_2_2_0, (ks_t)-0x1.0000000000000p+0);
+          const ks_v w_6_2_0 = w_4_2_0 * ks_vload(ks_a2 + ks_j);
+          ks_v w_2_3_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_3[0]); w_2_3_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_3[1]); w_2_3_0 += ks_d * ks_d; }
+          const ks_v w_3_3_0 = -w_2_3_0;
+          const ks_v w_4_3_0 = ks_vexp_s(w_2_3_0, (ks_t)-0x1.0000000000000p+0);
+          const ks_v w_6_3_0 = w_4_3_0 * ks_vload(ks_a2 + ks_j);
+          ks_vs_0_0 += w_6_0_0;
+          ks_vs_1_0 += w_6_1_0;
+          ks_vs_2_0 += w_6_2_0;
+          ks_vs_3_0 += w_6_3_0;
+        }
+        ks_sum_t ks_sum_0_0 = ks_vhsum(ks_vs_0_0), ks_sum_1_0 = ks_vhsum(ks_vs_1_0), ks_sum_2_0 = ks_vhsum(ks_vs_2_0), ks_sum_3_0 = ks_vhsum(ks_vs_3_0);
         #pragma omp simd reduction(+: ks_sum_0_0, ks_sum_1_0, ks_sum_2_0, ks_sum_3_0)
-        for (long ks_j = ks_jb; ks_j < ks_je; ks_j++) {
+        for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
           float v_2_0[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_0[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_0[0] = s; }
           float v_3_0[1]; v_3_0[0] = (-((v_2_0[0])));
           float v_4_0[1]; v_4_0[0] = exp((v_3_0[0]));
@@ -164,9 +266,19 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
       }
       for (; ks_i < ks_ie; ks_i++) {
         ks_t u_a0_0[2]; memcpy(u_a0_0, ks_a0 + (ks_i + 0) * 2, sizeof u_a0_0);
-        ks_sum_t ks_sum_0_0 = 0;
+        ks_v ks_vs_0_0 = (ks_v){0};
+        long ks_jv = ks_jb;
+        for (; ks_jv + KS_W <= ks_je; ks_jv += KS_W) {
+          const long ks_j = ks_jv;
+          ks_v w_2_0_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_0[0]); w_2_0_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_0[1]); w_2_0_0 += ks_d * ks_d; }
+          const ks_v w_3_0_0 = -w_2_0_0;
+          const ks_v w_4_0_0 = ks_vexp_s(w_2_0_0, (ks_t)-0x1.0000000000000p+0);
+          const ks_v w_6_0_0 = w_4_0_0 * ks_vload(ks_a2 + ks_j);
+          ks_vs_0_0 += w_6_0_0;
+        }
+        ks_sum_t ks_sum_0_0 = ks_vhsum(ks_vs_0_0);
         #pragma omp simd reduction(+: ks_sum_0_0)
-        for (long ks_j = ks_jb; ks_j < ks_je; ks_j++) {
+        for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
           float v_2_0[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_0[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_0[0] = s; }
           float v_3_0[1]; v_3_0[0] = (-((v_2_0[0])));
           float v_4_0[1]; v_4_0[0] = exp((v_3_0[0]));
