@@ -86,7 +86,7 @@ let package = Package(
       exclude: ["Emulation", "Golden"]),
     .testTarget(
       name: "KernelOperationsTests",
-      dependencies: ["_KSTestSupport", "KernelOperations", "KernelEngines", "ArrayIO", "DenseLinearAlgebra"],
+      dependencies: ["_KSTestSupport", "KernelOperations", "KernelEngines", "ArrayIO", "DenseLinearAlgebra", "CPUEngine"],
       exclude: ["Fixtures"]),
     .testTarget(name: "ShellSyntaxTests", dependencies: ["ShellSyntax", "KSDiagnostics"]),
     .testTarget(

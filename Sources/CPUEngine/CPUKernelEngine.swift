@@ -141,7 +141,8 @@ public struct CPUKernelEngine: KernelEngine {
   }
 
   /// Runs the block-sparse kernel: rows in chunks handed out dynamically, as `run`, each row
-  /// reduced over the intervals of its block (rows of no block get the initial value).
+  /// reduced over the intervals of its block (rows of no block get the initial value). The SIMD
+  /// kernels tile the rows of a block, so chunks are cut at block boundaries where they fall.
   func runRanged(
     _ k: CompiledKernel, _ plan: KernelPlan, _ arguments: KernelArguments, _ ranges: BlockRanges,
     cancel: CancellationToken?
@@ -170,6 +171,12 @@ public struct CPUKernelEngine: KernelEngine {
         ranges.sliceEnds.withUnsafeBufferPointer { slicesBuffer in
           ranges.reducedRanges.withUnsafeBufferPointer { redBuffer in
             Self.withArgumentPointers(arguments.arrays, double: double) { pointers in
+              // The SIMD kernels read the reduced variables from the scratch `ks_prepare` fills.
+              let scratchBytes = max(1, k.scratchBytes(n))
+              let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+              defer { scratch.deallocate() }
+              pointers.withUnsafeBufferPointer { k.prepare($0.baseAddress, n, scratch) }
+              nonisolated(unsafe) let scratchPointer = UnsafeRawPointer(scratch)
               nonisolated(unsafe) let out = outBuffer.baseAddress!
               nonisolated(unsafe) let args = pointers
               nonisolated(unsafe) let rows = rowBlockBuffer.baseAddress
@@ -181,7 +188,7 @@ public struct CPUKernelEngine: KernelEngine {
               nonisolated(unsafe) let context = cancel.map { Unmanaged.passUnretained($0).toOpaque() }
               let call: @Sendable (Int, Int) -> Int32 = { i0, i1 in
                 args.withUnsafeBufferPointer {
-                  reduceRanges($0.baseAddress, m, n, i0, i1, rows, slices, red, out, callback, context)
+                  reduceRanges($0.baseAddress, m, n, i0, i1, rows, slices, red, scratchPointer, out, callback, context)
                 }
               }
               if threads == 1 || m < 8 || pairs < 2e5 { return call(0, m) }

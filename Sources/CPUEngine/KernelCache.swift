@@ -19,7 +19,7 @@ final class CompiledKernel: @unchecked Sendable {
   typealias ReduceRanges =
     @convention(c) (
       UnsafePointer<UnsafeRawPointer?>?, Int, Int, Int, Int, UnsafePointer<Int>?, UnsafePointer<Int>?,
-      UnsafePointer<Int>?, UnsafeMutablePointer<Double>?, CancelCallback?, UnsafeMutableRawPointer?
+      UnsafePointer<Int>?, UnsafeRawPointer?, UnsafeMutablePointer<Double>?, CancelCallback?, UnsafeMutableRawPointer?
     ) -> Int32
   typealias ScratchBytes = @convention(c) (Int) -> Int
   typealias Prepare = @convention(c) (UnsafePointer<UnsafeRawPointer?>?, Int, UnsafeMutableRawPointer?) -> Void

@@ -46,20 +46,25 @@ public enum KernelSource {
     Generator(plan: plan).source()
   }
 
-  /// The C source of `plan`'s block-sparse kernel: the exact kernel (exported as `ks_reduce`, so
-  /// the library loads like any other) plus `ks_reduce_ranges`, which reduces each output row over
-  /// the reduced intervals of its block (keops-semantics.md section 4.4, `CpuReduc_ranges`):
+  /// The C source of `plan`'s block-sparse kernel: the plan's dense kernel (`generate`, exported
+  /// as `ks_reduce` with its `ks_scratch_bytes` / `ks_prepare`, so the library loads like any
+  /// other) plus `ks_reduce_ranges`, which reduces each output row over the reduced intervals of
+  /// its block, in order (keops-semantics.md section 4.4, `CpuReduc_ranges`):
   /// ```c
   /// int ks_reduce_ranges(const void *const *args, long n_out, long n_red, long i0, long i1,
   ///                      const long *row_block, const long *slice_ends, const long *red_ranges,
-  ///                      double *out, int (*cancelled)(void *), void *ctx);
+  ///                      const void *scratch, double *out, int (*cancelled)(void *), void *ctx);
   /// ```
   /// `row_block[i]` is the block of output row i (-1: none, the row gets the reduction's initial
-  /// value). Exact arithmetic in every case, so the results are the reference engine's bit for
-  /// bit; block_sum adds every term of a row into one temporary and folds it in once at the end
-  /// (no periodic flush), as KeOps and the reference do with ranges.
+  /// value); `scratch` is what `ks_prepare` filled. The plans with a SIMD dense kernel run the
+  /// same SIMD loops over each interval, for tiles of rows of one block (the rows of a block share
+  /// its intervals): the selection reductions stay bit-identical to the reference, the sums and
+  /// the Max_SumShiftExp family differ as their dense kernels do (`vectorizedNotes`). The other
+  /// plans use the exact arithmetic, bit for bit the reference's; there block_sum adds every term
+  /// of a row into one temporary and folds it in once at the end (no periodic flush), as KeOps
+  /// and the reference do with ranges.
   public static func generateRanged(for plan: KernelPlan) -> String {
-    Generator(plan: plan, forceExact: true).rangedSource()
+    Generator(plan: plan).rangedSource()
   }
 
   /// True when `plan` gets a kernel that is not bit-identical to the reference: the SIMD Sum and
@@ -403,7 +408,7 @@ private struct Generator {
   /// or `rangedSignature`'s when `ranged`).
   func exactBody(ranged: Bool = false) -> String {
     let scheme = reduction.isSumType ? plan.sumScheme : .directSum
-    var s = ranged ? "  (void)ks_nout; (void)ks_nred;\n" : "  (void)ks_nout; (void)ks_scratch;\n"
+    var s = ranged ? "  (void)ks_nout; (void)ks_nred; (void)ks_scratch;\n" : "  (void)ks_nout; (void)ks_scratch;\n"
     s += argumentPointers
     if !ranged {
       s += "  const long ks_period = ks_nred < 10 ? 100 : (long)sqrt((double)ks_nred);\n  (void)ks_period;\n"
@@ -447,16 +452,195 @@ private struct Generator {
   static let rangedSignature =
     "int ks_reduce_ranges(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0, long ks_i1,\n"
     + "                     const long *ks_rowblock, const long *ks_slices, const long *ks_redranges,\n"
-    + "                     double *ks_out, int (*ks_cancelled)(void *), void *ks_ctx)"
+    + "                     const void *ks_scratch, double *ks_out, int (*ks_cancelled)(void *), void *ks_ctx)"
 
-  /// The block-sparse library: the header, the exact kernel and `ks_reduce_ranges` (see
-  /// `KernelSource.generateRanged`). Only for an exact generator.
+  /// The block-sparse library: the dense library and `ks_reduce_ranges` (see
+  /// `KernelSource.generateRanged`).
   func rangedSource() -> String {
-    precondition(shape == .exact, "the ranged kernel is generated from the exact generator")
     var s = source()
     s += "\n/* Block-sparse reduction (ranges=): each row over the reduced intervals of its block. */\n"
+    switch shape {
+    case .exact:
+      s += "\(Self.rangedSignature) {\n"
+      s += exactBody(ranged: true)
+    case .simdSum: s += rangedSumKernel()
+    case .simdSelect: s += rangedSelectionKernel()
+    case .simdShift: s += rangedShiftKernel()
+    }
+    return s
+  }
+
+  // MARK: Block-sparse SIMD kernels
+
+  /// The start of the SIMD block-sparse kernels' loop over output rows: chunks `ks_ib ..< ks_ie`
+  /// of at most KS_RB rows of one block `ks_blk` (-1: no block), and that block's intervals
+  /// `ks_l0 ..< ks_l1` (none for rows of no block, which keep the initial value).
+  var rangedRowChunkHead: String {
+    """
+      long ks_chunks = 0;
+      for (long ks_ib = ks_i0, ks_ie; ks_ib < ks_i1; ks_ib = ks_ie) {
+        const long ks_blk = ks_rowblock[ks_ib];
+        ks_ie = ks_ib + 1;
+        while (ks_ie < ks_i1 && ks_ie - ks_ib < KS_RB && ks_rowblock[ks_ie] == ks_blk) ks_ie++;
+        if (ks_cancelled && (ks_chunks++ & 15) == 0 && ks_cancelled(ks_ctx)) return 1;
+        const long ks_l0 = ks_blk <= 0 ? 0 : ks_slices[ks_blk - 1], ks_l1 = ks_blk < 0 ? 0 : ks_slices[ks_blk];
+
+    """
+  }
+
+  /// For the buffered kernels: the loop over the block's intervals, each cut into pieces
+  /// `ks_jb ..< ks_je` (`ks_n` indices) that stay within one KS_B block of the scratch, with the
+  /// piece's pointers into it (component k of point j at `ks_s[k * KS_B + j - ks_jb]`), as
+  /// `blockLoopHead` gives the dense kernels. Closed by two braces.
+  var rangedBlockLoopHead: String {
+    var s = """
+          for (long ks_l = ks_l0; ks_l < ks_l1; ks_l++) {
+            const long ks_r1 = ks_redranges[2 * ks_l + 1];
+            for (long ks_jb = ks_redranges[2 * ks_l], ks_je; ks_jb < ks_r1; ks_jb = ks_je) {
+              const long ks_q = ks_jb / KS_B;
+              ks_je = (ks_q + 1) * KS_B < ks_r1 ? (ks_q + 1) * KS_B : ks_r1;
+              const long ks_n = ks_je - ks_jb;
+              (void)ks_q;
+
+      """
+    for (v, offset) in transposed {
+      s += "        const ks_w *ks_s\(v.index) = (const ks_w *)ks_scratch + ks_q * \(scratchDims - 1) * KS_B + ks_jb + \(offset) * KS_B;\n"
+    }
+    s += "        long ks_i = ks_ib;\n"
+    return s
+  }
+
+  /// `ks_reduce_ranges` for the SIMD Sum: `tileLoop` over pieces of each interval.
+  func rangedSumKernel() -> String {
+    let tile = d <= 4 ? 4 : (d <= 8 ? 2 : 1)
+    var s = "\(Self.rangedSignature) {\n  (void)ks_nout;\n"
+    s += argumentPointers
+    for (v, offset) in transposed {
+      s += "  const ks_t *ks_s\(v.index) = (const ks_t *)ks_scratch + \(offset) * ks_nred;\n"
+    }
+    if plan.sumScheme == .blockSum {
+      s += "  /* block_sum: the lanes add pieces of about sqrt(n_red) indices in the compute type. */\n"
+      s += "  long ks_bs = ks_nred < 10 ? 100 : (long)sqrt((double)ks_nred);\n"
+      s += "  ks_bs = (ks_bs + 63) / 64 * 64;\n"
+    } else {
+      s += "  const long ks_bs = 4096;\n"
+    }
+    s += tiledPrologue
+    s += "  enum { KS_RB = \(Self.rowBlock) };\n"
+    s += rangedRowChunkHead
+    s += """
+          ks_acc_t ks_acc[KS_RB * \(d)];
+          for (int ks_k = 0; ks_k < KS_RB * \(d); ks_k++) ks_acc[ks_k] = 0;
+          for (long ks_l = ks_l0; ks_l < ks_l1; ks_l++) {
+            const long ks_r1 = ks_redranges[2 * ks_l + 1];
+            for (long ks_jb = ks_redranges[2 * ks_l], ks_je; ks_jb < ks_r1; ks_jb = ks_je) {
+              ks_je = ks_jb + ks_bs < ks_r1 ? ks_jb + ks_bs : ks_r1;
+              long ks_i = ks_ib;
+
+      """
+    s += tileLoop(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))")
+    if tile > 1 {
+      s += tileLoop(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
+    }
+    s += "      }\n    }\n"
+    s += "    for (long ks_r = 0; ks_r < ks_ie - ks_ib; ks_r++)\n"
+    s += "      for (int ks_k = 0; ks_k < \(d); ks_k++) ks_out[(ks_ib + ks_r) * \(rawDim) + ks_k] = KS_RD((double)ks_acc[ks_r * \(d) + ks_k]);\n"
+    s += "  }\n  return 0;\n}\n"
+    return s
+  }
+
+  /// `ks_reduce_ranges` for the selection reductions: `selectionTile` over pieces of each
+  /// interval, the intervals in order, so ties and KMin's order are the reference's.
+  func rangedSelectionKernel() -> String {
+    let acc = Accumulation(gen: self, scheme: .directSum, component: { "((double)ks_b[(\($0)) * KS_B + ks_jj])" })
+    let tile = bufferedTile
+    let rowBlock = max(tile, min(64, 8192 / acc.accCount) / tile * tile)
+    var s = "\(Self.rangedSignature) {\n  (void)ks_nout; (void)ks_nred;\n"
+    s += argumentPointers
+    s += tiledPrologue
+    s += """
+        enum { KS_RB = \(rowBlock), KS_C = 32 };
+        ks_t ks_buf[\(tile * d) * KS_B];
+        double ks_accs[KS_RB * \(acc.accCount)];
+
+      """
+    s += rangedRowChunkHead
+    s += "    for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {\n"
+    s += "      double *ks_acc = ks_accs + (ks_i - ks_ib) * \(acc.accCount);\n"
+    s += acc.initialization(indent: "      ")
+    s += "    }\n"
+    s += rangedBlockLoopHead
+    s += selectionTile(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))", acc: acc)
+    if tile > 1 {
+      s += selectionTile(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)", acc: acc)
+    }
+    s += "      }\n    }\n"
+    s += "    for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {\n"
+    s += "      const double *ks_acc = ks_accs + (ks_i - ks_ib) * \(acc.accCount);\n"
+    s += acc.finish(indent: "      ")
+    s += "    }\n  }\n  return 0;\n}\n"
+    return s
+  }
+
+  /// `ks_reduce_ranges` for the Max_SumShiftExp family: `shiftTile` over pieces of each interval;
+  /// rows with a non-finite value (and rows of no block, whose m stays -inf) are recomputed by
+  /// the exact block-sparse code.
+  func rangedShiftKernel() -> String {
+    let exact = Generator(plan: plan, forceExact: true)
+    let tile = bufferedTile
+    let sums = max(0, d - 1)
+    var s = "/* The exact block-sparse kernel (libm's exp), for the rows with a non-finite value. */\n"
+    s += "#pragma push_macro(\"exp\")\n#undef exp\n"
+    s += "__attribute__((optimize(\"fp-contract=off\")))\n"
+    s += "static " + Self.rangedSignature.replacingOccurrences(of: "ks_reduce_ranges(", with: "ks_exact_ranged_rows(")
+      .replacingOccurrences(of: "\n                     ", with: "\n                                 ") + " {\n"
+    s += exact.exactBody(ranged: true)
+    s += "#pragma pop_macro(\"exp\")\n\n"
     s += "\(Self.rangedSignature) {\n"
-    s += exactBody(ranged: true)
+    s += argumentPointers
+    s += tiledPrologue
+    s += """
+        enum { KS_RB = \(Self.rowBlock) };
+        ks_t ks_buf[\(tile * d) * KS_B];
+        ks_t ks_am[KS_RB];
+        ks_acc_t ks_as[KS_RB * \(max(1, sums))];
+        int ks_bad[KS_RB];
+
+      """
+    s += rangedRowChunkHead
+    s += """
+        for (int ks_r = 0; ks_r < KS_RB; ks_r++) {
+          ks_am[ks_r] = -(ks_t)__builtin_inf(); ks_bad[ks_r] = 0;
+          for (int ks_k = 0; ks_k < \(max(1, sums)); ks_k++) ks_as[ks_r * \(max(1, sums)) + ks_k] = 0;
+        }
+
+    """
+    s += rangedBlockLoopHead
+    s += shiftTile(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))")
+    if tile > 1 {
+      s += shiftTile(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
+    }
+    s += """
+          }
+        }
+        for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {
+          const long ks_r = ks_i - ks_ib;
+          const ks_acc_t *ks_s = ks_as + ks_r * \(max(1, sums));
+          int ks_ok = !ks_bad[ks_r] && isfinite(ks_am[ks_r]);
+          for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_ok = ks_ok && isfinite(ks_s[ks_k]);
+          if (!ks_ok) {
+            ks_exact_ranged_rows(ks_args, ks_nout, ks_nred, ks_i, ks_i + 1, ks_rowblock, ks_slices, ks_redranges,
+                                 ks_scratch, ks_out, 0, 0);
+            continue;
+          }
+          ks_out[ks_i * \(rawDim)] = KS_RD((double)ks_am[ks_r]);
+          for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_out[ks_i * \(rawDim) + 1 + ks_k] = KS_RD((double)ks_s[ks_k]);
+        }
+      }
+      return 0;
+    }
+
+    """
     return s
   }
 
