@@ -144,11 +144,26 @@ extension KernelSolve {
     } catch SolveFailure.Reason.cancelled {
       throw SolveFailure(reason: .cancelled, report: SolveReport(iterations: 0, rmsResidual: .nan, elapsed: elapsed(), converged: false), lastIterate: NDArray(shape: b.shape, doubles: [Double](repeating: 0, count: b.count), dtype: b.dtype))
     }
+    // float32 products with float64 residuals: on by default for float64 data on a compiled engine.
+    var fast: FastOperator?
+    let mixed = options.mixedPrecision ?? (plan.dataType == .float64 && engine.name != "reference" && n >= Self.mixedPrecisionMinimum)
+    if mixed {
+      guard plan.dataType == .float64 else {
+        throw OperationError.option(
+          name: "mixed_precision", message: "mixed_precision=True needs float64 data (the \(plan.dataType.rawValue) products are already the fast ones)")
+      }
+      fast = FastOperator(plan: plan, arguments: args, engine: engine, unknownIndex: unknownIndex)
+      method = String(method.dropLast()) + "; float32 products, float64 residuals)"
+    }
     let setup = elapsed()
     return try pcg(
       plan: plan, args: args, engine: engine, alpha: alpha, eps: eps, maxIterations: maxIterations, preconditioner: preconditioner,
-      method: method, note: note, setup: setup, cancel: cancel, started: start, progress: progress)
+      method: method, note: note, setup: setup, cancel: cancel, started: start, progress: progress, fast: fast)
   }
+
+  /// The N from which `mixed_precision` defaults to on: below it the solve takes well under a
+  /// second and the float32 kernel's first compilation would cost more than it saves.
+  public static let mixedPrecisionMinimum = 4_096
 
   /// N up to which `method="auto"` factors the dense matrix rather than iterating: the Cholesky
   /// (N^3/3 flops through BLAS) costs about as much as the Nyström set-up plus a few tens of
@@ -198,10 +213,16 @@ extension KernelSolve {
   /// Preconditioned CG with KeOps' stopping rule (RMS of the unpreconditioned residual < eps),
   /// its start (a = 0) and its failure checks. With the identity preconditioner the iterates are
   /// KeOps' CG's.
+  ///
+  /// With `fast` (float64 data on a compiled engine, `docs/solvers.md`), the iterations apply the
+  /// operator in float32 inside an iterative refinement: each round runs PCG on the correction
+  /// system (alpha Id + K) d = r with float32 kernel products, adds d to a, and recomputes the
+  /// residual r = b - (alpha Id + K) a with one float64 product. The solve stops by the same rule,
+  /// on that float64 residual. A round that gains less than 10x hands over to float64 products.
   func pcg(
     plan: KernelPlan, args arguments: KernelArguments, engine: any KernelEngine, alpha: Double, eps: Double,
     maxIterations: Int?, preconditioner: any Preconditioner, method: String, note: String?, setup: Double,
-    cancel: CancellationToken?, started start: UInt64, progress: ((SolveProgress) -> Void)?
+    cancel: CancellationToken?, started start: UInt64, progress: ((SolveProgress) -> Void)?, fast: FastOperator? = nil
   ) throws -> (NDArray, SolveReport) {
     var args = arguments
     let b = args.arrays[unknownIndex]
@@ -213,19 +234,30 @@ extension KernelSolve {
     func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
     func round(_ v: inout [Double]) { if precision != .float64 { for k in v.indices { v[k] = precision.round(v[k]) } } }
     func dot(_ u: [Double], _ w: [Double]) -> Double { Self.dot(u, w) }
+    let trace = getenv("KS_SOLVE_TRACE") != nil
+    var operatorNanos: UInt64 = 0, precondNanos: UInt64 = 0, fastNanos: UInt64 = 0
+    func timed<T>(_ clock: inout UInt64, _ body: () throws -> T) rethrows -> T {
+      let t = DispatchTime.now().uptimeNanoseconds
+      defer { clock += DispatchTime.now().uptimeNanoseconds - t }
+      return try body()
+    }
     func linop(_ p: [Double]) throws -> [Double] {
-      try applyOperator(p, plan: plan, args: &args, engine: engine, alpha: alpha, cancel: cancel)
+      try timed(&operatorNanos) { try applyOperator(p, plan: plan, args: &args, engine: engine, alpha: alpha, cancel: cancel) }
     }
     let delta = Double(n) * eps * eps
+    let bv = b.toDoubles()
     var a = [Double](repeating: 0, count: n)
-    var r = b.toDoubles()
+    var r = bv
     var nr2 = dot(r, r)
     var iterations = 0
     var history = [(nr2 / Double(max(n, 1))).squareRoot()]
-    var operatorNanos: UInt64 = 0, precondNanos: UInt64 = 0
+    var method = method
     func report(_ converged: Bool) -> SolveReport {
-      if getenv("KS_SOLVE_TRACE") != nil {
-        FileHandle.standardError.write(Data("pcg: operator \(Double(operatorNanos) / 1e9) s, preconditioner \(Double(precondNanos) / 1e9) s\n".utf8))
+      if trace {
+        FileHandle.standardError.write(
+          Data(
+            "pcg: operator \(Double(operatorNanos) / 1e9) s, float32 operator \(Double(fastNanos) / 1e9) s, preconditioner \(Double(precondNanos) / 1e9) s, total \(elapsed()) s\n"
+              .utf8))
       }
       var rep = SolveReport(
         iterations: iterations, rmsResidual: (nr2 / Double(max(n, 1))).squareRoot(), elapsed: elapsed(), converged: converged)
@@ -236,66 +268,93 @@ extension KernelSolve {
       return rep
     }
     func result(_ v: [Double]) -> NDArray { NDArray(shape: b.shape, doubles: v, dtype: dtype) }
+    func fail(_ reason: SolveFailure.Reason, _ d: [Double]? = nil) -> SolveFailure {
+      var last = a
+      if let d { for k in 0..<n { last[k] += d[k] } }
+      return SolveFailure(reason: reason, report: report(false), lastIterate: result(last))
+    }
     if nr2 < delta { return (result(a), report(true)) }
     progress?(SolveProgress(iteration: 0, rmsResidual: history[0], elapsed: elapsed(), target: eps, method: method))
-    var z = preconditioner.apply(r, columns: columns)
-    round(&z)
-    var rz = dot(r, z)
-    var p = z
-    var best = nr2
-    var growing = 0
-    while true {
-      if let c = cancel, c.isCancelled {
-        throw SolveFailure(reason: .cancelled, report: report(false), lastIterate: result(a))
-      }
-      if iterations >= maxiter {
-        throw SolveFailure(reason: .maxIterations(maxiter), report: report(false), lastIterate: result(a))
-      }
-      let mp: [Double]
-      let tm = DispatchTime.now().uptimeNanoseconds
-      do {
-        mp = try linop(p)
-      } catch let reason as SolveFailure.Reason {
-        throw SolveFailure(reason: reason, report: report(false), lastIterate: result(a))
-      }
-      operatorNanos += DispatchTime.now().uptimeNanoseconds - tm
-      iterations += 1
-      let curvature = dot(p, mp)
-      if !curvature.isFinite || !rz.isFinite {
-        throw SolveFailure(reason: .nonFinite, report: report(false), lastIterate: result(a))
-      }
-      if curvature <= 0 {
-        throw SolveFailure(reason: .notPositiveDefinite(curvature: curvature), report: report(false), lastIterate: result(a))
-      }
-      let alp = rz / curvature
-      for k in 0..<n {
-        a[k] += alp * p[k]
-        r[k] -= alp * mp[k]
-      }
-      round(&a)
-      round(&r)
-      let nr2new = dot(r, r)
-      nr2 = nr2new
-      history.append((nr2new / Double(n)).squareRoot())
-      progress?(SolveProgress(iteration: iterations, rmsResidual: history.last!, elapsed: elapsed(), target: eps, method: method))
-      if !nr2new.isFinite {
-        throw SolveFailure(reason: .nonFinite, report: report(false), lastIterate: result(a))
-      }
-      if nr2new < delta { return (result(a), report(true)) }
-      if nr2new < best { best = nr2new; growing = 0 } else if nr2new > 1e3 * best { growing += 1 }
-      if growing >= Self.growthPatience {
-        throw SolveFailure(reason: .diverging, report: report(false), lastIterate: result(a))
-      }
-      let tp = DispatchTime.now().uptimeNanoseconds
-      z = preconditioner.apply(r, columns: columns)
-      precondNanos += DispatchTime.now().uptimeNanoseconds - tp
+
+    /// PCG on op(d) = r from d = 0, until the recursive residual |r - op(d)|^2 is below `stop`;
+    /// returns d and that residual (nr2 tracks it, for the history and the live line).
+    func run(_ op: ([Double]) throws -> [Double], stop: Double) throws -> [Double] {
+      var d = [Double](repeating: 0, count: n)
+      var res = r
+      var z = timed(&precondNanos) { preconditioner.apply(res, columns: columns) }
       round(&z)
-      let rzNew = dot(r, z)
-      let beta = rzNew / rz
-      for k in 0..<n { p[k] = z[k] + beta * p[k] }
-      round(&p)
-      rz = rzNew
+      var rz = dot(res, z)
+      var p = z
+      var best = nr2
+      var growing = 0
+      while true {
+        if let c = cancel, c.isCancelled { throw fail(.cancelled, d) }
+        if iterations >= maxiter { throw fail(.maxIterations(maxiter), d) }
+        let mp: [Double]
+        do {
+          mp = try op(p)
+        } catch let reason as SolveFailure.Reason {
+          throw fail(reason, d)
+        }
+        iterations += 1
+        let curvature = dot(p, mp)
+        if !curvature.isFinite || !rz.isFinite { throw fail(.nonFinite, d) }
+        if curvature <= 0 { throw fail(.notPositiveDefinite(curvature: curvature), d) }
+        let alp = rz / curvature
+        for k in 0..<n {
+          d[k] += alp * p[k]
+          res[k] -= alp * mp[k]
+        }
+        round(&d)
+        round(&res)
+        nr2 = dot(res, res)
+        history.append((nr2 / Double(n)).squareRoot())
+        progress?(SolveProgress(iteration: iterations, rmsResidual: history.last!, elapsed: elapsed(), target: eps, method: method))
+        if !nr2.isFinite { throw fail(.nonFinite, d) }
+        if nr2 < stop { return d }
+        if nr2 < best { best = nr2; growing = 0 } else if nr2 > 1e3 * best { growing += 1 }
+        if growing >= Self.growthPatience { throw fail(.diverging, d) }
+        z = timed(&precondNanos) { preconditioner.apply(res, columns: columns) }
+        round(&z)
+        let rzNew = dot(res, z)
+        let beta = rzNew / rz
+        for k in 0..<n { p[k] = z[k] + beta * p[k] }
+        round(&p)
+        rz = rzNew
+      }
     }
+
+    if var fast {
+      // Iterative refinement: float32 products for the iterations, a float64 residual per round.
+      while true {
+        let before = nr2
+        let d = try run({ p in try timed(&fastNanos) { try fast.apply(p, alpha: alpha, cancel: cancel) } }, stop: max(0.25 * delta, FastOperator.reach * FastOperator.reach * before))
+        for k in 0..<n { a[k] += d[k] }
+        if iterations >= maxiter { throw fail(.maxIterations(maxiter)) }
+        let ka: [Double]
+        do {
+          ka = try linop(a)
+        } catch let reason as SolveFailure.Reason {
+          throw fail(reason)
+        }
+        iterations += 1
+        for k in 0..<n { r[k] = bv[k] - ka[k] }
+        nr2 = dot(r, r)
+        history.append((nr2 / Double(n)).squareRoot())
+        if trace {
+          FileHandle.standardError.write(Data("refinement: float64 rms \(history.last!) after \(iterations) products\n".utf8))
+        }
+        progress?(SolveProgress(iteration: iterations, rmsResidual: history.last!, elapsed: elapsed(), target: eps, method: method))
+        if !nr2.isFinite { throw fail(.nonFinite) }
+        if nr2 < delta { return (result(a), report(true)) }
+        if nr2 > 0.01 * before { break }  // float32 no longer gains: float64 from here
+      }
+      method += " (float64 after \(iterations) products)"
+    }
+    let d = try run(linop, stop: delta)
+    for k in 0..<n { a[k] += d[k] }
+    round(&a)
+    return (result(a), report(true))
   }
 
   /// The direct method: K built on the engine, alpha added to its diagonal, factored by LAPACK
