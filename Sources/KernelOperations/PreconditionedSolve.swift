@@ -104,6 +104,12 @@ extension KernelSolve {
       throw OperationError.option(name: "precond", message: "precond=\"nystrom\" needs LAPACK (\(why)); install liblapacke or use \"jacobi\"")
     }
 
+    // float32 products with float64 residuals: on by default for float64 data on a compiled engine.
+    let mixed = options.mixedPrecision ?? (plan.dataType == .float64 && engine.name != "reference" && n >= Self.mixedPrecisionMinimum)
+    if mixed && plan.dataType != .float64 {
+      throw OperationError.option(
+        name: "mixed_precision", message: "mixed_precision=True needs float64 data (the \(plan.dataType.rawValue) products are already the fast ones)")
+    }
     let preconditioner: any Preconditioner
     var method: String
     do {
@@ -129,7 +135,8 @@ extension KernelSolve {
             kernel, centres: NystromBuilder.weightedCentres(scores, m: m, seed: options.seed), cancel: cancel)
         }
         let t0 = elapsed()
-        preconditioner = try NystromPreconditioner(ft: built.ft, m: built.m, n: n, alpha: alpha)
+        preconditioner = try NystromPreconditioner(
+          ft: built.ft, m: built.m, n: n, alpha: alpha, float32: mixed && getenv("KS_SOLVE_PRECOND64") == nil)
         if getenv("KS_SOLVE_TRACE") != nil {
           FileHandle.standardError.write(Data("nystrom: centres \(t0) s, factor \(elapsed() - t0) s\n".utf8))
         }
@@ -144,14 +151,8 @@ extension KernelSolve {
     } catch SolveFailure.Reason.cancelled {
       throw SolveFailure(reason: .cancelled, report: SolveReport(iterations: 0, rmsResidual: .nan, elapsed: elapsed(), converged: false), lastIterate: NDArray(shape: b.shape, doubles: [Double](repeating: 0, count: b.count), dtype: b.dtype))
     }
-    // float32 products with float64 residuals: on by default for float64 data on a compiled engine.
     var fast: FastOperator?
-    let mixed = options.mixedPrecision ?? (plan.dataType == .float64 && engine.name != "reference" && n >= Self.mixedPrecisionMinimum)
     if mixed {
-      guard plan.dataType == .float64 else {
-        throw OperationError.option(
-          name: "mixed_precision", message: "mixed_precision=True needs float64 data (the \(plan.dataType.rawValue) products are already the fast ones)")
-      }
       fast = FastOperator(plan: plan, arguments: args, engine: engine, unknownIndex: unknownIndex)
       method = String(method.dropLast()) + "; float32 products, float64 residuals)"
     }
