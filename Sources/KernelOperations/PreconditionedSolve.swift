@@ -119,7 +119,7 @@ extension KernelSolve {
         method = "PCG (Jacobi)"
       default:
         let budgetCap = max(1, options.memoryBudget / 2 / max(1, 8 * n))
-        let m = min(n, options.centres ?? Self.defaultCentres(n: n, columns: columns), budgetCap)
+        let m = min(n, options.centres ?? Self.defaultCentres(n: n, columns: columns, mixed: mixed), budgetCap)
         let built: (ft: [Double], m: Int)
         switch options.centreSelection {
         case .rpcholesky:
@@ -162,6 +162,10 @@ extension KernelSolve {
       method: method, note: note, setup: setup, cancel: cancel, started: start, progress: progress, fast: fast)
   }
 
+  /// How many more float32 iterations a refinement round may take to reach eps / 2 directly
+  /// rather than stopping at its reach (a float64 product costs about 2.5 float32 ones).
+  static let extraIterations = 2.0
+
   /// The N from which `mixed_precision` defaults to on: below it the solve takes well under a
   /// second and the float32 kernel's first compilation would cost more than it saves.
   public static let mixedPrecisionMinimum = 4_096
@@ -172,9 +176,10 @@ extension KernelSolve {
   public static func directCrossover(columns: Int) -> Int { 1_500 + 500 * min(columns, 8) }
 
   /// The Nyström rank chosen when `centres=` is not given: grows like sqrt(N D), so that the
-  /// set-up (N m^2 flops) stays a few operator applications (N^2 D kernel evaluations).
-  public static func defaultCentres(n: Int, columns: Int) -> Int {
-    let m = (50.0 * Double(n) * Double(max(columns, 1))).squareRoot()
+  /// set-up (N m^2 flops) stays a few operator applications (N^2 D kernel evaluations). With
+  /// float32 products (`mixed`), 2.5x cheaper, the balance is at sqrt(2.5) times fewer centres.
+  public static func defaultCentres(n: Int, columns: Int, mixed: Bool = false) -> Int {
+    let m = ((mixed ? 20.0 : 50.0) * Double(n) * Double(max(columns, 1))).squareRoot()
     return min(n, max(64, Int(m.rounded())))
   }
 
@@ -216,10 +221,12 @@ extension KernelSolve {
   /// KeOps' CG's.
   ///
   /// With `fast` (float64 data on a compiled engine, `docs/solvers.md`), the iterations apply the
-  /// operator in float32 inside an iterative refinement: each round runs PCG on the correction
-  /// system (alpha Id + K) d = r with float32 kernel products, adds d to a, and recomputes the
-  /// residual r = b - (alpha Id + K) a with one float64 product. The solve stops by the same rule,
-  /// on that float64 residual. A round that gains less than 10x hands over to float64 products.
+  /// operator in float32 (vectors and scalars stay float64) inside an iterative refinement: each
+  /// time the recursive residual has fallen `FastOperator.reach` times below the last true one,
+  /// the residual is replaced by the true one, r = b - (alpha Id + K) a, from one float64
+  /// product, and CG restarts from it (the float32 drift is then as large as the residual, so the
+  /// old search direction would no longer be conjugate). The solve stops by KeOps' rule on that
+  /// float64 residual. An update that shows a gain below 10x hands over to float64 products.
   func pcg(
     plan: KernelPlan, args arguments: KernelArguments, engine: any KernelEngine, alpha: Double, eps: Double,
     maxIterations: Int?, preconditioner: any Preconditioner, method: String, note: String?, setup: Double,
@@ -269,68 +276,72 @@ extension KernelSolve {
       return rep
     }
     func result(_ v: [Double]) -> NDArray { NDArray(shape: b.shape, doubles: v, dtype: dtype) }
-    func fail(_ reason: SolveFailure.Reason, _ d: [Double]? = nil) -> SolveFailure {
-      var last = a
-      if let d { for k in 0..<n { last[k] += d[k] } }
-      return SolveFailure(reason: reason, report: report(false), lastIterate: result(last))
+    func fail(_ reason: SolveFailure.Reason) -> SolveFailure {
+      SolveFailure(reason: reason, report: report(false), lastIterate: result(a))
     }
     if nr2 < delta { return (result(a), report(true)) }
     progress?(SolveProgress(iteration: 0, rmsResidual: history[0], elapsed: elapsed(), target: eps, method: method))
 
-    /// PCG on op(d) = r from d = 0, until the recursive residual |r - op(d)|^2 is below `stop`;
-    /// returns d and that residual (nr2 tracks it, for the history and the live line).
-    func run(_ op: ([Double]) throws -> [Double], stop: Double) throws -> [Double] {
-      var d = [Double](repeating: 0, count: n)
-      var res = r
-      var z = timed(&precondNanos) { preconditioner.apply(res, columns: columns) }
-      round(&z)
-      var rz = dot(res, z)
-      var p = z
-      var best = nr2
-      var growing = 0
-      while true {
-        if let c = cancel, c.isCancelled { throw fail(.cancelled, d) }
-        if iterations >= maxiter { throw fail(.maxIterations(maxiter), d) }
-        let mp: [Double]
-        do {
-          mp = try op(p)
-        } catch let reason as SolveFailure.Reason {
-          throw fail(reason, d)
-        }
-        iterations += 1
-        let curvature = dot(p, mp)
-        if !curvature.isFinite || !rz.isFinite { throw fail(.nonFinite, d) }
-        if curvature <= 0 { throw fail(.notPositiveDefinite(curvature: curvature), d) }
-        let alp = rz / curvature
-        for k in 0..<n {
-          d[k] += alp * p[k]
-          res[k] -= alp * mp[k]
-        }
-        round(&d)
-        round(&res)
-        nr2 = dot(res, res)
-        history.append((nr2 / Double(n)).squareRoot())
-        progress?(SolveProgress(iteration: iterations, rmsResidual: history.last!, elapsed: elapsed(), target: eps, method: method))
-        if !nr2.isFinite { throw fail(.nonFinite, d) }
-        if nr2 < stop { return d }
-        if nr2 < best { best = nr2; growing = 0 } else if nr2 > 1e3 * best { growing += 1 }
-        if growing >= Self.growthPatience { throw fail(.diverging, d) }
-        z = timed(&precondNanos) { preconditioner.apply(res, columns: columns) }
-        round(&z)
-        let rzNew = dot(res, z)
-        let beta = rzNew / rz
-        for k in 0..<n { p[k] = z[k] + beta * p[k] }
-        round(&p)
-        rz = rzNew
-      }
+    var z = timed(&precondNanos) { preconditioner.apply(r, columns: columns) }
+    round(&z)
+    var rz = dot(r, z)
+    var p = z
+    var best = nr2
+    var growing = 0
+    // Mixed precision: the true residual at the last update, and the iterations since.
+    var useFast = fast != nil
+    var updated = nr2
+    var sinceUpdate = 0
+    var fast = fast
+    var restart = false
+    /// At the reach of float32 products: whether to go on to eps / 2 before the update, because the
+    /// rate since the last update says that takes at most `extraIterations` more iterations
+    /// (cheaper than the float64 product of one more update).
+    func goDeeper() -> Bool {
+      let target = 0.25 * delta
+      guard nr2 >= target, nr2 > 0, sinceUpdate > 0 else { return false }
+      let perIteration = Foundation.log(updated / nr2) / Double(sinceUpdate)
+      return perIteration > 0 && Foundation.log(nr2 / target) / perIteration <= Self.extraIterations
     }
-
-    if var fast {
-      // Iterative refinement: float32 products for the iterations, a float64 residual per round.
-      while true {
-        let before = nr2
-        let d = try run({ p in try timed(&fastNanos) { try fast.apply(p, alpha: alpha, cancel: cancel) } }, stop: max(0.25 * delta, FastOperator.reach * FastOperator.reach * before))
-        for k in 0..<n { a[k] += d[k] }
+    while true {
+      if let c = cancel, c.isCancelled { throw fail(.cancelled) }
+      if iterations >= maxiter { throw fail(.maxIterations(maxiter)) }
+      let mp: [Double]
+      do {
+        var product: [Double]?
+        if useFast {
+          let q = try timed(&fastNanos) { try fast!.apply(p, alpha: alpha, cancel: cancel) }
+          if dot(p, q).isFinite {
+            product = q
+          } else {  // overflow in float32 (kernel values above 3.4e38): float64 from here
+            useFast = false
+            method = String(method.dropLast()) + ", float64 after \(iterations) products)"
+          }
+        }
+        mp = try product ?? linop(p)
+      } catch let reason as SolveFailure.Reason {
+        throw fail(reason)
+      }
+      iterations += 1
+      sinceUpdate += 1
+      let curvature = dot(p, mp)
+      if !curvature.isFinite || !rz.isFinite { throw fail(.nonFinite) }
+      if curvature <= 0 { throw fail(.notPositiveDefinite(curvature: curvature)) }
+      let alp = rz / curvature
+      for k in 0..<n {
+        a[k] += alp * p[k]
+        r[k] -= alp * mp[k]
+      }
+      round(&a)
+      round(&r)
+      nr2 = dot(r, r)
+      history.append((nr2 / Double(n)).squareRoot())
+      progress?(SolveProgress(iteration: iterations, rmsResidual: history.last!, elapsed: elapsed(), target: eps, method: method))
+      if !nr2.isFinite { throw fail(.nonFinite) }
+      if !useFast {
+        if nr2 < delta { return (result(a), report(true)) }
+      } else if nr2 < max(0.25 * delta, FastOperator.reach * FastOperator.reach * updated) && !goDeeper() {
+        // The true residual, from one float64 product; CG restarts from it.
         if iterations >= maxiter { throw fail(.maxIterations(maxiter)) }
         let ka: [Double]
         do {
@@ -348,14 +359,31 @@ extension KernelSolve {
         progress?(SolveProgress(iteration: iterations, rmsResidual: history.last!, elapsed: elapsed(), target: eps, method: method))
         if !nr2.isFinite { throw fail(.nonFinite) }
         if nr2 < delta { return (result(a), report(true)) }
-        if nr2 > 0.01 * before { break }  // float32 no longer gains: float64 from here
+        if nr2 > 0.01 * updated {  // float32 products no longer gain: float64 from here
+          useFast = false
+          method = String(method.dropLast()) + ", float64 after \(iterations) products)"
+        }
+        updated = nr2
+        sinceUpdate = 0
+        best = nr2
+        growing = 0
+        restart = true
       }
-      method += " (float64 after \(iterations) products)"
+      if nr2 < best { best = nr2; growing = 0 } else if nr2 > 1e3 * best { growing += 1 }
+      if growing >= Self.growthPatience { throw fail(.diverging) }
+      z = timed(&precondNanos) { preconditioner.apply(r, columns: columns) }
+      round(&z)
+      let rzNew = dot(r, z)
+      if restart {
+        p = z
+        restart = false
+      } else {
+        let beta = rzNew / rz
+        for k in 0..<n { p[k] = z[k] + beta * p[k] }
+        round(&p)
+      }
+      rz = rzNew
     }
-    let d = try run(linop, stop: delta)
-    for k in 0..<n { a[k] += d[k] }
-    round(&a)
-    return (result(a), report(true))
   }
 
   /// The direct method: K built on the engine, alpha added to its diagonal, factored by LAPACK
