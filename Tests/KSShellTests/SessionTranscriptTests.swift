@@ -60,7 +60,9 @@ import Testing
   }
 
   /// Sessions whose printed values come from float32 arithmetic in the compiled kernels use
-  /// `.float32`; every other one `.float64`. (The float32 values of the current demos come from the
-  /// reference engine, whose float32 rounding is the same on every machine.)
-  static let tolerances: [String: TranscriptComparison.Tolerance] = [:]
+  /// `.float32`; every other one `.float64`. (The float32 values of the other demos come from the
+  /// reference engine, whose float32 rounding is the same on every machine.) The documentation
+  /// example's solve uses float32 products (mixed precision, docs/solvers.md): its solution, hence
+  /// the printed mean residual (~5e-7), depends on the machine's float32 summation order.
+  static let tolerances: [String: TranscriptComparison.Tolerance] = ["kernelsolve_doc_example.ks": .float32]
 }
