@@ -136,7 +136,7 @@ extension KernelSolve {
         }
         let t0 = elapsed()
         preconditioner = try NystromPreconditioner(
-          ft: built.ft, m: built.m, n: n, alpha: alpha, float32: mixed && getenv("KS_SOLVE_PRECOND64") == nil)
+          ft: built.ft, m: built.m, n: n, alpha: alpha, float32: mixed)
         if getenv("KS_SOLVE_TRACE") != nil {
           FileHandle.standardError.write(Data("nystrom: centres \(t0) s, factor \(elapsed() - t0) s\n".utf8))
         }
