@@ -2,7 +2,8 @@
 # The documentation example (sessions/kernelsolve_doc_example.ks, unchanged) in ks, then numpy's
 # dense solve of the same system (same x and b, saved by ks), one after the other; prints both
 # times, their ratio, ks' mean residual and the relative difference from the dense solution.
-# Usage: scripts/solve-vs-numpy.sh [path/to/ks]   (default .build/release/ks)
+# With REPS=n, runs the pair n times, alternating, each with the load average (`uptime`).
+# Usage: [REPS=n] scripts/solve-vs-numpy.sh [path/to/ks]   (default .build/release/ks)
 set -e
 KS=${1:-.build/release/ks}
 DIR=$(mktemp -d)
@@ -15,6 +16,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
   echo "np.save('$DIR/a.npy', a)"
   echo "print('ks_seconds', ks_seconds)"
 } > "$DIR/doc.ks"
+for rep in $(seq "${REPS:-1}"); do
+echo "run $rep: $(uptime)"
 "$KS" "$DIR/doc.ks" > "$DIR/ks.out" 2> "$DIR/ks.err"
 cat "$DIR/ks.err"
 python3 - "$DIR" <<'PY'
@@ -36,3 +39,4 @@ print("speed-up            %.1fx" % (npy / ks))
 print("ks mean residual    %.2e" % mean_residual)
 print("max|a - dense| / max|dense| %.2e" % (np.abs(a - dense).max() / np.abs(dense).max()))
 PY
+done

@@ -112,6 +112,28 @@ public enum DenseMatrix {
     }
   }
 
+  /// The float32 `gemm` (same layout and arguments); a Swift loop when no CBLAS loads.
+  public static func sgemm(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, beta: Float = 0, _ c: UnsafeMutablePointer<Float>
+  ) {
+    if m == 0 || n == 0 { return }
+    let lda = transA ? m : k, ldb = transB ? k : n
+    if let blas = L.blas, k > 0 {
+      blas.sgemm(
+        L.rowMajor, transA ? L.trans : L.noTrans, transB ? L.trans : L.noTrans, Int32(m), Int32(n), Int32(k), alpha, a,
+        Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+      return
+    }
+    for i in 0..<m {
+      for j in 0..<n {
+        var s: Float = 0
+        for l in 0..<k { s += (transA ? a[l * lda + i] : a[i * lda + l]) * (transB ? b[j * ldb + l] : b[l * ldb + j]) }
+        c[i * n + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * n + j])
+      }
+    }
+  }
+
   /// C (m x m) = A A^T for A m x k (row-major); the full symmetric matrix is returned.
   public static func gram(_ a: [Double], m: Int, k: Int) -> [Double] {
     var c = [Double](repeating: 0, count: m * m)

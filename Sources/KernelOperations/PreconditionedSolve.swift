@@ -104,6 +104,12 @@ extension KernelSolve {
       throw OperationError.option(name: "precond", message: "precond=\"nystrom\" needs LAPACK (\(why)); install liblapacke or use \"jacobi\"")
     }
 
+    // float32 products with float64 residuals: on by default for float64 data on a compiled engine.
+    let mixed = options.mixedPrecision ?? (plan.dataType == .float64 && engine.name != "reference" && n >= Self.mixedPrecisionMinimum)
+    if mixed && plan.dataType != .float64 {
+      throw OperationError.option(
+        name: "mixed_precision", message: "mixed_precision=True needs float64 data (the \(plan.dataType.rawValue) products are already the fast ones)")
+    }
     let preconditioner: any Preconditioner
     var method: String
     do {
@@ -113,7 +119,7 @@ extension KernelSolve {
         method = "PCG (Jacobi)"
       default:
         let budgetCap = max(1, options.memoryBudget / 2 / max(1, 8 * n))
-        let m = min(n, options.centres ?? Self.defaultCentres(n: n, columns: columns), budgetCap)
+        let m = min(n, options.centres ?? Self.defaultCentres(n: n, columns: columns, mixed: mixed), budgetCap)
         let built: (ft: [Double], m: Int)
         switch options.centreSelection {
         case .rpcholesky:
@@ -129,7 +135,8 @@ extension KernelSolve {
             kernel, centres: NystromBuilder.weightedCentres(scores, m: m, seed: options.seed), cancel: cancel)
         }
         let t0 = elapsed()
-        preconditioner = try NystromPreconditioner(ft: built.ft, m: built.m, n: n, alpha: alpha)
+        preconditioner = try NystromPreconditioner(
+          ft: built.ft, m: built.m, n: n, alpha: alpha, float32: mixed)
         if getenv("KS_SOLVE_TRACE") != nil {
           FileHandle.standardError.write(Data("nystrom: centres \(t0) s, factor \(elapsed() - t0) s\n".utf8))
         }
@@ -144,11 +151,24 @@ extension KernelSolve {
     } catch SolveFailure.Reason.cancelled {
       throw SolveFailure(reason: .cancelled, report: SolveReport(iterations: 0, rmsResidual: .nan, elapsed: elapsed(), converged: false), lastIterate: NDArray(shape: b.shape, doubles: [Double](repeating: 0, count: b.count), dtype: b.dtype))
     }
+    var fast: FastOperator?
+    if mixed {
+      fast = FastOperator(plan: plan, arguments: args, engine: engine, unknownIndex: unknownIndex)
+      method = String(method.dropLast()) + "; float32 products, float64 residuals)"
+    }
     let setup = elapsed()
     return try pcg(
       plan: plan, args: args, engine: engine, alpha: alpha, eps: eps, maxIterations: maxIterations, preconditioner: preconditioner,
-      method: method, note: note, setup: setup, cancel: cancel, started: start, progress: progress)
+      method: method, note: note, setup: setup, cancel: cancel, started: start, progress: progress, fast: fast)
   }
+
+  /// How many more float32 iterations a refinement round may take to reach eps / 2 directly
+  /// rather than stopping at its reach (a float64 product costs about 2.5 float32 ones).
+  static let extraIterations = 2.0
+
+  /// The N from which `mixed_precision` defaults to on: below it the solve takes well under a
+  /// second and the float32 kernel's first compilation would cost more than it saves.
+  public static let mixedPrecisionMinimum = 4_096
 
   /// N up to which `method="auto"` factors the dense matrix rather than iterating: the Cholesky
   /// (N^3/3 flops through BLAS) costs about as much as the Nyström set-up plus a few tens of
@@ -156,9 +176,10 @@ extension KernelSolve {
   public static func directCrossover(columns: Int) -> Int { 1_500 + 500 * min(columns, 8) }
 
   /// The Nyström rank chosen when `centres=` is not given: grows like sqrt(N D), so that the
-  /// set-up (N m^2 flops) stays a few operator applications (N^2 D kernel evaluations).
-  public static func defaultCentres(n: Int, columns: Int) -> Int {
-    let m = (50.0 * Double(n) * Double(max(columns, 1))).squareRoot()
+  /// set-up (N m^2 flops) stays a few operator applications (N^2 D kernel evaluations). With
+  /// float32 products (`mixed`), 2.5x cheaper, the balance is at sqrt(2.5) times fewer centres.
+  public static func defaultCentres(n: Int, columns: Int, mixed: Bool = false) -> Int {
+    let m = ((mixed ? 20.0 : 50.0) * Double(n) * Double(max(columns, 1))).squareRoot()
     return min(n, max(64, Int(m.rounded())))
   }
 
@@ -198,10 +219,18 @@ extension KernelSolve {
   /// Preconditioned CG with KeOps' stopping rule (RMS of the unpreconditioned residual < eps),
   /// its start (a = 0) and its failure checks. With the identity preconditioner the iterates are
   /// KeOps' CG's.
+  ///
+  /// With `fast` (float64 data on a compiled engine, `docs/solvers.md`), the iterations apply the
+  /// operator in float32 (vectors and scalars stay float64) inside an iterative refinement: each
+  /// time the recursive residual has fallen `FastOperator.reach` times below the last true one,
+  /// the residual is replaced by the true one, r = b - (alpha Id + K) a, from one float64
+  /// product, and CG restarts from it (the float32 drift is then as large as the residual, so the
+  /// old search direction would no longer be conjugate). The solve stops by KeOps' rule on that
+  /// float64 residual. An update that shows a gain below 10x hands over to float64 products.
   func pcg(
     plan: KernelPlan, args arguments: KernelArguments, engine: any KernelEngine, alpha: Double, eps: Double,
     maxIterations: Int?, preconditioner: any Preconditioner, method: String, note: String?, setup: Double,
-    cancel: CancellationToken?, started start: UInt64, progress: ((SolveProgress) -> Void)?
+    cancel: CancellationToken?, started start: UInt64, progress: ((SolveProgress) -> Void)?, fast: FastOperator? = nil
   ) throws -> (NDArray, SolveReport) {
     var args = arguments
     let b = args.arrays[unknownIndex]
@@ -213,19 +242,30 @@ extension KernelSolve {
     func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
     func round(_ v: inout [Double]) { if precision != .float64 { for k in v.indices { v[k] = precision.round(v[k]) } } }
     func dot(_ u: [Double], _ w: [Double]) -> Double { Self.dot(u, w) }
+    let trace = getenv("KS_SOLVE_TRACE") != nil
+    var operatorNanos: UInt64 = 0, precondNanos: UInt64 = 0, fastNanos: UInt64 = 0
+    func timed<T>(_ clock: inout UInt64, _ body: () throws -> T) rethrows -> T {
+      let t = DispatchTime.now().uptimeNanoseconds
+      defer { clock += DispatchTime.now().uptimeNanoseconds - t }
+      return try body()
+    }
     func linop(_ p: [Double]) throws -> [Double] {
-      try applyOperator(p, plan: plan, args: &args, engine: engine, alpha: alpha, cancel: cancel)
+      try timed(&operatorNanos) { try applyOperator(p, plan: plan, args: &args, engine: engine, alpha: alpha, cancel: cancel) }
     }
     let delta = Double(n) * eps * eps
+    let bv = b.toDoubles()
     var a = [Double](repeating: 0, count: n)
-    var r = b.toDoubles()
+    var r = bv
     var nr2 = dot(r, r)
     var iterations = 0
     var history = [(nr2 / Double(max(n, 1))).squareRoot()]
-    var operatorNanos: UInt64 = 0, precondNanos: UInt64 = 0
+    var method = method
     func report(_ converged: Bool) -> SolveReport {
-      if getenv("KS_SOLVE_TRACE") != nil {
-        FileHandle.standardError.write(Data("pcg: operator \(Double(operatorNanos) / 1e9) s, preconditioner \(Double(precondNanos) / 1e9) s\n".utf8))
+      if trace {
+        FileHandle.standardError.write(
+          Data(
+            "pcg: operator \(Double(operatorNanos) / 1e9) s, float32 operator \(Double(fastNanos) / 1e9) s, preconditioner \(Double(precondNanos) / 1e9) s, total \(elapsed()) s\n"
+              .utf8))
       }
       var rep = SolveReport(
         iterations: iterations, rmsResidual: (nr2 / Double(max(n, 1))).squareRoot(), elapsed: elapsed(), converged: converged)
@@ -236,37 +276,57 @@ extension KernelSolve {
       return rep
     }
     func result(_ v: [Double]) -> NDArray { NDArray(shape: b.shape, doubles: v, dtype: dtype) }
+    func fail(_ reason: SolveFailure.Reason) -> SolveFailure {
+      SolveFailure(reason: reason, report: report(false), lastIterate: result(a))
+    }
     if nr2 < delta { return (result(a), report(true)) }
     progress?(SolveProgress(iteration: 0, rmsResidual: history[0], elapsed: elapsed(), target: eps, method: method))
-    var z = preconditioner.apply(r, columns: columns)
+
+    var z = timed(&precondNanos) { preconditioner.apply(r, columns: columns) }
     round(&z)
     var rz = dot(r, z)
     var p = z
     var best = nr2
     var growing = 0
+    // Mixed precision: the true residual at the last update, and the iterations since.
+    var useFast = fast != nil
+    var updated = nr2
+    var sinceUpdate = 0
+    var fast = fast
+    var restart = false
+    /// At the reach of float32 products: whether to go on to eps / 2 before the update, because the
+    /// rate since the last update says that takes at most `extraIterations` more iterations
+    /// (cheaper than the float64 product of one more update).
+    func goDeeper() -> Bool {
+      let target = 0.25 * delta
+      guard nr2 >= target, nr2 > 0, sinceUpdate > 0 else { return false }
+      let perIteration = Foundation.log(updated / nr2) / Double(sinceUpdate)
+      return perIteration > 0 && Foundation.log(nr2 / target) / perIteration <= Self.extraIterations
+    }
     while true {
-      if let c = cancel, c.isCancelled {
-        throw SolveFailure(reason: .cancelled, report: report(false), lastIterate: result(a))
-      }
-      if iterations >= maxiter {
-        throw SolveFailure(reason: .maxIterations(maxiter), report: report(false), lastIterate: result(a))
-      }
+      if let c = cancel, c.isCancelled { throw fail(.cancelled) }
+      if iterations >= maxiter { throw fail(.maxIterations(maxiter)) }
       let mp: [Double]
-      let tm = DispatchTime.now().uptimeNanoseconds
       do {
-        mp = try linop(p)
+        var product: [Double]?
+        if useFast {
+          let q = try timed(&fastNanos) { try fast!.apply(p, alpha: alpha, cancel: cancel) }
+          if dot(p, q).isFinite {
+            product = q
+          } else {  // overflow in float32 (kernel values above 3.4e38): float64 from here
+            useFast = false
+            method = String(method.dropLast()) + ", float64 after \(iterations) products)"
+          }
+        }
+        mp = try product ?? linop(p)
       } catch let reason as SolveFailure.Reason {
-        throw SolveFailure(reason: reason, report: report(false), lastIterate: result(a))
+        throw fail(reason)
       }
-      operatorNanos += DispatchTime.now().uptimeNanoseconds - tm
       iterations += 1
+      sinceUpdate += 1
       let curvature = dot(p, mp)
-      if !curvature.isFinite || !rz.isFinite {
-        throw SolveFailure(reason: .nonFinite, report: report(false), lastIterate: result(a))
-      }
-      if curvature <= 0 {
-        throw SolveFailure(reason: .notPositiveDefinite(curvature: curvature), report: report(false), lastIterate: result(a))
-      }
+      if !curvature.isFinite || !rz.isFinite { throw fail(.nonFinite) }
+      if curvature <= 0 { throw fail(.notPositiveDefinite(curvature: curvature)) }
       let alp = rz / curvature
       for k in 0..<n {
         a[k] += alp * p[k]
@@ -274,26 +334,54 @@ extension KernelSolve {
       }
       round(&a)
       round(&r)
-      let nr2new = dot(r, r)
-      nr2 = nr2new
-      history.append((nr2new / Double(n)).squareRoot())
+      nr2 = dot(r, r)
+      history.append((nr2 / Double(n)).squareRoot())
       progress?(SolveProgress(iteration: iterations, rmsResidual: history.last!, elapsed: elapsed(), target: eps, method: method))
-      if !nr2new.isFinite {
-        throw SolveFailure(reason: .nonFinite, report: report(false), lastIterate: result(a))
+      if !nr2.isFinite { throw fail(.nonFinite) }
+      if !useFast {
+        if nr2 < delta { return (result(a), report(true)) }
+      } else if nr2 < max(0.25 * delta, FastOperator.reach * FastOperator.reach * updated) && !goDeeper() {
+        // The true residual, from one float64 product; CG restarts from it.
+        if iterations >= maxiter { throw fail(.maxIterations(maxiter)) }
+        let ka: [Double]
+        do {
+          ka = try linop(a)
+        } catch let reason as SolveFailure.Reason {
+          throw fail(reason)
+        }
+        iterations += 1
+        for k in 0..<n { r[k] = bv[k] - ka[k] }
+        nr2 = dot(r, r)
+        history.append((nr2 / Double(n)).squareRoot())
+        if trace {
+          FileHandle.standardError.write(Data("refinement: float64 rms \(history.last!) after \(iterations) products\n".utf8))
+        }
+        progress?(SolveProgress(iteration: iterations, rmsResidual: history.last!, elapsed: elapsed(), target: eps, method: method))
+        if !nr2.isFinite { throw fail(.nonFinite) }
+        if nr2 < delta { return (result(a), report(true)) }
+        if nr2 > 0.01 * updated {  // float32 products no longer gain: float64 from here
+          useFast = false
+          method = String(method.dropLast()) + ", float64 after \(iterations) products)"
+        }
+        updated = nr2
+        sinceUpdate = 0
+        best = nr2
+        growing = 0
+        restart = true
       }
-      if nr2new < delta { return (result(a), report(true)) }
-      if nr2new < best { best = nr2new; growing = 0 } else if nr2new > 1e3 * best { growing += 1 }
-      if growing >= Self.growthPatience {
-        throw SolveFailure(reason: .diverging, report: report(false), lastIterate: result(a))
-      }
-      let tp = DispatchTime.now().uptimeNanoseconds
-      z = preconditioner.apply(r, columns: columns)
-      precondNanos += DispatchTime.now().uptimeNanoseconds - tp
+      if nr2 < best { best = nr2; growing = 0 } else if nr2 > 1e3 * best { growing += 1 }
+      if growing >= Self.growthPatience { throw fail(.diverging) }
+      z = timed(&precondNanos) { preconditioner.apply(r, columns: columns) }
       round(&z)
       let rzNew = dot(r, z)
-      let beta = rzNew / rz
-      for k in 0..<n { p[k] = z[k] + beta * p[k] }
-      round(&p)
+      if restart {
+        p = z
+        restart = false
+      } else {
+        let beta = rzNew / rz
+        for k in 0..<n { p[k] = z[k] + beta * p[k] }
+        round(&p)
+      }
       rz = rzNew
     }
   }

@@ -41,9 +41,13 @@ struct NystromPreconditioner: Preconditioner {
   let n: Int
   /// The lower Cholesky factor of alpha Id_m + F^T F.
   let factor: [Double]
+  /// F^T in float32 when the applications use it (`float32: true`); `ft` is then empty.
+  let ft32: [Float]?
 
-  init(ft: [Double], m: Int, n: Int, alpha: Double) throws(DenseMatrixError) {
-    self.ft = ft
+  init(ft: [Double], m: Int, n: Int, alpha: Double, float32: Bool = false) throws(DenseMatrixError) {
+    let single = float32 && LinearAlgebraLibraries.blas != nil
+    self.ft = single ? [] : ft
+    ft32 = single ? ft.map { Float($0) } : nil
     self.m = m
     self.n = n
     var g = DenseMatrix.gram(ft, m: m, k: n)
@@ -60,6 +64,32 @@ struct NystromPreconditioner: Preconditioner {
     if m == 0 { return r }
     var t = [Double](repeating: 0, count: m * d)
     var z = r
+    if let ft32 {
+      // F^T r and F t in float32: the products read F, N x m, from memory once each (half the
+      // bytes of float64); t's small system stays float64.
+      let r32 = r.map { Float($0) }
+      var t32 = [Float](repeating: 0, count: m * d)
+      ft32.withUnsafeBufferPointer { f in
+        r32.withUnsafeBufferPointer { rp in
+          t32.withUnsafeMutableBufferPointer { tp in
+            DenseMatrix.sgemm(m: m, n: d, k: n, f.baseAddress!, rp.baseAddress!, tp.baseAddress!)
+          }
+        }
+      }
+      for k in 0..<t.count { t[k] = Double(t32[k]) }
+      try? DenseMatrix.choleskySolve(factor, n: m, &t, nrhs: d)
+      for k in 0..<t.count { t32[k] = Float(t[k]) }
+      var ftt = [Float](repeating: 0, count: n * d)
+      ft32.withUnsafeBufferPointer { f in
+        t32.withUnsafeBufferPointer { tp in
+          ftt.withUnsafeMutableBufferPointer { zp in
+            DenseMatrix.sgemm(transA: true, m: n, n: d, k: m, f.baseAddress!, tp.baseAddress!, zp.baseAddress!)
+          }
+        }
+      }
+      for k in 0..<z.count { z[k] -= Double(ftt[k]) }
+      return z
+    }
     ft.withUnsafeBufferPointer { f in
       r.withUnsafeBufferPointer { rp in
         t.withUnsafeMutableBufferPointer { tp in

@@ -14,7 +14,7 @@ import Foundation
 /// iteration measured at the previous size) are skipped with that estimate.
 public enum SolveBenchmark {
   public static let cases = ["doc", "krr"]
-  public static let methods = ["none", "jacobi", "nystrom", "direct", "auto"]
+  public static let methods = ["none", "jacobi", "nystrom", "nystrom64", "direct", "auto"]
 
   public static func run(
     sizes: [Int], cases: [String], methods: [String], budget: Double, backend: String, output: (String) -> Void
@@ -34,6 +34,7 @@ public enum SolveBenchmark {
           case "none": options = .keops
           case "jacobi": options.preconditioner = .jacobi; options.method = .cg
           case "nystrom": options.preconditioner = .nystrom; options.method = .cg
+          case "nystrom64": options.preconditioner = .nystrom; options.method = .cg; options.mixedPrecision = false
           case "direct": options.method = .direct
           default: break
           }

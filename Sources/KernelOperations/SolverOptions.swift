@@ -43,6 +43,10 @@ public struct SolverOptions: Sendable, Equatable {
   public var centreSelection: CentreSelection = .rpcholesky
   /// The seed of the centre sampling (the same seed gives the same centres and iteration counts).
   public var seed: UInt64 = 0
+  /// `mixed_precision=`: float32 kernel products inside a float64 iterative refinement (true),
+  /// float64 products only (false), or nil: mixed for float64 data on a compiled engine when
+  /// N >= `KernelSolve.mixedPrecisionMinimum`.
+  public var mixedPrecision: Bool?
   /// The most bytes a dense matrix (the direct method's N x N, Nyström's N x m factor) may take.
   public var memoryBudget: Int = SolverOptions.defaultMemoryBudget
 

@@ -339,13 +339,13 @@ public enum KeOpsBuiltins {
   }
 
   /// The solver keywords `alpha=`, `eps=`, `maxiter=`, and ks' `precond=`, `method=`,
-  /// `centres=`, `centres_by=`, `seed=` (docs/solvers.md).
+  /// `centres=`, `centres_by=`, `seed=`, `mixed_precision=` (docs/solvers.md).
   struct SolveSettings {
     var alpha = 1e-10
     var eps = 1e-6
     var maxiter: Int?
     var solver = SolverOptions()
-    static let keywords: Set<String> = ["alpha", "eps", "maxiter", "precond", "method", "centres", "centres_by", "seed"]
+    static let keywords: Set<String> = ["alpha", "eps", "maxiter", "precond", "method", "centres", "centres_by", "seed", "mixed_precision"]
   }
 
   static func solveSettings(_ ctx: inout CallContext) throws(ShellError) -> SolveSettings {
@@ -376,6 +376,9 @@ public enum KeOpsBuiltins {
     }
     if let v = try ctx.optional(nil, "seed"), !isNone(v) {
       s.solver.seed = UInt64(truncatingIfNeeded: try ctx.int(v, "seed", at: ctx.rangeOf(keyword: "seed")))
+    }
+    if let v = try ctx.optional(nil, "mixed_precision"), !isNone(v) {
+      s.solver.mixedPrecision = try ctx.bool(v, "mixed_precision", at: ctx.rangeOf(keyword: "mixed_precision"))
     }
     return s
   }

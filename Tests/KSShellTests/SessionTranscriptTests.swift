@@ -69,9 +69,13 @@ import Testing
   }
 
   /// Sessions whose printed values come from float32 arithmetic in the compiled kernels use
-  /// `.float32`; every other one `.float64`. (The float32 values of the current demos come from the
-  /// reference engine, whose float32 rounding is the same on every machine.)
-  static let tolerances: [String: TranscriptComparison.Tolerance] = ["block_sparse.ks": .float32]
+  /// `.float32`; every other one `.float64`. (The float32 values of the other demos come from the
+  /// reference engine, whose float32 rounding is the same on every machine.) The documentation
+  /// example's solve uses float32 products (mixed precision, docs/solvers.md): its solution, hence
+  /// the printed mean residual (~5e-7), depends on the machine's float32 summation order.
+  static let tolerances: [String: TranscriptComparison.Tolerance] = [
+    "block_sparse.ks": .float32, "kernelsolve_doc_example.ks": .float32,
+  ]
 
   /// Demos whose full size takes minutes: (line of the script, the line the test runs instead).
   static let scaledDown: [String: (String, String)] = ["block_sparse.ks": ("N = 1000000", "N = 20000")]

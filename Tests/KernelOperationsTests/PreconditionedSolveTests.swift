@@ -82,6 +82,71 @@ private let gaussAliases = ["g = Pm(1)", "x = Vi(3)", "y = Vj(3)", "a = Vj(2)"]
     #expect(report.history.count == report.iterations + 1)
   }
 
+  /// mixed_precision: float32 kernel products inside a float64 refinement still stop by KeOps'
+  /// rule on the float64 residual (checked here on the reference engine), agree with plain CG,
+  /// and say so in the method; the float64 residual checks are in the history.
+  @Test(arguments: [SolverOptions.Preconditioner.nystrom, .jacobi])
+  func mixedPrecisionStopsOnTheFloat64Residual(precond: SolverOptions.Preconditioner) throws {
+    let (plain, _) = try solve(.keops, alpha: 0.01)
+    var o = SolverOptions(preconditioner: precond, method: .cg, centres: 100)
+    o.mixedPrecision = true
+    let (a, report) = try solve(o, alpha: 0.01)
+    #expect(report.converged)
+    #expect(report.rmsResidual < 1e-6)
+    #expect(try residual(a, alpha: 0.01) < 1.5e-6)
+    #expect(report.method.hasSuffix("; float32 products, float64 residuals)"), "\(report.method)")
+    #expect(relativeDifference(a, plain) < 1e-3)
+    #expect(report.history.count == report.iterations + 1)
+    #expect(report.history.last == report.rmsResidual)
+    // The float64 answer agrees with the mixed one to eps; each restart of the refinement costs
+    // some iterations, fewer than the float32 products save (2.5x cheaper on a CPU).
+    o.mixedPrecision = false
+    let (a64, report64) = try solve(o, alpha: 0.01)
+    #expect(!report64.method.contains("float32"))
+    #expect(relativeDifference(a, a64) < 1e-3)
+    #expect(report.iterations < 2 * report64.iterations, "mixed \(report.iterations), float64 \(report64.iterations)")
+  }
+
+  /// eps far below float32's reach takes several refinement rounds, and still stops on the
+  /// float64 residual.
+  @Test func mixedPrecisionRefinesBelowFloat32Accuracy() throws {
+    var o = SolverOptions(preconditioner: .nystrom, method: .cg, centres: 100)
+    o.mixedPrecision = true
+    let (a, report) = try solve(o, alpha: 0.01, eps: 1e-12)
+    #expect(report.converged && report.rmsResidual < 1e-12)
+    #expect(!report.method.contains("float64 after "), "\(report.method)")
+    #expect(try residual(a, alpha: 0.01) < 1e-11)
+  }
+
+  /// Kernel values that overflow float32 (here 1e39 exp(-g |x - y|^2)) hand over to float64
+  /// products instead of failing, and the method says from when.
+  @Test func mixedPrecisionHandsOverToFloat64WhenFloat32Overflows() throws {
+    let s = try KernelSolve(
+      formula: "c*Exp(-g*SqDist(x,y))*a", aliases: ["c = Pm(1)"] + gaussAliases, varinvalias: "a", axis: 1)
+    let big = [NDArray(shape: [1], float64: [1e39])] + args
+    var o = SolverOptions(preconditioner: .nystrom, method: .cg, centres: 100)
+    o.mixedPrecision = true
+    let (a, report) = try s.solve(big, alpha: 1e37, eps: 1e-6, backend: "CPU", options: o)
+    #expect(report.converged && report.rmsResidual < 1e-6)
+    #expect(report.method.hasSuffix("; float32 products, float64 residuals, float64 after 0 products)"), "\(report.method)")
+    #expect(a.toDoubles().allSatisfy { $0.isFinite })
+  }
+
+  /// mixed_precision=True on float32 data is refused with a clear message; the default is off
+  /// below `mixedPrecisionMinimum` and on the reference engine.
+  @Test func mixedPrecisionNeedsFloat64Data() throws {
+    let args32 = args.map { NDArray(shape: $0.shape, doubles: $0.toDoubles(), dtype: .float32) }
+    var o = SolverOptions(preconditioner: .nystrom, method: .cg, centres: 50)
+    o.mixedPrecision = true
+    #expect {
+      _ = try solver.solve(args32, alpha: 0.1, eps: 1e-4, backend: "CPU", options: o)
+    } throws: { error in
+      "\(error)".contains("mixed_precision=True needs float64 data")
+    }
+    let (_, report) = try solve(SolverOptions(preconditioner: .nystrom, method: .cg, centres: 50), alpha: 0.1)
+    #expect(!report.method.contains("float32"))
+  }
+
   /// The same seed gives the same centres, hence the same iterates.
   @Test func nystromIsReproducible() throws {
     let o = SolverOptions(preconditioner: .nystrom, method: .cg, centres: 64)
