@@ -64,7 +64,7 @@ public enum KernelSource {
   /// of a row into one temporary and folds it in once at the end (no periodic flush), as KeOps
   /// and the reference do with ranges.
   public static func generateRanged(for plan: KernelPlan) -> String {
-    Generator(plan: plan).rangedSource()
+    Generator(plan: plan, filteredSelection: false).rangedSource()
   }
 
   /// True when `plan` gets a kernel that is not bit-identical to the reference: the SIMD Sum and
@@ -127,6 +127,8 @@ typealias KernelGraph = FlatFormula
 
 private struct Generator {
   let plan: KernelPlan
+  /// False: no filtered float32 SqDist selection kernel (see `init`).
+  let filteredSelection: Bool
   let graph: KernelGraph
   let output: VariableCategory
   let reduction: ReductionKind
@@ -165,8 +167,12 @@ private struct Generator {
   /// C functions the vectorized kernel may call: everything else blocks SIMD code generation.
   static let simdFunctions: Set<String> = ["exp", "sqrt", "fabs", "floor", "isfinite", "for", "if", "while", "return"]
 
-  init(plan: KernelPlan, forceExact: Bool = false) {
+  /// `filteredSelection: false` keeps the float32 SqDist selection plans on the general selection
+  /// kernel (the block-sparse library's `ks_reduce_ranges` runs that kernel's loops over its
+  /// scratch layout).
+  init(plan: KernelPlan, forceExact: Bool = false, filteredSelection: Bool = true) {
     self.plan = plan
+    self.filteredSelection = filteredSelection
     output = plan.formula.outputCategory
     reduction = plan.formula.reduction
     graph = KernelGraph(plan.mapFormula, output: output)
@@ -908,7 +914,7 @@ private struct Generator {
   /// a selection reduction in float32 arithmetic whose formula is SqDist of an output variable and
   /// a reduced variable of the same dimension (k-nearest neighbours, nearest-point distances).
   var sqDistOperands: (x: Variable, y: Variable)? {
-    guard shape == .simdSelect, plan.computePrecision == .float32, d == 1 else { return nil }
+    guard filteredSelection, shape == .simdSelect, plan.computePrecision == .float32, d == 1 else { return nil }
     let root = graph.nodes[graph.root]
     guard case .operation(let op) = root.kind, op.name == "SqDist", root.inputs.count == 2 else { return nil }
     var operands: [Variable] = []
