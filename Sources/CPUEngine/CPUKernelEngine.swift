@@ -10,7 +10,9 @@ import Synchronization
 ///
 /// Results: bit-identical to `ReferenceEngine` for every plan except Sum with `direct_sum` or
 /// `block_sum` over SIMD-friendly formulas, which get the vectorized kernel (differences within
-/// ~1e-6 of sum_j |F| in float32 and ~1e-13 in float64; see `KernelSource.vectorizedNotes`).
+/// ~1e-6 of sum_j |F| in float32 and ~1e-13 in float64; see `KernelSource.vectorizedNotes`), and
+/// the Max_SumShiftExp family (LogSumExp, SumSoftMaxWeight, ...), whose SIMD kernel differs
+/// from the reference by rounding likewise (`KernelShape.simdShift`).
 ///
 /// Parallelism: output rows are split into chunks handed to `threads` Dispatch workers (the C code
 /// uses `-fopenmp-simd` for vectorization only, no OpenMP runtime). Cancellation: the kernel asks

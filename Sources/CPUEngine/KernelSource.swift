@@ -8,16 +8,23 @@ import KernelEngines
 /// only numbers, fixed identifiers, the operation table's `cTemplate` strings and the C its block
 /// emitters (`Operation.cEmit`) write. No user string (alias name, formula text) is ever pasted.
 ///
-/// Two kernel shapes exist:
-/// - the **exact** kernel, for every other plan: one output row at a time, the reduced index in
-///   order, each node evaluated in double and rounded to the compute type where it is stored, and
-///   KeOps' accumulator updates written out with explicit rounding. It reproduces the reference
-///   engine bit for bit (same libm, `-ffp-contract=off`);
-/// - the **vectorized** kernel, for Sum with `direct_sum` / `block_sum` over formulas whose C only
-///   calls `exp`, `sqrt`, `fabs` and `floor`: node arithmetic in the compute type, reduced
+/// The kernel shapes (`KernelShape`):
+/// - the **exact** kernel, for the plans no SIMD kernel takes: one output row at a time, the
+///   reduced index in order, each node evaluated in double and rounded to the compute type where
+///   it is stored, and KeOps' accumulator updates written out with explicit rounding. It
+///   reproduces the reference engine bit for bit (same libm, `-ffp-contract=off`);
+/// - the **vectorized Sum** kernel, for Sum with `direct_sum` / `block_sum` over formulas whose C
+///   only calls `exp`, `sqrt`, `fabs` and `floor`: node arithmetic in the compute type, reduced
 ///   variables transposed so SIMD lanes load contiguously, a register tile of several output rows
-///   per pass, a polynomial `exp`, and lane-wise partial sums (see `vectorizedNotes`); compiled
-///   with `-ffp-contract=fast` (`KernelCache.flags(for:)`, keyed on `vectorizedMarker`).
+///   per pass, explicit vectors with a table-driven `exp` where the formula allows, and lane-wise
+///   partial sums (see `vectorizedNotes`); compiled with `-ffp-contract=fast`
+///   (`KernelCache.flags(for:)`, keyed on `vectorizedMarker`);
+/// - the **selection** kernel (Min, Max, their Arg and pair forms, the KMin family): SIMD values,
+///   a SIMD filter against the accumulator's threshold, KeOps' update at the indices that pass;
+///   bit-identical to the reference (float32 SqDist gets a float pre-filter with a rigorous bound);
+/// - the **max-shift-exp** kernel (LogSumExp, SumSoftMaxWeight, ...): per-block SIMD (m, s), not
+///   bit-identical; non-finite rows recomputed exactly.
+/// `generateRanged` adds `ks_reduce_ranges` (block-sparse) running the same loops per interval.
 ///
 /// The generated library exports (C ABI, version `abiVersion`):
 /// ```c
