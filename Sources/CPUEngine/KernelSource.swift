@@ -633,27 +633,14 @@ private struct Generator {
     if tile > 1 {
       s += shiftTile(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
     }
-    s += """
-          }
-        }
-        for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {
-          const long ks_r = ks_i - ks_ib;
-          const ks_acc_t *ks_s = ks_as + ks_r * \(max(1, sums));
-          int ks_ok = !ks_bad[ks_r] && isfinite(ks_am[ks_r]);
-          for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_ok = ks_ok && isfinite(ks_s[ks_k]);
-          if (!ks_ok) {
-            ks_exact_ranged_rows(ks_args, ks_nout, ks_nred, ks_i, ks_i + 1, ks_rowblock, ks_slices, ks_redranges,
-                                 ks_scratch, ks_out, 0, 0);
-            continue;
-          }
-          ks_out[ks_i * \(rawDim)] = KS_RD((double)ks_am[ks_r]);
-          for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_out[ks_i * \(rawDim) + 1 + ks_k] = KS_RD((double)ks_s[ks_k]);
-        }
-      }
-      return 0;
-    }
-
-    """
+    s += "      }\n    }\n"
+    s += shiftRowsOut(
+      sums: sums,
+      exactCall: """
+        ks_exact_ranged_rows(ks_args, ks_nout, ks_nred, ks_i, ks_i + 1, ks_rowblock, ks_slices, ks_redranges,
+                                     ks_scratch, ks_out, 0, 0);
+        """)
+    s += "  }\n  return 0;\n}\n"
     return s
   }
 
@@ -1167,26 +1154,30 @@ private struct Generator {
     if tile > 1 {
       s += shiftTile(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
     }
-    s += """
-          }
-          for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {
-            const long ks_r = ks_i - ks_ib;
-            const ks_acc_t *ks_s = ks_as + ks_r * \(max(1, sums));
-            int ks_ok = !ks_bad[ks_r] && isfinite(ks_am[ks_r]);
-            for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_ok = ks_ok && isfinite(ks_s[ks_k]);
-            if (!ks_ok) {
-              ks_exact_rows(ks_args, ks_nout, ks_nred, ks_i, ks_i + 1, ks_scratch, ks_out, 0, 0);
-              continue;
-            }
-            ks_out[ks_i * \(rawDim)] = KS_RD((double)ks_am[ks_r]);
-            for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_out[ks_i * \(rawDim) + 1 + ks_k] = KS_RD((double)ks_s[ks_k]);
-          }
-        }
-        return 0;
-      }
-
-      """
+    s += "    }\n"
+    s += shiftRowsOut(sums: sums, exactCall: "ks_exact_rows(ks_args, ks_nout, ks_nred, ks_i, ks_i + 1, ks_scratch, ks_out, 0, 0);")
+    s += "  }\n  return 0;\n}\n"
     return s
+  }
+
+  /// The end of a row chunk of the max-shift-exp kernels (dense and block-sparse): each row's
+  /// (m, s) written out, or the row recomputed by `exactCall` when a value is not finite.
+  func shiftRowsOut(sums: Int, exactCall: String) -> String {
+    """
+        for (long ks_i = ks_ib; ks_i < ks_ie; ks_i++) {
+          const long ks_r = ks_i - ks_ib;
+          const ks_acc_t *ks_s = ks_as + ks_r * \(max(1, sums));
+          int ks_ok = !ks_bad[ks_r] && isfinite(ks_am[ks_r]);
+          for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_ok = ks_ok && isfinite(ks_s[ks_k]);
+          if (!ks_ok) {
+            \(exactCall)
+            continue;
+          }
+          ks_out[ks_i * \(rawDim)] = KS_RD((double)ks_am[ks_r]);
+          for (int ks_k = 0; ks_k < \(sums); ks_k++) ks_out[ks_i * \(rawDim) + 1 + ks_k] = KS_RD((double)ks_s[ks_k]);
+        }
+
+    """
   }
 
   /// One tile of the max-shift-exp kernel: the value pass, then per row the block's maximum and
