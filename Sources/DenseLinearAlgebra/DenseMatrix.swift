@@ -103,13 +103,7 @@ public enum DenseMatrix {
         Int32(lda), b, Int32(ldb), beta, c, Int32(n))
       return
     }
-    for i in 0..<m {
-      for j in 0..<n {
-        var s = 0.0
-        for l in 0..<k { s += (transA ? a[l * lda + i] : a[i * lda + l]) * (transB ? b[j * ldb + l] : b[l * ldb + j]) }
-        c[i * n + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * n + j])
-      }
-    }
+    loopGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a, b, beta: beta, c)
   }
 
   /// The float32 `gemm` (same layout and arguments); a Swift loop when no CBLAS loads.
@@ -125,9 +119,18 @@ public enum DenseMatrix {
         Int32(lda), b, Int32(ldb), beta, c, Int32(n))
       return
     }
+    loopGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a, b, beta: beta, c)
+  }
+
+  /// `gemm`/`sgemm` without CBLAS: the triple loop, in the element type.
+  static func loopGemm<T: BinaryFloatingPoint>(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
+    _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, beta: T, _ c: UnsafeMutablePointer<T>
+  ) {
+    let lda = transA ? m : k, ldb = transB ? k : n
     for i in 0..<m {
       for j in 0..<n {
-        var s: Float = 0
+        var s: T = 0
         for l in 0..<k { s += (transA ? a[l * lda + i] : a[i * lda + l]) * (transB ? b[j * ldb + l] : b[l * ldb + j]) }
         c[i * n + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * n + j])
       }
