@@ -556,8 +556,7 @@ private struct Generator {
       s += tileLoop(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
     }
     s += "      }\n    }\n"
-    s += "    for (long ks_r = 0; ks_r < ks_ie - ks_ib; ks_r++)\n"
-    s += "      for (int ks_k = 0; ks_k < \(d); ks_k++) ks_out[(ks_ib + ks_r) * \(rawDim) + ks_k] = KS_RD((double)ks_acc[ks_r * \(d) + ks_k]);\n"
+    s += sumRowsOut
     s += "  }\n  return 0;\n}\n"
     return s
   }
@@ -706,8 +705,7 @@ private struct Generator {
       s += tileLoop(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
     }
     s += "    }\n"
-    s += "    for (long ks_r = 0; ks_r < ks_ie - ks_ib; ks_r++)\n"
-    s += "      for (int ks_k = 0; ks_k < \(d); ks_k++) ks_out[(ks_ib + ks_r) * \(rawDim) + ks_k] = KS_RD((double)ks_acc[ks_r * \(d) + ks_k]);\n"
+    s += sumRowsOut
     s += "  }\n  return 0;\n}\n"
     return s
   }
@@ -1158,6 +1156,13 @@ private struct Generator {
     s += shiftRowsOut(sums: sums, exactCall: "ks_exact_rows(ks_args, ks_nout, ks_nred, ks_i, ks_i + 1, ks_scratch, ks_out, 0, 0);")
     s += "  }\n  return 0;\n}\n"
     return s
+  }
+
+  /// The end of a row chunk of the SIMD Sum kernels (dense and block-sparse): each row's
+  /// accumulators rounded to the data type into the output.
+  var sumRowsOut: String {
+    "    for (long ks_r = 0; ks_r < ks_ie - ks_ib; ks_r++)\n"
+      + "      for (int ks_k = 0; ks_k < \(d); ks_k++) ks_out[(ks_ib + ks_r) * \(rawDim) + ks_k] = KS_RD((double)ks_acc[ks_r * \(d) + ks_k]);\n"
   }
 
   /// The end of a row chunk of the max-shift-exp kernels (dense and block-sparse): each row's
