@@ -525,7 +525,7 @@ private struct Generator {
 
   /// `ks_reduce_ranges` for the SIMD Sum: `tileLoop` over pieces of each interval.
   func rangedSumKernel() -> String {
-    let tile = d <= 4 ? 4 : (d <= 8 ? 2 : 1)
+    let tile = sumTile
     var s = "\(Self.rangedSignature) {\n  (void)ks_nout;\n"
     s += argumentPointers
     for (v, offset) in transposed {
@@ -546,16 +546,12 @@ private struct Generator {
           for (int ks_k = 0; ks_k < KS_RB * \(d); ks_k++) ks_acc[ks_k] = 0;
           for (long ks_l = ks_l0; ks_l < ks_l1; ks_l++) {
             const long ks_r1 = ks_redranges[2 * ks_l + 1];
-            for (long ks_jb = ks_redranges[2 * ks_l], ks_je; ks_jb < ks_r1; ks_jb = ks_je) {
-              ks_je = ks_jb + ks_bs < ks_r1 ? ks_jb + ks_bs : ks_r1;
-              long ks_i = ks_ib;
+            const long ks_r0 = ks_redranges[2 * ks_l];
+            long ks_i = ks_ib;
 
       """
-    s += tileLoop(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))")
-    if tile > 1 {
-      s += tileLoop(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
-    }
-    s += "      }\n    }\n"
+    s += sumTiles(tile, from: "ks_r0", to: "ks_r1")
+    s += "    }\n"
     s += sumRowsOut
     s += "  }\n  return 0;\n}\n"
     return s
@@ -646,8 +642,7 @@ private struct Generator {
   // MARK: Vectorized kernel
 
   func vectorizedKernel() -> String {
-    // Rows per register tile: enough independent work per lane without spilling accumulators.
-    let tile = d <= 4 ? 4 : (d <= 8 ? 2 : 1)
+    let tile = sumTile
     let accType = plan.accumulatorPrecision == .float64 ? "double" : "float"
     let sumType = plan.sumScheme == .blockSum ? t : accType
     var s = Self.vectorMath
@@ -687,31 +682,52 @@ private struct Generator {
       s += emit(id, row: 0, indent: "  ")
     }
     s += """
-        /* Blocks of KS_RB output rows; for each block of reduced indices (kept in cache), every row
-         * tile of the block runs a SIMD loop over the reduced index. */
+        /* Chunks of whole sum blocks, about \(Self.chunkBytes / 1024) KiB of reduced data, stay in cache while
+         * KS_RB output rows pass; every row tile runs a SIMD loop over each block of the chunk. */
+        const long ks_cs = ks_bs * (ks_bs * \(max(1, bytesPerJ)) >= \(Self.chunkBytes) ? 1 : \(Self.chunkBytes) / (ks_bs * \(max(1, bytesPerJ))));
         enum { KS_RB = \(Self.rowBlock) };
         for (long ks_ib = ks_i0; ks_ib < ks_i1; ks_ib += KS_RB) {
           const long ks_ie = ks_ib + KS_RB < ks_i1 ? ks_ib + KS_RB : ks_i1;
           if (ks_cancelled && ks_cancelled(ks_ctx)) return 1;
           ks_acc_t ks_acc[KS_RB * \(d)];
           for (int ks_k = 0; ks_k < KS_RB * \(d); ks_k++) ks_acc[ks_k] = 0;
-          for (long ks_jb = 0; ks_jb < ks_nred; ks_jb += ks_bs) {
-            const long ks_je = ks_jb + ks_bs < ks_nred ? ks_jb + ks_bs : ks_nred;
+          for (long ks_cb = 0; ks_cb < ks_nred; ks_cb += ks_cs) {
+            const long ks_ce = ks_cb + ks_cs < ks_nred ? ks_cb + ks_cs : ks_nred;
             long ks_i = ks_ib;
 
       """
-    s += tileLoop(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))")
-    if tile > 1 {
-      s += tileLoop(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)")
-    }
+    s += sumTiles(tile, from: "ks_cb", to: "ks_ce")
     s += "    }\n"
     s += sumRowsOut
     s += "  }\n  return 0;\n}\n"
     return s
   }
 
+  /// Rows per register tile of the SIMD Sum kernels: enough independent chains per vector of
+  /// reduced indices to hide the latency of a long formula (exp is a chain of 13 operations),
+  /// without spilling the lane sums (rows x d of the 32 vector registers).
+  var sumTile: Int { d == 1 && vectorLoop ? 8 : d <= 4 ? 4 : (d <= 8 ? 2 : 1) }
+
+  /// The tile loops of the SIMD Sum kernels over the rows ks_i ..< ks_ie: tiles of `tile` rows,
+  /// then (after 8-row tiles) at most one of 4, then single rows.
+  func sumTiles(_ tile: Int, from: String, to: String) -> String {
+    var s = tileLoop(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))", from: from, to: to)
+    if tile > 4 {
+      s += tileLoop(rows: 4, loop: "for (; ks_i + 4 <= ks_ie; ks_i += 4)", from: from, to: to)
+    }
+    if tile > 1 {
+      s += tileLoop(rows: 1, loop: "for (; ks_i < ks_ie; ks_i++)", from: from, to: to)
+    }
+    return s
+  }
+
   /// Output rows per cache block of the vectorized kernel (a multiple of every tile height).
   static let rowBlock = 64
+
+  /// Bytes of reduced-variable data per chunk of the vectorized Sum kernel (whole sum blocks; at
+  /// least one): the chunk stays in L2 while a block of output rows passes, and each row tile sets
+  /// up its row values once per chunk instead of once per sum block.
+  static let chunkBytes = 131072
 
   // MARK: Shared pieces of the tiled kernels
 
@@ -1233,10 +1249,10 @@ private struct Generator {
 
   /// One tile of `rows` output rows over the current block of reduced indices: SIMD over the
   /// reduced index, one partial sum per row and component, added to the row's accumulator.
-  func tileLoop(rows: Int, loop: String) -> String {
+  func tileLoop(rows: Int, loop: String, from: String, to: String) -> String {
     let outVars = graph.variables.filter { $0.category == output }
     let rowRange = 0..<rows
-    let pad = "      "
+    var pad = "      "
     var s = "\(pad)\(loop) {\n"
     for r in rowRange {
       for v in outVars {
@@ -1246,6 +1262,10 @@ private struct Generator {
         s += unrolled(emit(id, row: r, indent: pad + "  "))
       }
     }
+    // The sum blocks of [from, to) (KS_BS indices each): the row values above are set up once for all.
+    s += "\(pad)  for (long ks_jb = \(from); ks_jb < \(to); ks_jb += ks_bs) {\n"
+    s += "\(pad)    const long ks_je = ks_jb + ks_bs < \(to) ? ks_jb + ks_bs : \(to);\n"
+    pad += "  "
     let sums = rowRange.flatMap { r in (0..<d).map { "ks_sum_\(r)_\($0)" } }
     if vectorLoop {
       // Whole vectors of reduced indices in explicit SIMD code, the rest in the scalar loop below.
@@ -1274,6 +1294,7 @@ private struct Generator {
         .joined(separator: " ") + "\n"
     }
     s += "\(pad)}\n"
+    s += "\(pad.dropLast(2))}\n"
     return s
   }
 
@@ -1326,6 +1347,45 @@ private struct Generator {
     return "w_\(id)_\(n.usesOutput ? r : 0)_\(k)"
   }
 
+  /// The statements computing every component of pair node `id` for tile rows 0 ..< rows: an Exp
+  /// runs each step of the exp for all rows at once (`ks_vexp_rows`), other nodes row after row.
+  func vectorStatements(_ id: Int, rows: Int, pad: String) -> String {
+    let n = graph.nodes[id]
+    guard rows > 1, case .operation(let op) = n.kind, ["Exp", "SqDist", "SqNorm2"].contains(op.name) else {
+      return (0..<rows).map { vectorStatements(id, row: $0, pad: pad) }.joined()
+    }
+    if op.name != "Exp" {
+      // Component by component, each for every row: the rows' sums are independent chains (a
+      // D = 64 distance is a chain of 64 fmas per row); each row still adds in component order.
+      let a = { (i: Int, k: Int, r: Int) in self.vectorValue(n.inputs[i], k, row: r) }
+      let count = n.inputs.map { graph.nodes[$0].dim }.max() ?? 1
+      let scalarFirst = op.name == "SqDist" && !graph.nodes[n.inputs[0]].usesReduced
+      func term(_ k: Int, _ r: Int) -> String {
+        op.name == "SqNorm2" ? a(0, k, r) : scalarFirst ? "\(a(1, k, r)) - \(a(0, k, r))" : "\(a(0, k, r)) - \(a(1, k, r))"
+      }
+      var s = "\(pad)ks_v " + (0..<rows).map { "w_\(id)_\($0)_0" }.joined(separator: ", ") + ";\n"
+      for k in 0..<max(1, count) {
+        s += "\(pad){ ks_v ks_d;" + (0..<rows).map { " ks_d = \(term(k, $0)); w_\(id)_\($0)_0 \(k == 0 ? "=" : "+=") ks_d * ks_d;" }.joined() + " }\n"
+      }
+      return s
+    }
+    let (base, scale) = expArgument(n.inputs[0])
+    var s = ""
+    for k in 0..<n.dim {
+      let inputs = (0..<rows).map { vectorValue(base, k, row: $0) }.joined(separator: ", ")
+      s += "\(pad)ks_v ks_e_\(id)_\(k)[\(rows)]; { const ks_v ks_y[\(rows)] = {\(inputs)}; "
+        + "ks_vexp_rows(\(rows), ks_e_\(id)_\(k), ks_y, (ks_t)\(cDoubleLiteral(scale)), \(nonNegative(base) ? 1 : 0)); }\n"
+      s += "\(pad)" + (0..<rows).map { "const ks_v w_\(id)_\($0)_\(k) = ks_e_\(id)_\(k)[\($0)];" }.joined(separator: " ") + "\n"
+    }
+    return s
+  }
+
+  /// True when every value of node `id` is >= 0 or NaN (a sum of squares, a square).
+  func nonNegative(_ id: Int) -> Bool {
+    guard case .operation(let op) = graph.nodes[id].kind else { return false }
+    return ["SqDist", "SqNorm2", "Square"].contains(op.name)
+  }
+
   /// The statements computing every component of operation node `id` for tile row `r`.
   func vectorStatements(_ id: Int, row r: Int, pad: String) -> String {
     let n = graph.nodes[id]
@@ -1362,7 +1422,7 @@ private struct Generator {
         case "Inv": e = "(ks_t)1 / \(a(0, k))"
         case "Exp":
           let (base, scale) = expArgument(n.inputs[0])
-          e = "ks_vexp_s(\(vectorValue(base, k, row: r)), (ks_t)\(cDoubleLiteral(scale)))"
+          e = "ks_vexp_s(\(vectorValue(base, k, row: r)), (ks_t)\(cDoubleLiteral(scale)), \(nonNegative(base) ? 1 : 0))"
         case "Sqrt": e = "ks_vsqrt(\(a(0, k)))"
         case "Abs": e = "ks_vabs(\(a(0, k)))"
         default: preconditionFailure("no vector form for \(op.name)")
@@ -1421,10 +1481,9 @@ private struct Generator {
     for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && !graph.nodes[id].usesOutput {
       s += vectorStatements(id, row: 0, pad: pad + "  ")
     }
-    for r in 0..<rows {
-      for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && graph.nodes[id].usesOutput {
-        s += vectorStatements(id, row: r, pad: pad + "  ")
-      }
+    // Node by node, each for every row: the rows' independent chains interleave.
+    for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && graph.nodes[id].usesOutput {
+      s += vectorStatements(id, rows: rows, pad: pad + "  ")
     }
     for r in 0..<rows {
       s += "\(pad)  " + (0..<d).map { "ks_vs_\(r)_\($0) += \(vectorValue(graph.root, $0, row: r));" }
@@ -1469,15 +1528,17 @@ private struct Generator {
         "0x1.ae89f995ad3adp+0", "0x1.c199bdd85529cp+0", "0x1.d5818dcfba487p+0", "0x1.ea4afa2a490dap+0"]
     let tableLookup =
       f
-      ? "  const __m512 T = _mm512_permutexvar_ps(_mm512_castps_si512(t), _mm512_setr_ps(\(table.joined(separator: ", "))));"
-      : "  const __m512d T = _mm512_permutex2var_pd(_mm512_setr_pd(\(table[0..<8].joined(separator: ", "))), "
-        + "_mm512_castpd_si512(t), _mm512_setr_pd(\(table[8..<16].joined(separator: ", "))));"
+      ? "    const __m512 T = _mm512_permutexvar_ps(_mm512_castps_si512(t[u]), _mm512_setr_ps(\(table.joined(separator: ", "))));"
+      : "    const __m512d T = _mm512_permutex2var_pd(_mm512_setr_pd(\(table[0..<8].joined(separator: ", "))), "
+        + "_mm512_castpd_si512(t[u]), _mm512_setr_pd(\(table[8..<16].joined(separator: ", "))));"
     // q(r) = sum_{j=1..n} s^j r^(j-1) / j!, Horner from the top.
     let degree = f ? 3 : 7
     let factorials = (0...degree).map { j in (1...max(1, j)).reduce(1.0) { $0 * Double($1) } }
-    var taylor = "  \(m) q = _mm512_set1_\(sfx)(\(lit("1.0")) / (ks_t)\(Int(factorials[degree])) * \((0..<degree).map { _ in "s" }.joined(separator: " * ")));\n"
+    let top = "_mm512_set1_\(sfx)(\(lit("1.0")) / (ks_t)\(Int(factorials[degree])) * \((0..<degree).map { _ in "s" }.joined(separator: " * ")))"
+    var taylor = ""
     for j in stride(from: degree - 1, through: 1, by: -1) {
-      taylor += "  q = _mm512_fmadd_\(sfx)(q, r, _mm512_set1_\(sfx)(\(lit("1.0")) / (ks_t)\(Int(factorials[j])) * \((0..<j).map { _ in "s" }.joined(separator: " * "))));\n"
+      let coefficient = "_mm512_set1_\(sfx)(\(lit("1.0")) / (ks_t)\(Int(factorials[j])) * \((0..<j).map { _ in "s" }.joined(separator: " * ")))"
+      taylor += "  KS_ROWS(n) q[u] = _mm512_fmadd_\(sfx)(\(j == degree - 1 ? top : "q[u]"), r[u], \(coefficient));\n"
     }
     let reduction = f ? ("-0.693359375f", "2.12194440e-4f") : ("-6.93147180369123816490e-01", "-1.90821492927058770002e-10")
     return """
@@ -1496,12 +1557,20 @@ private struct Generator {
       typedef \(intType) ks_vi __attribute__((vector_size(KS_VBYTES)));
       typedef \(uintType) ks_vu __attribute__((vector_size(KS_VBYTES)));
       static inline ks_v ks_vload(const ks_t *p) { ks_v v; memcpy(&v, p, sizeof v); return v; }
+      /* The lanes' sum by a pairwise tree: lane l plus lane l + KS_W/2, and so on. */
       static inline ks_t ks_vhsum(ks_v v) {
+      #if defined(__AVX512F__)
+        return _mm512_reduce_add_\(sfx)((\(m))v); /* this tree in registers */
+      #else
         ks_t s[KS_W]; memcpy(s, &v, sizeof s);
-        for (int w = KS_W / 2; w > 0; w /= 2) for (int l = 0; l < w; l++) s[l] += s[l + w];
+        _Pragma("GCC unroll 8") for (int w = KS_W / 2; w > 0; w /= 2)
+          _Pragma("GCC unroll 8") for (int l = 0; l < w; l++) s[l] += s[l + w];
         return s[0];
+      #endif
       }
-      static inline ks_v ks_vabs(ks_v x) { return (ks_v)((ks_vi)x & ~(ks_vi)((ks_v){0} - (ks_t)0.0 + (ks_t)-0.0)); }
+      /* The sign bit in every lane (an integer constant: 0.0 + -0.0 would be +0.0). */
+      #define KS_VSIGN ((ks_vi){0} + (\(intType))((\(uintType))1 << \(f ? 31 : 63)))
+      static inline ks_v ks_vabs(ks_v x) { return (ks_v)((ks_vi)x & ~KS_VSIGN); }
       static inline ks_v ks_vsqrt(ks_v x) {
       #if defined(__AVX512F__)
         return (ks_v)_mm512_sqrt_\(sfx)((\(m))x);
@@ -1510,7 +1579,10 @@ private struct Generator {
         return x;
       #endif
       }
-      /* exp(s y) for a constant s = +-2^e (ks_vexp_s(y, 1) is exp), at most 2 ulp.
+      /* exp(s y) for a constant s = +-2^e (ks_vexp_s(y, 1, 0) is exp), at most 2 ulp. ks_vexp_rows
+       * takes n <= 8 vectors (one per tile row) and runs each step for all of them (KS_ROWS) before
+       * the next, so the rows' chains of 13 dependent operations overlap. nonneg: y >= 0 or NaN (a
+       * sum of squares), so the clamp needs one bound.
        * AVX-512: s y = (k/16) ln 2 + s r with k = round(16 s y / ln 2) (|s y| clamped to \(clamp), NaN
        * passes): t = 1.5 2^\(f ? 19 : 48) + s y / ln 2 rounds to a multiple of 1/16, so kh = t - 1.5 2^\(f ? 19 : 48) = k/16
        * and the low 4 bits of t are k mod 16; r from two Cody-Waite steps (exact products),
@@ -1518,21 +1590,11 @@ private struct Generator {
        * (truncation < 0.02 ulp on |s r| <= ln2/32), T e^(s r) = T + (T r) q in one fma, and
        * 2^floor(kh) by vscalefp (gradual underflow rounds once). s only scales constants.
        * Elsewhere: the bit-trick exp of \(f ? "ks_expf" : "ks_exp") on vectors, of s y (exact). */
-      static inline ks_v ks_vexp_s(ks_v y, const ks_t s) {
-        const ks_t as = s < 0 ? -s : s;
-      #if defined(__AVX512F__)
-        /* max then min with y second: a NaN y passes (vrangep would return the bound) */
-        const \(m) c = _mm512_min_\(sfx)(_mm512_set1_\(sfx)((ks_t)\(clamp) / as), _mm512_max_\(sfx)(_mm512_set1_\(sfx)(-(ks_t)\(clamp) / as), (\(m))y));
-        const \(m) t = _mm512_fmadd_\(sfx)(c, _mm512_set1_\(sfx)(\(lit("1.4426950408889634")) * s), _mm512_set1_\(sfx)(\(lit(f ? "786432.0" : "422212465065984.0"))));
-        const \(m) kh = _mm512_sub_\(sfx)(t, _mm512_set1_\(sfx)(\(lit(f ? "786432.0" : "422212465065984.0"))));
-        \(m) r = _mm512_fmadd_\(sfx)(kh, _mm512_set1_\(sfx)(\(reduction.0) / s), c);
-        r = _mm512_fmadd_\(sfx)(kh, _mm512_set1_\(sfx)(\(reduction.1) / s), r);
-      \(tableLookup)
-      \(taylor)  const \(m) e = _mm512_fmadd_\(sfx)(_mm512_mul_\(sfx)(T, r), q, T);
-        return (ks_v)_mm512_scalef_\(sfx)(e, kh);
-      #else
+      #define KS_ROWS(n) _Pragma("GCC unroll 8") for (int u = 0; u < (n); u++)
+      #if !defined(__AVX512F__)
+      static inline ks_v ks_vexp_1(ks_v y, const ks_t s) {
         const ks_v x = y * s;
-        const ks_vi sign = (ks_vi)((ks_v){0} + (ks_t)-0.0);
+        const ks_vi sign = KS_VSIGN;
         const ks_vi big = (ks_vi)((ks_v)((ks_vi)x & ~sign) > ((ks_v){0} + (ks_t)\(clamp)));
         const ks_vi bound = ((ks_vi)x & sign) | (ks_vi)((ks_v){0} + (ks_t)\(clamp));
         const ks_v c = (ks_v)(((ks_vi)x & ~big) | (bound & big));
@@ -1545,8 +1607,29 @@ private struct Generator {
       \(horner)  s1.u = (t.u >> 1) << \(bits);
         s2.u = (t.u << \(bits)) - s1.u;
         return p * s1.f * s2.f;
+      }
+      #endif
+      static inline void ks_vexp_rows(const int n, ks_v *o, const ks_v *y, const ks_t s, const int nonneg) {
+      #if defined(__AVX512F__)
+        const ks_t as = s < 0 ? -s : s;
+        \(m) c[8], t[8], kh[8], r[8], q[8];
+        /* min (and max) with y second: a NaN y passes (vrangep would return the bound) */
+        KS_ROWS(n) c[u] = nonneg ? _mm512_min_\(sfx)(_mm512_set1_\(sfx)((ks_t)\(clamp) / as), (\(m))y[u])
+                                 : _mm512_min_\(sfx)(_mm512_set1_\(sfx)((ks_t)\(clamp) / as), _mm512_max_\(sfx)(_mm512_set1_\(sfx)(-(ks_t)\(clamp) / as), (\(m))y[u]));
+        KS_ROWS(n) t[u] = _mm512_fmadd_\(sfx)(c[u], _mm512_set1_\(sfx)(\(lit("1.4426950408889634")) * s), _mm512_set1_\(sfx)(\(lit(f ? "786432.0" : "422212465065984.0"))));
+        KS_ROWS(n) kh[u] = _mm512_sub_\(sfx)(t[u], _mm512_set1_\(sfx)(\(lit(f ? "786432.0" : "422212465065984.0"))));
+        KS_ROWS(n) r[u] = _mm512_fmadd_\(sfx)(kh[u], _mm512_set1_\(sfx)(\(reduction.0) / s), c[u]);
+        KS_ROWS(n) r[u] = _mm512_fmadd_\(sfx)(kh[u], _mm512_set1_\(sfx)(\(reduction.1) / s), r[u]);
+      \(taylor)  KS_ROWS(n) {
+      \(tableLookup)
+          o[u] = (ks_v)_mm512_scalef_\(sfx)(_mm512_fmadd_\(sfx)(_mm512_mul_\(sfx)(T, r[u]), q[u], T), kh[u]);
+        }
+      #else
+        (void)nonneg;
+        KS_ROWS(n) o[u] = ks_vexp_1(y[u], s);
       #endif
       }
+      static inline ks_v ks_vexp_s(ks_v y, const ks_t s, const int nonneg) { ks_v o; ks_vexp_rows(1, &o, &y, s, nonneg); return o; }
 
 
       """

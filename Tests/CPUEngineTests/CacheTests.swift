@@ -208,8 +208,8 @@ func vectorLoopExpAccuracy(_ dtype: DType, _ formula: String, _ scale: Double) t
   // all in the explicit-vector loop, so the output is that loop's exp of scale * x_i.
   let plan = try makePlan(formula, ["x = Vi(1)", "y = Vj(1)", "b = Vj(1)"], dtype: dtype)
   let source = KernelSource.generate(for: plan)
-  #expect(source.contains("ks_vexp_s("))
-  #expect(source.contains("(ks_t)\(cDoubleLiteral(scale)))"), "the scale is taken into the exp")
+  #expect(source.contains("ks_vexp_rows(8, "), "eight rows per tile, each exp step for all of them")
+  #expect(source.contains("(ks_t)\(cDoubleLiteral(scale)), 0)"), "the scale is taken into the exp; two-sided clamp")
   let (lo, hi) = dtype == .float32 ? (-104.0, 88.7) : (-745.5, 709.7)
   var rng = SplitMix64(seed: 11)
   var args = (0..<100_000).map { _ in Double.random(in: lo...hi, using: &rng) / scale }
@@ -236,6 +236,79 @@ func vectorLoopExpAccuracy(_ dtype: DType, _ formula: String, _ scale: Double) t
     worst = max(worst, abs(out[k] - want) / ulp)
   }
   #expect(worst <= 2, "max error \(worst) ulp")
+}
+
+/// The compilers the explicit-vector Sum kernel is checked with: the machine's, and on x86-64
+/// the same without AVX-512 and without AVX (the other code paths of `ks_vexp_rows`, `ks_vhsum`).
+private let sumKernelCompilers: [String] = {
+  let cc = ProcessInfo.processInfo.environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
+  #if arch(x86_64)
+  return [cc, "\(cc) -mno-avx512f", "\(cc) -mno-avx"]
+  #else
+  return [cc]
+  #endif
+}()
+
+@Test("the Sum kernels of 8, 4 and 1 rows per tile match the reference, with and without AVX-512", arguments: sumKernelCompilers)
+func sumKernelsWithEachInstructionSet(_ compiler: String) throws {
+  let dir = try TemporaryDirectory()
+  defer { dir.remove() }
+  let engine = CPUKernelEngine(cacheDirectory: dir.path, compiler: compiler)
+  // d = 1 (8-row tiles, the exp of all rows at once), d = 3 (4-row tiles), a D = 64 distance; 67
+  // rows leave a remainder of 1-row tiles, 530 and 1000 reduced indices leave partial vectors.
+  let cases: [(String, [String], DType)] = [
+    ("Exp(-SqDist(x,y)/2)*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], .float32),
+    ("Exp(-SqDist(x,y)/2)*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], .float64),
+    ("Exp(-SqDist(x,y)*IntCst(4))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(3)"], .float32),
+    ("Exp(x - y) * b + Sqrt(Abs(x - y))", ["x = Vi(1)", "y = Vj(1)", "b = Vj(1)"], .float64),
+    ("Exp(-SqDist(x,y)/IntCst(16))*b", ["x = Vi(64)", "y = Vj(64)", "b = Vj(1)"], .float32),
+  ]
+  for (formula, aliases, dtype) in cases {
+    let plan = try makePlan(formula, aliases, dtype: dtype)
+    for (nI, nJ) in [(67, 530), (130, 1000)] {
+      let failure = try compareWithReference(plan, randomArguments(plan, nI: nI, nJ: nJ, seed: 5), engine: engine)
+      #expect(failure == nil, "\(compiler) \(formula) \(dtype) \(nI)x\(nJ): \(failure ?? "")")
+    }
+  }
+}
+
+@Test("the exp of a sum of squares clamps one side only and stays within 2 ulp",
+  arguments: [DType.float32, .float64], sumKernelCompilers)
+func vectorLoopExpOfSquaresAccuracy(_ dtype: DType, _ compiler: String) throws {
+  let dir = try TemporaryDirectory()
+  defer { dir.remove() }
+  // exp(-SqDist(x, y) / 2) with y = 0 and b = 1 at j = 5 only: every row is exp(-x_i^2 / 2) with
+  // x_i^2 rounded to the data type, from the explicit-vector loop's one-sided clamp (the argument
+  // of the exp is known to be >= 0 or NaN). Huge x (x^2 overflows to inf), inf and NaN included.
+  let plan = try makePlan("Exp(-SqDist(x, y) / IntCst(2)) * b", ["x = Vi(1)", "y = Vj(1)", "b = Vj(1)"], dtype: dtype)
+  let source = KernelSource.generate(for: plan)
+  #expect(source.contains("(ks_t)-0x1.0000000000000p-1, 1)"), "the argument is a sum of squares: one bound")
+  var rng = SplitMix64(seed: 12)
+  let top = dtype == .float32 ? 14.5 : 38.7  // x^2 / 2 up to 105 (float) or 749 (double): past underflow
+  var args = (0..<60_000).map { _ in Double.random(in: -top...top, using: &rng) }
+  args += [0, -0.0, 1e-20, 13.2, 13.3, 14.4, 38.5, 1e19, -1e30, 1e200, .infinity, -.infinity, .nan]
+  let x = NDArray(shape: [args.count, 1], doubles: args, dtype: dtype)
+  let y = NDArray(shape: [64, 1], doubles: [Double](repeating: 0, count: 64), dtype: dtype)
+  let b = NDArray(shape: [64, 1], doubles: (0..<64).map { $0 == 5 ? 1 : 0 }, dtype: dtype)
+  let out = try CPUKernelEngine(cacheDirectory: dir.path, compiler: compiler).reduce(
+    plan, KernelArguments(arrays: [x, y, b], outputRows: args.count, reducedRows: 64), cancel: nil)
+  var worst = 0.0
+  for (k, v) in x.toDoubles().enumerated() {
+    if v.isNaN {
+      #expect(out[k].isNaN)
+      continue
+    }
+    let square = dtype == .float32 ? Double(Float(v * v)) : v * v
+    let want = Foundation.exp(-square / 2)
+    let rounded = dtype == .float32 ? Double(Float(want)) : want
+    if rounded == 0 {
+      #expect(out[k] == 0 || abs(out[k]) <= (dtype == .float32 ? Double(Float.leastNonzeroMagnitude) : 5e-324), "exp(\(-square / 2)) = \(out[k]), x = \(v)")
+      continue
+    }
+    let ulp = dtype == .float32 ? Double(Float(rounded).ulp) : rounded.ulp
+    worst = max(worst, abs(out[k] - want) / ulp)
+  }
+  #expect(worst <= 2, "\(compiler): max error \(worst) ulp")
 }
 
 /// The resident set size of this process in bytes (Linux), nil elsewhere.

@@ -110,12 +110,20 @@ typedef ks_t ks_v __attribute__((vector_size(KS_VBYTES)));
 typedef int32_t ks_vi __attribute__((vector_size(KS_VBYTES)));
 typedef uint32_t ks_vu __attribute__((vector_size(KS_VBYTES)));
 static inline ks_v ks_vload(const ks_t *p) { ks_v v; memcpy(&v, p, sizeof v); return v; }
+/* The lanes' sum by a pairwise tree: lane l plus lane l + KS_W/2, and so on. */
 static inline ks_t ks_vhsum(ks_v v) {
+#if defined(__AVX512F__)
+  return _mm512_reduce_add_ps((__m512)v); /* this tree in registers */
+#else
   ks_t s[KS_W]; memcpy(s, &v, sizeof s);
-  for (int w = KS_W / 2; w > 0; w /= 2) for (int l = 0; l < w; l++) s[l] += s[l + w];
+  _Pragma("GCC unroll 8") for (int w = KS_W / 2; w > 0; w /= 2)
+    _Pragma("GCC unroll 8") for (int l = 0; l < w; l++) s[l] += s[l + w];
   return s[0];
+#endif
 }
-static inline ks_v ks_vabs(ks_v x) { return (ks_v)((ks_vi)x & ~(ks_vi)((ks_v){0} - (ks_t)0.0 + (ks_t)-0.0)); }
+/* The sign bit in every lane (an integer constant: 0.0 + -0.0 would be +0.0). */
+#define KS_VSIGN ((ks_vi){0} + (int32_t)((uint32_t)1 << 31))
+static inline ks_v ks_vabs(ks_v x) { return (ks_v)((ks_vi)x & ~KS_VSIGN); }
 static inline ks_v ks_vsqrt(ks_v x) {
 #if defined(__AVX512F__)
   return (ks_v)_mm512_sqrt_ps((__m512)x);
@@ -124,7 +132,10 @@ static inline ks_v ks_vsqrt(ks_v x) {
   return x;
 #endif
 }
-/* exp(s y) for a constant s = +-2^e (ks_vexp_s(y, 1) is exp), at most 2 ulp.
+/* exp(s y) for a constant s = +-2^e (ks_vexp_s(y, 1, 0) is exp), at most 2 ulp. ks_vexp_rows
+ * takes n <= 8 vectors (one per tile row) and runs each step for all of them (KS_ROWS) before
+ * the next, so the rows' chains of 13 dependent operations overlap. nonneg: y >= 0 or NaN (a
+ * sum of squares), so the clamp needs one bound.
  * AVX-512: s y = (k/16) ln 2 + s r with k = round(16 s y / ln 2) (|s y| clamped to 104.0f, NaN
  * passes): t = 1.5 2^19 + s y / ln 2 rounds to a multiple of 1/16, so kh = t - 1.5 2^19 = k/16
  * and the low 4 bits of t are k mod 16; r from two Cody-Waite steps (exact products),
@@ -132,24 +143,11 @@ static inline ks_v ks_vsqrt(ks_v x) {
  * (truncation < 0.02 ulp on |s r| <= ln2/32), T e^(s r) = T + (T r) q in one fma, and
  * 2^floor(kh) by vscalefp (gradual underflow rounds once). s only scales constants.
  * Elsewhere: the bit-trick exp of ks_expf on vectors, of s y (exact). */
-static inline ks_v ks_vexp_s(ks_v y, const ks_t s) {
-  const ks_t as = s < 0 ? -s : s;
-#if defined(__AVX512F__)
-  /* max then min with y second: a NaN y passes (vrangep would return the bound) */
-  const __m512 c = _mm512_min_ps(_mm512_set1_ps((ks_t)104.0f / as), _mm512_max_ps(_mm512_set1_ps(-(ks_t)104.0f / as), (__m512)y));
-  const __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.4426950408889634f * s), _mm512_set1_ps(786432.0f));
-  const __m512 kh = _mm512_sub_ps(t, _mm512_set1_ps(786432.0f));
-  __m512 r = _mm512_fmadd_ps(kh, _mm512_set1_ps(-0.693359375f / s), c);
-  r = _mm512_fmadd_ps(kh, _mm512_set1_ps(2.12194440e-4f / s), r);
-  const __m512 T = _mm512_permutexvar_ps(_mm512_castps_si512(t), _mm512_setr_ps(0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f, 0x1.306fe0p+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f, 0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f, 0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f));
-  __m512 q = _mm512_set1_ps(1.0f / (ks_t)6 * s * s * s);
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / (ks_t)2 * s * s));
-  q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / (ks_t)1 * s));
-  const __m512 e = _mm512_fmadd_ps(_mm512_mul_ps(T, r), q, T);
-  return (ks_v)_mm512_scalef_ps(e, kh);
-#else
+#define KS_ROWS(n) _Pragma("GCC unroll 8") for (int u = 0; u < (n); u++)
+#if !defined(__AVX512F__)
+static inline ks_v ks_vexp_1(ks_v y, const ks_t s) {
   const ks_v x = y * s;
-  const ks_vi sign = (ks_vi)((ks_v){0} + (ks_t)-0.0);
+  const ks_vi sign = KS_VSIGN;
   const ks_vi big = (ks_vi)((ks_v)((ks_vi)x & ~sign) > ((ks_v){0} + (ks_t)104.0f));
   const ks_vi bound = ((ks_vi)x & sign) | (ks_vi)((ks_v){0} + (ks_t)104.0f);
   const ks_v c = (ks_v)(((ks_vi)x & ~big) | (bound & big));
@@ -169,8 +167,31 @@ static inline ks_v ks_vexp_s(ks_v y, const ks_t s) {
   s1.u = (t.u >> 1) << 23;
   s2.u = (t.u << 23) - s1.u;
   return p * s1.f * s2.f;
+}
+#endif
+static inline void ks_vexp_rows(const int n, ks_v *o, const ks_v *y, const ks_t s, const int nonneg) {
+#if defined(__AVX512F__)
+  const ks_t as = s < 0 ? -s : s;
+  __m512 c[8], t[8], kh[8], r[8], q[8];
+  /* min (and max) with y second: a NaN y passes (vrangep would return the bound) */
+  KS_ROWS(n) c[u] = nonneg ? _mm512_min_ps(_mm512_set1_ps((ks_t)104.0f / as), (__m512)y[u])
+                           : _mm512_min_ps(_mm512_set1_ps((ks_t)104.0f / as), _mm512_max_ps(_mm512_set1_ps(-(ks_t)104.0f / as), (__m512)y[u]));
+  KS_ROWS(n) t[u] = _mm512_fmadd_ps(c[u], _mm512_set1_ps(1.4426950408889634f * s), _mm512_set1_ps(786432.0f));
+  KS_ROWS(n) kh[u] = _mm512_sub_ps(t[u], _mm512_set1_ps(786432.0f));
+  KS_ROWS(n) r[u] = _mm512_fmadd_ps(kh[u], _mm512_set1_ps(-0.693359375f / s), c[u]);
+  KS_ROWS(n) r[u] = _mm512_fmadd_ps(kh[u], _mm512_set1_ps(2.12194440e-4f / s), r[u]);
+  KS_ROWS(n) q[u] = _mm512_fmadd_ps(_mm512_set1_ps(1.0f / (ks_t)6 * s * s * s), r[u], _mm512_set1_ps(1.0f / (ks_t)2 * s * s));
+  KS_ROWS(n) q[u] = _mm512_fmadd_ps(q[u], r[u], _mm512_set1_ps(1.0f / (ks_t)1 * s));
+  KS_ROWS(n) {
+    const __m512 T = _mm512_permutexvar_ps(_mm512_castps_si512(t[u]), _mm512_setr_ps(0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f, 0x1.306fe0p+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f, 0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f, 0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f));
+    o[u] = (ks_v)_mm512_scalef_ps(_mm512_fmadd_ps(_mm512_mul_ps(T, r[u]), q[u], T), kh[u]);
+  }
+#else
+  (void)nonneg;
+  KS_ROWS(n) o[u] = ks_vexp_1(y[u], s);
 #endif
 }
+static inline ks_v ks_vexp_s(ks_v y, const ks_t s, const int nonneg) { ks_v o; ks_vexp_rows(1, &o, &y, s, nonneg); return o; }
 
 #define KS_RD(x) ks_round32(x)
 
@@ -194,98 +215,201 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
   /* block_sum: blocks of about sqrt(n_red) reduced indices (KeOps' period), rounded up to whole vectors. */
   long ks_bs = ks_nred < 10 ? 100 : (long)sqrt((double)ks_nred);
   ks_bs = (ks_bs + 63) / 64 * 64;
-  /* Blocks of KS_RB output rows; for each block of reduced indices (kept in cache), every row
-   * tile of the block runs a SIMD loop over the reduced index. */
+  /* Chunks of whole sum blocks, about 128 KiB of reduced data, stay in cache while
+   * KS_RB output rows pass; every row tile runs a SIMD loop over each block of the chunk. */
+  const long ks_cs = ks_bs * (ks_bs * 12 >= 131072 ? 1 : 131072 / (ks_bs * 12));
   enum { KS_RB = 64 };
   for (long ks_ib = ks_i0; ks_ib < ks_i1; ks_ib += KS_RB) {
     const long ks_ie = ks_ib + KS_RB < ks_i1 ? ks_ib + KS_RB : ks_i1;
     if (ks_cancelled && ks_cancelled(ks_ctx)) return 1;
     ks_acc_t ks_acc[KS_RB * 1];
     for (int ks_k = 0; ks_k < KS_RB * 1; ks_k++) ks_acc[ks_k] = 0;
-    for (long ks_jb = 0; ks_jb < ks_nred; ks_jb += ks_bs) {
-      const long ks_je = ks_jb + ks_bs < ks_nred ? ks_jb + ks_bs : ks_nred;
+    for (long ks_cb = 0; ks_cb < ks_nred; ks_cb += ks_cs) {
+      const long ks_ce = ks_cb + ks_cs < ks_nred ? ks_cb + ks_cs : ks_nred;
       long ks_i = ks_ib;
+      for (; ks_i + 8 <= ks_ie; ks_i += 8) {
+        ks_t u_a0_0[2]; memcpy(u_a0_0, ks_a0 + (ks_i + 0) * 2, sizeof u_a0_0);
+        ks_t u_a0_1[2]; memcpy(u_a0_1, ks_a0 + (ks_i + 1) * 2, sizeof u_a0_1);
+        ks_t u_a0_2[2]; memcpy(u_a0_2, ks_a0 + (ks_i + 2) * 2, sizeof u_a0_2);
+        ks_t u_a0_3[2]; memcpy(u_a0_3, ks_a0 + (ks_i + 3) * 2, sizeof u_a0_3);
+        ks_t u_a0_4[2]; memcpy(u_a0_4, ks_a0 + (ks_i + 4) * 2, sizeof u_a0_4);
+        ks_t u_a0_5[2]; memcpy(u_a0_5, ks_a0 + (ks_i + 5) * 2, sizeof u_a0_5);
+        ks_t u_a0_6[2]; memcpy(u_a0_6, ks_a0 + (ks_i + 6) * 2, sizeof u_a0_6);
+        ks_t u_a0_7[2]; memcpy(u_a0_7, ks_a0 + (ks_i + 7) * 2, sizeof u_a0_7);
+        for (long ks_jb = ks_cb; ks_jb < ks_ce; ks_jb += ks_bs) {
+          const long ks_je = ks_jb + ks_bs < ks_ce ? ks_jb + ks_bs : ks_ce;
+          ks_v ks_vs_0_0 = (ks_v){0}, ks_vs_1_0 = (ks_v){0}, ks_vs_2_0 = (ks_v){0}, ks_vs_3_0 = (ks_v){0}, ks_vs_4_0 = (ks_v){0}, ks_vs_5_0 = (ks_v){0}, ks_vs_6_0 = (ks_v){0}, ks_vs_7_0 = (ks_v){0};
+          long ks_jv = ks_jb;
+          for (; ks_jv + KS_W <= ks_je; ks_jv += KS_W) {
+            const long ks_j = ks_jv;
+            ks_v w_2_0_0, w_2_1_0, w_2_2_0, w_2_3_0, w_2_4_0, w_2_5_0, w_2_6_0, w_2_7_0;
+            { ks_v ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_0[0]); w_2_0_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_1[0]); w_2_1_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_2[0]); w_2_2_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_3[0]); w_2_3_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_4[0]); w_2_4_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_5[0]); w_2_5_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_6[0]); w_2_6_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_7[0]); w_2_7_0 = ks_d * ks_d; }
+            { ks_v ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_0[1]); w_2_0_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_1[1]); w_2_1_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_2[1]); w_2_2_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_3[1]); w_2_3_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_4[1]); w_2_4_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_5[1]); w_2_5_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_6[1]); w_2_6_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_7[1]); w_2_7_0 += ks_d * ks_d; }
+            const ks_v w_3_0_0 = -w_2_0_0;
+            const ks_v w_3_1_0 = -w_2_1_0;
+            const ks_v w_3_2_0 = -w_2_2_0;
+            const ks_v w_3_3_0 = -w_2_3_0;
+            const ks_v w_3_4_0 = -w_2_4_0;
+            const ks_v w_3_5_0 = -w_2_5_0;
+            const ks_v w_3_6_0 = -w_2_6_0;
+            const ks_v w_3_7_0 = -w_2_7_0;
+            ks_v ks_e_4_0[8]; { const ks_v ks_y[8] = {w_2_0_0, w_2_1_0, w_2_2_0, w_2_3_0, w_2_4_0, w_2_5_0, w_2_6_0, w_2_7_0}; ks_vexp_rows(8, ks_e_4_0, ks_y, (ks_t)-0x1.0000000000000p+0, 1); }
+            const ks_v w_4_0_0 = ks_e_4_0[0]; const ks_v w_4_1_0 = ks_e_4_0[1]; const ks_v w_4_2_0 = ks_e_4_0[2]; const ks_v w_4_3_0 = ks_e_4_0[3]; const ks_v w_4_4_0 = ks_e_4_0[4]; const ks_v w_4_5_0 = ks_e_4_0[5]; const ks_v w_4_6_0 = ks_e_4_0[6]; const ks_v w_4_7_0 = ks_e_4_0[7];
+            const ks_v w_6_0_0 = w_4_0_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_1_0 = w_4_1_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_2_0 = w_4_2_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_3_0 = w_4_3_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_4_0 = w_4_4_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_5_0 = w_4_5_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_6_0 = w_4_6_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_7_0 = w_4_7_0 * ks_vload(ks_a2 + ks_j);
+            ks_vs_0_0 += w_6_0_0;
+            ks_vs_1_0 += w_6_1_0;
+            ks_vs_2_0 += w_6_2_0;
+            ks_vs_3_0 += w_6_3_0;
+            ks_vs_4_0 += w_6_4_0;
+            ks_vs_5_0 += w_6_5_0;
+            ks_vs_6_0 += w_6_6_0;
+            ks_vs_7_0 += w_6_7_0;
+          }
+          ks_sum_t ks_sum_0_0 = ks_vhsum(ks_vs_0_0), ks_sum_1_0 = ks_vhsum(ks_vs_1_0), ks_sum_2_0 = ks_vhsum(ks_vs_2_0), ks_sum_3_0 = ks_vhsum(ks_vs_3_0), ks_sum_4_0 = ks_vhsum(ks_vs_4_0), ks_sum_5_0 = ks_vhsum(ks_vs_5_0), ks_sum_6_0 = ks_vhsum(ks_vs_6_0), ks_sum_7_0 = ks_vhsum(ks_vs_7_0);
+          #pragma omp simd reduction(+: ks_sum_0_0, ks_sum_1_0, ks_sum_2_0, ks_sum_3_0, ks_sum_4_0, ks_sum_5_0, ks_sum_6_0, ks_sum_7_0)
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
+            float v_2_0[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_0[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_0[0] = s; }
+            float v_3_0[1]; v_3_0[0] = (-((v_2_0[0])));
+            float v_4_0[1]; v_4_0[0] = exp((v_3_0[0]));
+            float v_6_0[1]; v_6_0[0] = (((v_4_0[0])) * ((ks_a2[ks_j])));
+            float v_2_1[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_1[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_1[0] = s; }
+            float v_3_1[1]; v_3_1[0] = (-((v_2_1[0])));
+            float v_4_1[1]; v_4_1[0] = exp((v_3_1[0]));
+            float v_6_1[1]; v_6_1[0] = (((v_4_1[0])) * ((ks_a2[ks_j])));
+            float v_2_2[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_2[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_2[0] = s; }
+            float v_3_2[1]; v_3_2[0] = (-((v_2_2[0])));
+            float v_4_2[1]; v_4_2[0] = exp((v_3_2[0]));
+            float v_6_2[1]; v_6_2[0] = (((v_4_2[0])) * ((ks_a2[ks_j])));
+            float v_2_3[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_3[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_3[0] = s; }
+            float v_3_3[1]; v_3_3[0] = (-((v_2_3[0])));
+            float v_4_3[1]; v_4_3[0] = exp((v_3_3[0]));
+            float v_6_3[1]; v_6_3[0] = (((v_4_3[0])) * ((ks_a2[ks_j])));
+            float v_2_4[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_4[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_4[0] = s; }
+            float v_3_4[1]; v_3_4[0] = (-((v_2_4[0])));
+            float v_4_4[1]; v_4_4[0] = exp((v_3_4[0]));
+            float v_6_4[1]; v_6_4[0] = (((v_4_4[0])) * ((ks_a2[ks_j])));
+            float v_2_5[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_5[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_5[0] = s; }
+            float v_3_5[1]; v_3_5[0] = (-((v_2_5[0])));
+            float v_4_5[1]; v_4_5[0] = exp((v_3_5[0]));
+            float v_6_5[1]; v_6_5[0] = (((v_4_5[0])) * ((ks_a2[ks_j])));
+            float v_2_6[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_6[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_6[0] = s; }
+            float v_3_6[1]; v_3_6[0] = (-((v_2_6[0])));
+            float v_4_6[1]; v_4_6[0] = exp((v_3_6[0]));
+            float v_6_6[1]; v_6_6[0] = (((v_4_6[0])) * ((ks_a2[ks_j])));
+            float v_2_7[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_7[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_7[0] = s; }
+            float v_3_7[1]; v_3_7[0] = (-((v_2_7[0])));
+            float v_4_7[1]; v_4_7[0] = exp((v_3_7[0]));
+            float v_6_7[1]; v_6_7[0] = (((v_4_7[0])) * ((ks_a2[ks_j])));
+            ks_sum_0_0 += (ks_sum_t)v_6_0[0];
+            ks_sum_1_0 += (ks_sum_t)v_6_1[0];
+            ks_sum_2_0 += (ks_sum_t)v_6_2[0];
+            ks_sum_3_0 += (ks_sum_t)v_6_3[0];
+            ks_sum_4_0 += (ks_sum_t)v_6_4[0];
+            ks_sum_5_0 += (ks_sum_t)v_6_5[0];
+            ks_sum_6_0 += (ks_sum_t)v_6_6[0];
+            ks_sum_7_0 += (ks_sum_t)v_6_7[0];
+          }
+          ks_acc[(ks_i - ks_ib + 0) * 1 + 0] += (ks_acc_t)ks_sum_0_0;
+          ks_acc[(ks_i - ks_ib + 1) * 1 + 0] += (ks_acc_t)ks_sum_1_0;
+          ks_acc[(ks_i - ks_ib + 2) * 1 + 0] += (ks_acc_t)ks_sum_2_0;
+          ks_acc[(ks_i - ks_ib + 3) * 1 + 0] += (ks_acc_t)ks_sum_3_0;
+          ks_acc[(ks_i - ks_ib + 4) * 1 + 0] += (ks_acc_t)ks_sum_4_0;
+          ks_acc[(ks_i - ks_ib + 5) * 1 + 0] += (ks_acc_t)ks_sum_5_0;
+          ks_acc[(ks_i - ks_ib + 6) * 1 + 0] += (ks_acc_t)ks_sum_6_0;
+          ks_acc[(ks_i - ks_ib + 7) * 1 + 0] += (ks_acc_t)ks_sum_7_0;
+        }
+      }
       for (; ks_i + 4 <= ks_ie; ks_i += 4) {
         ks_t u_a0_0[2]; memcpy(u_a0_0, ks_a0 + (ks_i + 0) * 2, sizeof u_a0_0);
         ks_t u_a0_1[2]; memcpy(u_a0_1, ks_a0 + (ks_i + 1) * 2, sizeof u_a0_1);
         ks_t u_a0_2[2]; memcpy(u_a0_2, ks_a0 + (ks_i + 2) * 2, sizeof u_a0_2);
         ks_t u_a0_3[2]; memcpy(u_a0_3, ks_a0 + (ks_i + 3) * 2, sizeof u_a0_3);
-        ks_v ks_vs_0_0 = (ks_v){0}, ks_vs_1_0 = (ks_v){0}, ks_vs_2_0 = (ks_v){0}, ks_vs_3_0 = (ks_v){0};
-        long ks_jv = ks_jb;
-        for (; ks_jv + KS_W <= ks_je; ks_jv += KS_W) {
-          const long ks_j = ks_jv;
-          ks_v w_2_0_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_0[0]); w_2_0_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_0[1]); w_2_0_0 += ks_d * ks_d; }
-          const ks_v w_3_0_0 = -w_2_0_0;
-          const ks_v w_4_0_0 = ks_vexp_s(w_2_0_0, (ks_t)-0x1.0000000000000p+0);
-          const ks_v w_6_0_0 = w_4_0_0 * ks_vload(ks_a2 + ks_j);
-          ks_v w_2_1_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_1[0]); w_2_1_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_1[1]); w_2_1_0 += ks_d * ks_d; }
-          const ks_v w_3_1_0 = -w_2_1_0;
-          const ks_v w_4_1_0 = ks_vexp_s(w_2_1_0, (ks_t)-0x1.0000000000000p+0);
-          const ks_v w_6_1_0 = w_4_1_0 * ks_vload(ks_a2 + ks_j);
-          ks_v w_2_2_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_2[0]); w_2_2_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_2[1]); w_2_2_0 += ks_d * ks_d; }
-          const ks_v w_3_2_0 = -w_2_2_0;
-          const ks_v w_4_2_0 = ks_vexp_s(w_2_2_0, (ks_t)-0x1.0000000000000p+0);
-          const ks_v w_6_2_0 = w_4_2_0 * ks_vload(ks_a2 + ks_j);
-          ks_v w_2_3_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_3[0]); w_2_3_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_3[1]); w_2_3_0 += ks_d * ks_d; }
-          const ks_v w_3_3_0 = -w_2_3_0;
-          const ks_v w_4_3_0 = ks_vexp_s(w_2_3_0, (ks_t)-0x1.0000000000000p+0);
-          const ks_v w_6_3_0 = w_4_3_0 * ks_vload(ks_a2 + ks_j);
-          ks_vs_0_0 += w_6_0_0;
-          ks_vs_1_0 += w_6_1_0;
-          ks_vs_2_0 += w_6_2_0;
-          ks_vs_3_0 += w_6_3_0;
+        for (long ks_jb = ks_cb; ks_jb < ks_ce; ks_jb += ks_bs) {
+          const long ks_je = ks_jb + ks_bs < ks_ce ? ks_jb + ks_bs : ks_ce;
+          ks_v ks_vs_0_0 = (ks_v){0}, ks_vs_1_0 = (ks_v){0}, ks_vs_2_0 = (ks_v){0}, ks_vs_3_0 = (ks_v){0};
+          long ks_jv = ks_jb;
+          for (; ks_jv + KS_W <= ks_je; ks_jv += KS_W) {
+            const long ks_j = ks_jv;
+            ks_v w_2_0_0, w_2_1_0, w_2_2_0, w_2_3_0;
+            { ks_v ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_0[0]); w_2_0_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_1[0]); w_2_1_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_2[0]); w_2_2_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_3[0]); w_2_3_0 = ks_d * ks_d; }
+            { ks_v ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_0[1]); w_2_0_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_1[1]); w_2_1_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_2[1]); w_2_2_0 += ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_3[1]); w_2_3_0 += ks_d * ks_d; }
+            const ks_v w_3_0_0 = -w_2_0_0;
+            const ks_v w_3_1_0 = -w_2_1_0;
+            const ks_v w_3_2_0 = -w_2_2_0;
+            const ks_v w_3_3_0 = -w_2_3_0;
+            ks_v ks_e_4_0[4]; { const ks_v ks_y[4] = {w_2_0_0, w_2_1_0, w_2_2_0, w_2_3_0}; ks_vexp_rows(4, ks_e_4_0, ks_y, (ks_t)-0x1.0000000000000p+0, 1); }
+            const ks_v w_4_0_0 = ks_e_4_0[0]; const ks_v w_4_1_0 = ks_e_4_0[1]; const ks_v w_4_2_0 = ks_e_4_0[2]; const ks_v w_4_3_0 = ks_e_4_0[3];
+            const ks_v w_6_0_0 = w_4_0_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_1_0 = w_4_1_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_2_0 = w_4_2_0 * ks_vload(ks_a2 + ks_j);
+            const ks_v w_6_3_0 = w_4_3_0 * ks_vload(ks_a2 + ks_j);
+            ks_vs_0_0 += w_6_0_0;
+            ks_vs_1_0 += w_6_1_0;
+            ks_vs_2_0 += w_6_2_0;
+            ks_vs_3_0 += w_6_3_0;
+          }
+          ks_sum_t ks_sum_0_0 = ks_vhsum(ks_vs_0_0), ks_sum_1_0 = ks_vhsum(ks_vs_1_0), ks_sum_2_0 = ks_vhsum(ks_vs_2_0), ks_sum_3_0 = ks_vhsum(ks_vs_3_0);
+          #pragma omp simd reduction(+: ks_sum_0_0, ks_sum_1_0, ks_sum_2_0, ks_sum_3_0)
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
+            float v_2_0[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_0[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_0[0] = s; }
+            float v_3_0[1]; v_3_0[0] = (-((v_2_0[0])));
+            float v_4_0[1]; v_4_0[0] = exp((v_3_0[0]));
+            float v_6_0[1]; v_6_0[0] = (((v_4_0[0])) * ((ks_a2[ks_j])));
+            float v_2_1[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_1[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_1[0] = s; }
+            float v_3_1[1]; v_3_1[0] = (-((v_2_1[0])));
+            float v_4_1[1]; v_4_1[0] = exp((v_3_1[0]));
+            float v_6_1[1]; v_6_1[0] = (((v_4_1[0])) * ((ks_a2[ks_j])));
+            float v_2_2[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_2[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_2[0] = s; }
+            float v_3_2[1]; v_3_2[0] = (-((v_2_2[0])));
+            float v_4_2[1]; v_4_2[0] = exp((v_3_2[0]));
+            float v_6_2[1]; v_6_2[0] = (((v_4_2[0])) * ((ks_a2[ks_j])));
+            float v_2_3[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_3[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_3[0] = s; }
+            float v_3_3[1]; v_3_3[0] = (-((v_2_3[0])));
+            float v_4_3[1]; v_4_3[0] = exp((v_3_3[0]));
+            float v_6_3[1]; v_6_3[0] = (((v_4_3[0])) * ((ks_a2[ks_j])));
+            ks_sum_0_0 += (ks_sum_t)v_6_0[0];
+            ks_sum_1_0 += (ks_sum_t)v_6_1[0];
+            ks_sum_2_0 += (ks_sum_t)v_6_2[0];
+            ks_sum_3_0 += (ks_sum_t)v_6_3[0];
+          }
+          ks_acc[(ks_i - ks_ib + 0) * 1 + 0] += (ks_acc_t)ks_sum_0_0;
+          ks_acc[(ks_i - ks_ib + 1) * 1 + 0] += (ks_acc_t)ks_sum_1_0;
+          ks_acc[(ks_i - ks_ib + 2) * 1 + 0] += (ks_acc_t)ks_sum_2_0;
+          ks_acc[(ks_i - ks_ib + 3) * 1 + 0] += (ks_acc_t)ks_sum_3_0;
         }
-        ks_sum_t ks_sum_0_0 = ks_vhsum(ks_vs_0_0), ks_sum_1_0 = ks_vhsum(ks_vs_1_0), ks_sum_2_0 = ks_vhsum(ks_vs_2_0), ks_sum_3_0 = ks_vhsum(ks_vs_3_0);
-        #pragma omp simd reduction(+: ks_sum_0_0, ks_sum_1_0, ks_sum_2_0, ks_sum_3_0)
-        for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
-          float v_2_0[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_0[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_0[0] = s; }
-          float v_3_0[1]; v_3_0[0] = (-((v_2_0[0])));
-          float v_4_0[1]; v_4_0[0] = exp((v_3_0[0]));
-          float v_6_0[1]; v_6_0[0] = (((v_4_0[0])) * ((ks_a2[ks_j])));
-          float v_2_1[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_1[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_1[0] = s; }
-          float v_3_1[1]; v_3_1[0] = (-((v_2_1[0])));
-          float v_4_1[1]; v_4_1[0] = exp((v_3_1[0]));
-          float v_6_1[1]; v_6_1[0] = (((v_4_1[0])) * ((ks_a2[ks_j])));
-          float v_2_2[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_2[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_2[0] = s; }
-          float v_3_2[1]; v_3_2[0] = (-((v_2_2[0])));
-          float v_4_2[1]; v_4_2[0] = exp((v_3_2[0]));
-          float v_6_2[1]; v_6_2[0] = (((v_4_2[0])) * ((ks_a2[ks_j])));
-          float v_2_3[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_3[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_3[0] = s; }
-          float v_3_3[1]; v_3_3[0] = (-((v_2_3[0])));
-          float v_4_3[1]; v_4_3[0] = exp((v_3_3[0]));
-          float v_6_3[1]; v_6_3[0] = (((v_4_3[0])) * ((ks_a2[ks_j])));
-          ks_sum_0_0 += (ks_sum_t)v_6_0[0];
-          ks_sum_1_0 += (ks_sum_t)v_6_1[0];
-          ks_sum_2_0 += (ks_sum_t)v_6_2[0];
-          ks_sum_3_0 += (ks_sum_t)v_6_3[0];
-        }
-        ks_acc[(ks_i - ks_ib + 0) * 1 + 0] += (ks_acc_t)ks_sum_0_0;
-        ks_acc[(ks_i - ks_ib + 1) * 1 + 0] += (ks_acc_t)ks_sum_1_0;
-        ks_acc[(ks_i - ks_ib + 2) * 1 + 0] += (ks_acc_t)ks_sum_2_0;
-        ks_acc[(ks_i - ks_ib + 3) * 1 + 0] += (ks_acc_t)ks_sum_3_0;
       }
       for (; ks_i < ks_ie; ks_i++) {
         ks_t u_a0_0[2]; memcpy(u_a0_0, ks_a0 + (ks_i + 0) * 2, sizeof u_a0_0);
-        ks_v ks_vs_0_0 = (ks_v){0};
-        long ks_jv = ks_jb;
-        for (; ks_jv + KS_W <= ks_je; ks_jv += KS_W) {
-          const long ks_j = ks_jv;
-          ks_v w_2_0_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_0[0]); w_2_0_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_0[1]); w_2_0_0 += ks_d * ks_d; }
-          const ks_v w_3_0_0 = -w_2_0_0;
-          const ks_v w_4_0_0 = ks_vexp_s(w_2_0_0, (ks_t)-0x1.0000000000000p+0);
-          const ks_v w_6_0_0 = w_4_0_0 * ks_vload(ks_a2 + ks_j);
-          ks_vs_0_0 += w_6_0_0;
+        for (long ks_jb = ks_cb; ks_jb < ks_ce; ks_jb += ks_bs) {
+          const long ks_je = ks_jb + ks_bs < ks_ce ? ks_jb + ks_bs : ks_ce;
+          ks_v ks_vs_0_0 = (ks_v){0};
+          long ks_jv = ks_jb;
+          for (; ks_jv + KS_W <= ks_je; ks_jv += KS_W) {
+            const long ks_j = ks_jv;
+            ks_v w_2_0_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_0[0]); w_2_0_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_0[1]); w_2_0_0 += ks_d * ks_d; }
+            const ks_v w_3_0_0 = -w_2_0_0;
+            const ks_v w_4_0_0 = ks_vexp_s(w_2_0_0, (ks_t)-0x1.0000000000000p+0, 1);
+            const ks_v w_6_0_0 = w_4_0_0 * ks_vload(ks_a2 + ks_j);
+            ks_vs_0_0 += w_6_0_0;
+          }
+          ks_sum_t ks_sum_0_0 = ks_vhsum(ks_vs_0_0);
+          #pragma omp simd reduction(+: ks_sum_0_0)
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
+            float v_2_0[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_0[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_0[0] = s; }
+            float v_3_0[1]; v_3_0[0] = (-((v_2_0[0])));
+            float v_4_0[1]; v_4_0[0] = exp((v_3_0[0]));
+            float v_6_0[1]; v_6_0[0] = (((v_4_0[0])) * ((ks_a2[ks_j])));
+            ks_sum_0_0 += (ks_sum_t)v_6_0[0];
+          }
+          ks_acc[(ks_i - ks_ib + 0) * 1 + 0] += (ks_acc_t)ks_sum_0_0;
         }
-        ks_sum_t ks_sum_0_0 = ks_vhsum(ks_vs_0_0);
-        #pragma omp simd reduction(+: ks_sum_0_0)
-        for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
-          float v_2_0[1]; { float s = 0; _Pragma("GCC unroll 128") for (int k = 0; k < 2; k++) { float v = (u_a0_0[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_0[0] = s; }
-          float v_3_0[1]; v_3_0[0] = (-((v_2_0[0])));
-          float v_4_0[1]; v_4_0[0] = exp((v_3_0[0]));
-          float v_6_0[1]; v_6_0[0] = (((v_4_0[0])) * ((ks_a2[ks_j])));
-          ks_sum_0_0 += (ks_sum_t)v_6_0[0];
-        }
-        ks_acc[(ks_i - ks_ib + 0) * 1 + 0] += (ks_acc_t)ks_sum_0_0;
       }
     }
     for (long ks_r = 0; ks_r < ks_ie - ks_ib; ks_r++)
