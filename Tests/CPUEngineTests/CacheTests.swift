@@ -220,22 +220,26 @@ func vectorLoopExpAccuracy(_ dtype: DType, _ formula: String, _ scale: Double) t
   let b = NDArray(shape: [64, 1], doubles: (0..<64).map { $0 == 5 ? 1 : 0 }, dtype: dtype)
   let out = try CPUKernelEngine(cacheDirectory: dir.path).reduce(
     plan, KernelArguments(arrays: [x, y, b], outputRows: args.count, reducedRows: 64), cancel: nil)
-  var worst = 0.0
-  for (k, v) in x.toDoubles().enumerated() {
-    let want = Foundation.exp(v * scale)  // v * scale is exact in the data type (a power of two)
-    if v.isNaN {
-      #expect(out[k].isNaN)
-      continue
-    }
-    let rounded = dtype == .float32 ? Double(Float(want)) : want
-    if rounded == 0 {
-      #expect(out[k] == 0 || abs(out[k]) <= (dtype == .float32 ? Double(Float.leastNonzeroMagnitude) : 5e-324), "exp(\(v * scale))")
-      continue
-    }
-    let ulp = dtype == .float32 ? Double(Float(rounded).ulp) : rounded.ulp
-    worst = max(worst, abs(out[k] - want) / ulp)
-  }
+  // v * scale is exact in the data type (a power of two)
+  let worst = x.toDoubles().enumerated().map { expError(out[$0.offset], exp: $0.element * scale, dtype) }.max() ?? 0
   #expect(worst <= 2, "max error \(worst) ulp")
+}
+
+/// The error in ulps of `got` as exp(argument) in `dtype`; 0 (with an issue recorded when wrong)
+/// where the argument is NaN or exp underflows to 0 in the data type.
+private func expError(_ got: Double, exp argument: Double, _ dtype: DType, _ note: String = "") -> Double {
+  if argument.isNaN {
+    #expect(got.isNaN, "exp(NaN) = \(got) \(note)")
+    return 0
+  }
+  let want = Foundation.exp(argument)
+  let rounded = dtype == .float32 ? Double(Float(want)) : want
+  if rounded == 0 {
+    #expect(got == 0 || abs(got) <= (dtype == .float32 ? Double(Float.leastNonzeroMagnitude) : 5e-324), "exp(\(argument)) = \(got) \(note)")
+    return 0
+  }
+  let ulp = dtype == .float32 ? Double(Float(rounded).ulp) : rounded.ulp
+  return abs(got - want) / ulp
 }
 
 /// The compilers the explicit-vector Sum kernel is checked with: the machine's, and on x86-64
@@ -255,7 +259,8 @@ func sumKernelsWithEachInstructionSet(_ compiler: String) throws {
   defer { dir.remove() }
   let engine = CPUKernelEngine(cacheDirectory: dir.path, compiler: compiler)
   // d = 1 (8-row tiles, the exp of all rows at once), d = 3 (4-row tiles), a D = 64 distance; 67
-  // rows leave a remainder of 1-row tiles, 530 and 1000 reduced indices leave partial vectors.
+  // rows leave a remainder of 4- and 1-row tiles, 530 and 1000 reduced indices leave partial
+  // vectors, 20011 make several 128 KiB chunks of sum blocks, the last one partial.
   let cases: [(String, [String], DType)] = [
     ("Exp(-SqDist(x,y)/2)*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], .float32),
     ("Exp(-SqDist(x,y)/2)*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], .float64),
@@ -265,7 +270,7 @@ func sumKernelsWithEachInstructionSet(_ compiler: String) throws {
   ]
   for (formula, aliases, dtype) in cases {
     let plan = try makePlan(formula, aliases, dtype: dtype)
-    for (nI, nJ) in [(67, 530), (130, 1000)] {
+    for (nI, nJ) in [(67, 530), (130, 1000), (13, 20011)] {
       let failure = try compareWithReference(plan, randomArguments(plan, nI: nI, nJ: nJ, seed: 5), engine: engine)
       #expect(failure == nil, "\(compiler) \(formula) \(dtype) \(nI)x\(nJ): \(failure ?? "")")
     }
@@ -292,22 +297,10 @@ func vectorLoopExpOfSquaresAccuracy(_ dtype: DType, _ compiler: String) throws {
   let b = NDArray(shape: [64, 1], doubles: (0..<64).map { $0 == 5 ? 1 : 0 }, dtype: dtype)
   let out = try CPUKernelEngine(cacheDirectory: dir.path, compiler: compiler).reduce(
     plan, KernelArguments(arrays: [x, y, b], outputRows: args.count, reducedRows: 64), cancel: nil)
-  var worst = 0.0
-  for (k, v) in x.toDoubles().enumerated() {
-    if v.isNaN {
-      #expect(out[k].isNaN)
-      continue
-    }
+  let worst = x.toDoubles().enumerated().map { k, v in
     let square = dtype == .float32 ? Double(Float(v * v)) : v * v
-    let want = Foundation.exp(-square / 2)
-    let rounded = dtype == .float32 ? Double(Float(want)) : want
-    if rounded == 0 {
-      #expect(out[k] == 0 || abs(out[k]) <= (dtype == .float32 ? Double(Float.leastNonzeroMagnitude) : 5e-324), "exp(\(-square / 2)) = \(out[k]), x = \(v)")
-      continue
-    }
-    let ulp = dtype == .float32 ? Double(Float(rounded).ulp) : rounded.ulp
-    worst = max(worst, abs(out[k] - want) / ulp)
-  }
+    return expError(out[k], exp: -square / 2, dtype, "x = \(v), \(compiler)")
+  }.max() ?? 0
   #expect(worst <= 2, "\(compiler): max error \(worst) ulp")
 }
 
