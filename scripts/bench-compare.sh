@@ -13,7 +13,7 @@ echo "== reductions, ks vs PyKeOps alternating (float32; ratio = PyKeOps time / 
 for w in ${KS_WORKLOADS:-min3 knn3 knn64 lse3 ssmw3 gauss3 gauss64 rows100 laplace3 cauchy3}; do
   ks_t=() ko_t=()
   for rep in 1 2 3; do
-    ko_t+=("$("$PY" scripts/bench-pykeops.py --workload "$w" --repeats 1 | awk '{print $4}')")
+    ko_t+=("$("$PY" scripts/bench-pykeops.py --workload "$w" --repeats 1 | awk '/^workload/ {print $4}')")
     line=$(.build/release/ks bench --workload "$w" --repeats 1)
     ks_t+=("$(echo "$line" | awk '{ for (k = 1; k <= NF; k++) if ($k ~ /^(s|ms|us)$/) { v = $(k-1); u = $k } } END { print (u == "ms" ? v / 1e3 : (u == "us" ? v / 1e6 : v)) }')")
   done
