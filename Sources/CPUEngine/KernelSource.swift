@@ -15,8 +15,10 @@ import KernelEngines
 ///   reproduces the reference engine bit for bit (same libm, `-ffp-contract=off`);
 /// - the **vectorized Sum** kernel, for Sum with `direct_sum` / `block_sum` over formulas whose C
 ///   only calls `exp`, `sqrt`, `fabs` and `floor`: node arithmetic in the compute type, reduced
-///   variables transposed so SIMD lanes load contiguously, a register tile of several output rows
-///   per pass, explicit vectors with a table-driven `exp` where the formula allows, and lane-wise
+///   variables transposed so SIMD lanes load contiguously, a register tile of up to 8 output rows
+///   per pass written node by node across the rows (their dependency chains overlap: the loop is
+///   latency-bound, not pipe-bound), row values set up once per ~128 KiB chunk of sum blocks,
+///   explicit vectors with a table-driven `exp` where the formula allows, and lane-wise
 ///   partial sums (see `vectorizedNotes`); compiled with `-ffp-contract=fast`
 ///   (`KernelCache.flags(for:)`, keyed on `vectorizedMarker`);
 /// - the **selection** kernel (Min, Max, their Arg and pair forms, the KMin family): SIMD values,
