@@ -73,9 +73,14 @@ public enum KernelCache {
   /// The flags for a generated source. The exact kernel gets `-ffp-contract=off`, which keeps a*b+c
   /// unfused (the reference rounds the product); the vectorized kernel, not bit-identical anyway,
   /// gets `-ffp-contract=fast` (fused distances and accumulation: fewer operations, no larger
-  /// error). The flags are part of the cache key.
+  /// error) and `-fno-tree-slp-vectorize`: its pair loops are explicit vectors or `omp simd`
+  /// loops, and the SLP vectorizer packed the scalar tails of a tile's rows (or of a row's
+  /// components) into vectors with other fusions than a lone row gets, so a row's value depended
+  /// on its tile, hence on the thread count and on the rows an MPI rank holds. The flags are part
+  /// of the cache key.
   static func flags(for source: String) -> [String] {
-    baseFlags + [KernelSource.isVectorized(source: source) ? "-ffp-contract=fast" : "-ffp-contract=off"]
+    baseFlags
+      + (KernelSource.isVectorized(source: source) ? ["-ffp-contract=fast", "-fno-tree-slp-vectorize"] : ["-ffp-contract=off"])
   }
 
   /// The cache directory from the process environment.

@@ -1282,24 +1282,31 @@ private struct Generator {
     } else {
       s += "\(pad)  ks_sum_t \(sums.map { "\($0) = 0" }.joined(separator: ", "));\n"
     }
-    // After the vector loop, fewer than KS_W indices are left: a plain loop (vectorizing and
-    // unrolling it would only cost compile time: a third of it at D = 64).
-    let tail = { (code: String) in self.vectorLoop ? code : self.unrolled(code) }
-    if !vectorLoop { s += "\(pad)  #pragma omp simd reduction(+: \(sums.joined(separator: ", ")))\n" }
-    s += "\(pad)  for (long ks_j = \(vectorLoop ? "ks_jv" : "ks_jb"); ks_j < ks_je; ks_j++) {\n"
-    for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && !graph.nodes[id].usesOutput {
-      s += tail(emit(id, row: 0, indent: pad + "    "))
-    }
-    for r in rowRange {
-      for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && graph.nodes[id].usesOutput {
-        s += tail(emit(id, row: r, indent: pad + "    "))
+    // The indices left after the vector loop (fewer than KS_W): with the vector loop, one plain
+    // loop per row, the same code whatever the tile, so a row's value does not depend on the tile
+    // it falls in (in one loop for the tile's rows, the compiler fused the operations of some
+    // rows otherwise than a lone row's: results depended on the thread count); vectorizing and
+    // unrolling these loops would only cost compile time. Without the vector loop, the
+    // auto-vectorized loop over every index for all rows at once.
+    let groups: [[Int]] = vectorLoop ? rowRange.map { [$0] } : [Array(rowRange)]
+    for rows in groups {
+      if !vectorLoop { s += "\(pad)  #pragma omp simd reduction(+: \(sums.joined(separator: ", ")))\n" }
+      s += "\(pad)  for (long ks_j = \(vectorLoop ? "ks_jv" : "ks_jb"); ks_j < ks_je; ks_j++) {\n"
+      let code = { (c: String) in self.vectorLoop ? c : self.unrolled(c) }
+      for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && !graph.nodes[id].usesOutput {
+        s += code(emit(id, row: 0, indent: pad + "    "))
       }
+      for r in rows {
+        for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && graph.nodes[id].usesOutput {
+          s += code(emit(id, row: r, indent: pad + "    "))
+        }
+      }
+      for r in rows {
+        s += "\(pad)    " + (0..<d).map { "ks_sum_\(r)_\($0) += (ks_sum_t)\(value(graph.root, "\($0)", row: r));" }
+          .joined(separator: " ") + "\n"
+      }
+      s += "\(pad)  }\n"
     }
-    for r in rowRange {
-      s += "\(pad)    " + (0..<d).map { "ks_sum_\(r)_\($0) += (ks_sum_t)\(value(graph.root, "\($0)", row: r));" }
-        .joined(separator: " ") + "\n"
-    }
-    s += "\(pad)  }\n"
     for r in rowRange {
       s += "\(pad)  " + (0..<d).map { "ks_acc[(ks_i - ks_ib + \(r)) * \(d) + \($0)] += (ks_acc_t)ks_sum_\(r)_\($0);" }
         .joined(separator: " ") + "\n"

@@ -278,41 +278,55 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
             float v_3_0[1]; v_3_0[0] = (-((v_2_0[0])));
             float v_4_0[1]; v_4_0[0] = exp((v_3_0[0]));
             float v_6_0[1]; v_6_0[0] = (((v_4_0[0])) * ((ks_a2[ks_j])));
+            ks_sum_0_0 += (ks_sum_t)v_6_0[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_1[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_1[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_1[0] = s; }
             float v_3_1[1]; v_3_1[0] = (-((v_2_1[0])));
             float v_4_1[1]; v_4_1[0] = exp((v_3_1[0]));
             float v_6_1[1]; v_6_1[0] = (((v_4_1[0])) * ((ks_a2[ks_j])));
+            ks_sum_1_0 += (ks_sum_t)v_6_1[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_2[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_2[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_2[0] = s; }
             float v_3_2[1]; v_3_2[0] = (-((v_2_2[0])));
             float v_4_2[1]; v_4_2[0] = exp((v_3_2[0]));
             float v_6_2[1]; v_6_2[0] = (((v_4_2[0])) * ((ks_a2[ks_j])));
+            ks_sum_2_0 += (ks_sum_t)v_6_2[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_3[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_3[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_3[0] = s; }
             float v_3_3[1]; v_3_3[0] = (-((v_2_3[0])));
             float v_4_3[1]; v_4_3[0] = exp((v_3_3[0]));
             float v_6_3[1]; v_6_3[0] = (((v_4_3[0])) * ((ks_a2[ks_j])));
+            ks_sum_3_0 += (ks_sum_t)v_6_3[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_4[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_4[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_4[0] = s; }
             float v_3_4[1]; v_3_4[0] = (-((v_2_4[0])));
             float v_4_4[1]; v_4_4[0] = exp((v_3_4[0]));
             float v_6_4[1]; v_6_4[0] = (((v_4_4[0])) * ((ks_a2[ks_j])));
+            ks_sum_4_0 += (ks_sum_t)v_6_4[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_5[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_5[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_5[0] = s; }
             float v_3_5[1]; v_3_5[0] = (-((v_2_5[0])));
             float v_4_5[1]; v_4_5[0] = exp((v_3_5[0]));
             float v_6_5[1]; v_6_5[0] = (((v_4_5[0])) * ((ks_a2[ks_j])));
+            ks_sum_5_0 += (ks_sum_t)v_6_5[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_6[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_6[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_6[0] = s; }
             float v_3_6[1]; v_3_6[0] = (-((v_2_6[0])));
             float v_4_6[1]; v_4_6[0] = exp((v_3_6[0]));
             float v_6_6[1]; v_6_6[0] = (((v_4_6[0])) * ((ks_a2[ks_j])));
+            ks_sum_6_0 += (ks_sum_t)v_6_6[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_7[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_7[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_7[0] = s; }
             float v_3_7[1]; v_3_7[0] = (-((v_2_7[0])));
             float v_4_7[1]; v_4_7[0] = exp((v_3_7[0]));
             float v_6_7[1]; v_6_7[0] = (((v_4_7[0])) * ((ks_a2[ks_j])));
-            ks_sum_0_0 += (ks_sum_t)v_6_0[0];
-            ks_sum_1_0 += (ks_sum_t)v_6_1[0];
-            ks_sum_2_0 += (ks_sum_t)v_6_2[0];
-            ks_sum_3_0 += (ks_sum_t)v_6_3[0];
-            ks_sum_4_0 += (ks_sum_t)v_6_4[0];
-            ks_sum_5_0 += (ks_sum_t)v_6_5[0];
-            ks_sum_6_0 += (ks_sum_t)v_6_6[0];
             ks_sum_7_0 += (ks_sum_t)v_6_7[0];
           }
           ks_acc[(ks_i - ks_ib + 0) * 1 + 0] += (ks_acc_t)ks_sum_0_0;
@@ -360,21 +374,27 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
             float v_3_0[1]; v_3_0[0] = (-((v_2_0[0])));
             float v_4_0[1]; v_4_0[0] = exp((v_3_0[0]));
             float v_6_0[1]; v_6_0[0] = (((v_4_0[0])) * ((ks_a2[ks_j])));
+            ks_sum_0_0 += (ks_sum_t)v_6_0[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_1[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_1[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_1[0] = s; }
             float v_3_1[1]; v_3_1[0] = (-((v_2_1[0])));
             float v_4_1[1]; v_4_1[0] = exp((v_3_1[0]));
             float v_6_1[1]; v_6_1[0] = (((v_4_1[0])) * ((ks_a2[ks_j])));
+            ks_sum_1_0 += (ks_sum_t)v_6_1[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_2[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_2[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_2[0] = s; }
             float v_3_2[1]; v_3_2[0] = (-((v_2_2[0])));
             float v_4_2[1]; v_4_2[0] = exp((v_3_2[0]));
             float v_6_2[1]; v_6_2[0] = (((v_4_2[0])) * ((ks_a2[ks_j])));
+            ks_sum_2_0 += (ks_sum_t)v_6_2[0];
+          }
+          for (long ks_j = ks_jv; ks_j < ks_je; ks_j++) {
             float v_2_3[1]; { float s = 0; for (int k = 0; k < 2; k++) { float v = (u_a0_3[k]) - (ks_s1[(k) * ks_nred + ks_j]); s += v * v; } v_2_3[0] = s; }
             float v_3_3[1]; v_3_3[0] = (-((v_2_3[0])));
             float v_4_3[1]; v_4_3[0] = exp((v_3_3[0]));
             float v_6_3[1]; v_6_3[0] = (((v_4_3[0])) * ((ks_a2[ks_j])));
-            ks_sum_0_0 += (ks_sum_t)v_6_0[0];
-            ks_sum_1_0 += (ks_sum_t)v_6_1[0];
-            ks_sum_2_0 += (ks_sum_t)v_6_2[0];
             ks_sum_3_0 += (ks_sum_t)v_6_3[0];
           }
           ks_acc[(ks_i - ks_ib + 0) * 1 + 0] += (ks_acc_t)ks_sum_0_0;
