@@ -609,22 +609,9 @@ private struct Generator {
     s += "\(Self.rangedSignature) {\n"
     s += argumentPointers
     s += tiledPrologue
-    s += """
-        enum { KS_RB = \(Self.rowBlock) };
-        ks_t ks_buf[\(tile * d) * KS_B];
-        ks_t ks_am[KS_RB];
-        ks_acc_t ks_as[KS_RB * \(max(1, sums))];
-        int ks_bad[KS_RB];
-
-      """
+    s += shiftState(tile: tile, sums: sums)
     s += rangedRowChunkHead
-    s += """
-        for (int ks_r = 0; ks_r < KS_RB; ks_r++) {
-          ks_am[ks_r] = -(ks_t)__builtin_inf(); ks_bad[ks_r] = 0;
-          for (int ks_k = 0; ks_k < \(max(1, sums)); ks_k++) ks_as[ks_r * \(max(1, sums)) + ks_k] = 0;
-        }
-
-    """
+    s += shiftRowReset(sums: sums, indent: "    ")
     s += rangedBlockLoopHead
     s += shiftTile(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))")
     if tile > 1 {
@@ -1157,20 +1144,16 @@ private struct Generator {
     s += """
         /* Per row of a block of KS_RB rows: m (compute type), s (accumulator type), and whether a
          * non-finite value sends the row to the exact code. */
-        enum { KS_RB = \(Self.rowBlock) };
-        ks_t ks_buf[\(tile * d) * KS_B];
-        ks_t ks_am[KS_RB];
-        ks_acc_t ks_as[KS_RB * \(max(1, sums))];
-        int ks_bad[KS_RB];
+
+      """
+    s += shiftState(tile: tile, sums: sums)
+    s += """
         for (long ks_ib = ks_i0; ks_ib < ks_i1; ks_ib += KS_RB) {
           const long ks_ie = ks_ib + KS_RB < ks_i1 ? ks_ib + KS_RB : ks_i1;
           if (ks_cancelled && ks_cancelled(ks_ctx)) return 1;
-          for (int ks_r = 0; ks_r < KS_RB; ks_r++) {
-            ks_am[ks_r] = -(ks_t)__builtin_inf(); ks_bad[ks_r] = 0;
-            for (int ks_k = 0; ks_k < \(max(1, sums)); ks_k++) ks_as[ks_r * \(max(1, sums)) + ks_k] = 0;
-          }
 
       """
+    s += shiftRowReset(sums: sums, indent: "    ")
     s += blockLoopHead
     s += shiftTile(rows: tile, loop: "for (; ks_i + \(tile) <= ks_ie; ks_i += \(tile))")
     if tile > 1 {
@@ -1187,6 +1170,30 @@ private struct Generator {
   var sumRowsOut: String {
     "    for (long ks_r = 0; ks_r < ks_ie - ks_ib; ks_r++)\n"
       + "      for (int ks_k = 0; ks_k < \(d); ks_k++) ks_out[(ks_ib + ks_r) * \(rawDim) + ks_k] = KS_RD((double)ks_acc[ks_r * \(d) + ks_k]);\n"
+  }
+
+  /// The row state of the max-shift-exp kernels (dense and block-sparse): the tile's value
+  /// buffer and, per row of a block of KS_RB rows, m, the sums and the non-finite flag.
+  func shiftState(tile: Int, sums: Int) -> String {
+    """
+      enum { KS_RB = \(Self.rowBlock) };
+      ks_t ks_buf[\(tile * d) * KS_B];
+      ks_t ks_am[KS_RB];
+      ks_acc_t ks_as[KS_RB * \(max(1, sums))];
+      int ks_bad[KS_RB];
+
+    """
+  }
+
+  /// The start of a row block of the max-shift-exp kernels: every row's state reset.
+  func shiftRowReset(sums: Int, indent: String) -> String {
+    """
+    \(indent)for (int ks_r = 0; ks_r < KS_RB; ks_r++) {
+    \(indent)  ks_am[ks_r] = -(ks_t)__builtin_inf(); ks_bad[ks_r] = 0;
+    \(indent)  for (int ks_k = 0; ks_k < \(max(1, sums)); ks_k++) ks_as[ks_r * \(max(1, sums)) + ks_k] = 0;
+    \(indent)}
+
+    """
   }
 
   /// The end of a row chunk of the max-shift-exp kernels (dense and block-sparse): each row's
@@ -1289,10 +1296,10 @@ private struct Generator {
     // unrolling these loops would only cost compile time. Without the vector loop, the
     // auto-vectorized loop over every index for all rows at once.
     let groups: [[Int]] = vectorLoop ? rowRange.map { [$0] } : [Array(rowRange)]
+    let code = { (c: String) in self.vectorLoop ? c : self.unrolled(c) }
     for rows in groups {
       if !vectorLoop { s += "\(pad)  #pragma omp simd reduction(+: \(sums.joined(separator: ", ")))\n" }
       s += "\(pad)  for (long ks_j = \(vectorLoop ? "ks_jv" : "ks_jb"); ks_j < ks_je; ks_j++) {\n"
-      let code = { (c: String) in self.vectorLoop ? c : self.unrolled(c) }
       for id in 0..<graph.nodes.count where graph.nodes[id].usesReduced && !graph.nodes[id].usesOutput {
         s += code(emit(id, row: 0, indent: pad + "    "))
       }
@@ -1366,27 +1373,14 @@ private struct Generator {
   }
 
   /// The statements computing every component of pair node `id` for tile rows 0 ..< rows: an Exp
-  /// runs each step of the exp for all rows at once (`ks_vexp_rows`), other nodes row after row.
+  /// runs each step of the exp for all rows at once (`ks_vexp_rows`), a sum of squares each
+  /// component for all rows (`sumOfSquares`), other nodes row after row.
   func vectorStatements(_ id: Int, rows: Int, pad: String) -> String {
     let n = graph.nodes[id]
     guard rows > 1, case .operation(let op) = n.kind, ["Exp", "SqDist", "SqNorm2"].contains(op.name) else {
       return (0..<rows).map { vectorStatements(id, row: $0, pad: pad) }.joined()
     }
-    if op.name != "Exp" {
-      // Component by component, each for every row: the rows' sums are independent chains (a
-      // D = 64 distance is a chain of 64 fmas per row); each row still adds in component order.
-      let a = { (i: Int, k: Int, r: Int) in self.vectorValue(n.inputs[i], k, row: r) }
-      let count = n.inputs.map { graph.nodes[$0].dim }.max() ?? 1
-      let scalarFirst = op.name == "SqDist" && !graph.nodes[n.inputs[0]].usesReduced
-      func term(_ k: Int, _ r: Int) -> String {
-        op.name == "SqNorm2" ? a(0, k, r) : scalarFirst ? "\(a(1, k, r)) - \(a(0, k, r))" : "\(a(0, k, r)) - \(a(1, k, r))"
-      }
-      var s = "\(pad)ks_v " + (0..<rows).map { "w_\(id)_\($0)_0" }.joined(separator: ", ") + ";\n"
-      for k in 0..<max(1, count) {
-        s += "\(pad){ ks_v ks_d;" + (0..<rows).map { " ks_d = \(term(k, $0)); w_\(id)_\($0)_0 \(k == 0 ? "=" : "+=") ks_d * ks_d;" }.joined() + " }\n"
-      }
-      return s
-    }
+    if op.name != "Exp" { return sumOfSquares(id, rows: 0..<rows, pad: pad) }
     let (base, scale) = expArgument(n.inputs[0])
     var s = ""
     for k in 0..<n.dim {
@@ -1394,6 +1388,27 @@ private struct Generator {
       s += "\(pad)ks_v ks_e_\(id)_\(k)[\(rows)]; { const ks_v ks_y[\(rows)] = {\(inputs)}; "
         + "ks_vexp_rows(\(rows), ks_e_\(id)_\(k), ks_y, (ks_t)\(cDoubleLiteral(scale)), \(nonNegative(base) ? 1 : 0)); }\n"
       s += "\(pad)" + (0..<rows).map { "const ks_v w_\(id)_\($0)_\(k) = ks_e_\(id)_\(k)[\($0)];" }.joined(separator: " ") + "\n"
+    }
+    return s
+  }
+
+  /// `SqDist` or `SqNorm2` node `id` for tile rows `rows`, component by component, each for every
+  /// row: the rows' sums are independent chains (a D = 64 distance is a chain of 64 fmas per row);
+  /// each row adds in component order, whatever the rows.
+  func sumOfSquares(_ id: Int, rows: Range<Int>, pad: String) -> String {
+    let n = graph.nodes[id]
+    let name = { (r: Int) in "w_\(id)_\(n.usesOutput ? r : 0)_0" }
+    let a = { (i: Int, k: Int, r: Int) in self.vectorValue(n.inputs[i], k, row: r) }
+    let count = n.inputs.map { graph.nodes[$0].dim }.max() ?? 1
+    // (b - a)^2 = (a - b)^2 exactly; the vector first lets a scalar be a broadcast memory operand.
+    let squareOnly = n.inputs.count == 1
+    let scalarFirst = !squareOnly && !graph.nodes[n.inputs[0]].usesReduced
+    func term(_ k: Int, _ r: Int) -> String {
+      squareOnly ? a(0, k, r) : scalarFirst ? "\(a(1, k, r)) - \(a(0, k, r))" : "\(a(0, k, r)) - \(a(1, k, r))"
+    }
+    var s = "\(pad)ks_v " + rows.map(name).joined(separator: ", ") + ";\n"
+    for k in 0..<max(1, count) {
+      s += "\(pad){ ks_v ks_d;" + rows.map { " ks_d = \(term(k, $0)); \(name($0)) \(k == 0 ? "=" : "+=") ks_d * ks_d;" }.joined() + " }\n"
     }
     return s
   }
@@ -1410,19 +1425,9 @@ private struct Generator {
     guard case .operation(let op) = n.kind else { return "" }
     let name = { (k: Int) in "w_\(id)_\(n.usesOutput ? r : 0)_\(k)" }
     let a = { (i: Int, k: Int) in self.vectorValue(n.inputs[i], k, row: r) }
-    func sumOfSquares(_ term: (Int) -> String, _ count: Int) -> String {
-      var s = "\(pad)ks_v \(name(0)); { ks_v ks_d = \(term(0)); \(name(0)) = ks_d * ks_d;"
-      for k in 1..<max(1, count) { s += " ks_d = \(term(k)); \(name(0)) += ks_d * ks_d;" }
-      return s + " }\n"
-    }
     switch op.name {
-    case "SqDist":
-      let count = n.inputs.map { graph.nodes[$0].dim }.max() ?? 1
-      // (b - a)^2 = (a - b)^2 exactly; the vector first lets a scalar be a broadcast memory operand.
-      let scalarFirst = !graph.nodes[n.inputs[0]].usesReduced
-      return sumOfSquares({ scalarFirst ? "\(a(1, $0)) - \(a(0, $0))" : "\(a(0, $0)) - \(a(1, $0))" }, count)
-    case "SqNorm2":
-      return sumOfSquares({ a(0, $0) }, graph.nodes[n.inputs[0]].dim)
+    case "SqDist", "SqNorm2":
+      return sumOfSquares(id, rows: r..<(r + 1), pad: pad)
     case "Sum":
       let count = graph.nodes[n.inputs[0]].dim
       return "\(pad)ks_v \(name(0)) = " + (0..<count).map { a(0, $0) }.joined(separator: " + ") + ";\n"

@@ -411,7 +411,9 @@ int ks_reduce(const void *const *ks_args, long ks_nout, long ks_nred, long ks_i0
           long ks_jv = ks_jb;
           for (; ks_jv + KS_W <= ks_je; ks_jv += KS_W) {
             const long ks_j = ks_jv;
-            ks_v w_2_0_0; { ks_v ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_0[0]); w_2_0_0 = ks_d * ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_0[1]); w_2_0_0 += ks_d * ks_d; }
+            ks_v w_2_0_0;
+            { ks_v ks_d; ks_d = ks_vload(ks_s1 + 0 * ks_nred + ks_j) - (u_a0_0[0]); w_2_0_0 = ks_d * ks_d; }
+            { ks_v ks_d; ks_d = ks_vload(ks_s1 + 1 * ks_nred + ks_j) - (u_a0_0[1]); w_2_0_0 += ks_d * ks_d; }
             const ks_v w_3_0_0 = -w_2_0_0;
             const ks_v w_4_0_0 = ks_vexp_s(w_2_0_0, (ks_t)-0x1.0000000000000p+0, 1);
             const ks_v w_6_0_0 = w_4_0_0 * ks_vload(ks_a2 + ks_j);
